@@ -1,0 +1,2 @@
+// Package pkg holds what every Mimiron's Gold-o-Matic service shares.
+package pkg

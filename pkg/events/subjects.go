@@ -1,0 +1,73 @@
+package events
+
+import "github.com/mimiron/mgm/pkg/natsx"
+
+// Event subjects. The subject is the event type.
+const (
+	ChatTwGold = "mgm.chat.command.twgold" // ingest → pool
+	ChatTwGift = "mgm.chat.command.twgift" // ingest → gift-queue
+
+	PoolMemberEnrolled = "mgm.pool.member.enrolled"
+	PoolMemberRenamed  = "mgm.pool.member.renamed"
+	PoolMemberRemoved  = "mgm.pool.member.removed"
+
+	RouletteCycleDrawn     = "mgm.roulette.cycle.drawn"
+	RouletteCycleCompleted = "mgm.roulette.cycle.completed"
+
+	// Payout events are appended to the payout service's event store and relayed here
+	// with Nats-Msg-Id = event id (outbox relay).
+	PayoutCreated       = "mgm.payout.created"
+	PayoutStatusChanged = "mgm.payout.status.changed"
+	PayoutAccepted      = "mgm.payout.accepted"
+	PayoutAnnounced     = "mgm.payout.announced"
+
+	// NotifyRewardPosted is published by helix-notifier once the reward line is in chat
+	// (is_sent: true); the payout service folds it into isRewardSentAnnouncedToChat.
+	NotifyRewardPosted = "mgm.notify.reward.posted"
+	// NotifyRewardFailed records an announcement given up on (terminal drop or retries spent).
+	NotifyRewardFailed = "mgm.notify.reward.failed"
+
+	GiftRequestChanged = "mgm.gift.request.changed"
+)
+
+// Request/reply subjects (core NATS, queue groups named after the service): the
+// gateway and the services call each other on these. Request and reply bodies are the
+// JSON types in rpc.go; errors travel in natsx headers.
+const (
+	RPCPoolMe    = "mgm.rpc.pool.me"    // PoolMeRequest → PoolMeReply
+	RPCPoolClaim = "mgm.rpc.pool.claim" // PoolClaimRequest → PoolClaimReply
+	RPCPoolStats = "mgm.rpc.pool.stats" // struct{} → PoolStats
+	RPCPoolDraw  = "mgm.rpc.pool.draw"  // PoolDrawRequest → PoolDrawReply
+
+	RPCRouletteState     = "mgm.rpc.roulette.state"     // struct{} → RouletteSnapshot
+	RPCRouletteCandidate = "mgm.rpc.roulette.candidate" // struct{} → Candidate (not_found when none)
+	RPCRouletteVerify    = "mgm.rpc.roulette.verify"    // WhoReport → VerifyReply
+
+	RPCPayoutCreate  = "mgm.rpc.payout.create"  // CreatePayoutRequest → Payout
+	RPCPayoutMyLast  = "mgm.rpc.payout.mylast"  // MyLastRequest → Payout (not_found when none)
+	RPCPayoutPending = "mgm.rpc.payout.pending" // struct{} → []Payout
+	RPCPayoutStatus  = "mgm.rpc.payout.status"  // SetStatusRequest → Payout
+	RPCPayoutAccept  = "mgm.rpc.payout.accept"  // AcceptRequest → Payout
+	RPCPayoutGet     = "mgm.rpc.payout.get"     // GetPayoutRequest → Payout
+)
+
+// KV bucket holding the small, always-current state documents the gateway serves from
+// memory (it watches the bucket). History 1: only the latest value matters.
+const (
+	StateBucket      = "MGM_STATE"
+	KeyPoolStats     = "pool.stats"     // PoolStats, written by pool
+	KeyRouletteState = "roulette.state" // RouletteSnapshot, written by roulette
+)
+
+// Streams, one per aggregate family.
+var (
+	StreamChat     = natsx.StreamSpec{Name: "MGM_CHAT", Subjects: []string{"mgm.chat.>"}}
+	StreamPool     = natsx.StreamSpec{Name: "MGM_POOL", Subjects: []string{"mgm.pool.>"}}
+	StreamRoulette = natsx.StreamSpec{Name: "MGM_ROULETTE", Subjects: []string{"mgm.roulette.>"}}
+	StreamPayout   = natsx.StreamSpec{Name: "MGM_PAYOUT", Subjects: []string{"mgm.payout.>"}}
+	StreamNotify   = natsx.StreamSpec{Name: "MGM_NOTIFY", Subjects: []string{"mgm.notify.>"}}
+	StreamGift     = natsx.StreamSpec{Name: "MGM_GIFT", Subjects: []string{"mgm.gift.>"}}
+)
+
+// AllStreams is every stream; each service ensures the ones it touches at start-up.
+var AllStreams = []natsx.StreamSpec{StreamChat, StreamPool, StreamRoulette, StreamPayout, StreamNotify, StreamGift}

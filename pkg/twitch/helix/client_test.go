@@ -1,0 +1,344 @@
+package helix_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mimiron/mgm/pkg/config"
+	"github.com/mimiron/mgm/pkg/errs"
+	"github.com/mimiron/mgm/pkg/twitch/fakehelix"
+	"github.com/mimiron/mgm/pkg/twitch/helix"
+)
+
+const (
+	broadcaster = "1001"
+	sender      = "2002"
+	text        = "Награда отправлена персонажу Артас на почту, проверяй ящик!"
+)
+
+// setup starts a fake with user tokens for the broadcaster and, when withSender, the
+// sender.
+func setup(t *testing.T, withSender bool, opts ...helix.Option) (*fakehelix.Server, *helix.Client, config.Config) {
+	t.Helper()
+	f := fakehelix.New()
+	t.Cleanup(f.Close)
+	cfg := config.Defaults()
+	cfg.BroadcasterID = broadcaster
+	if withSender {
+		cfg.SenderID = sender
+	}
+	cfg = f.Configure(cfg)
+	return f, helix.New(cfg, opts...), cfg
+}
+
+// assertNoSecret checks that err names none of the fake's credentials.
+func assertNoSecret(t *testing.T, f *fakehelix.Server, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	for _, s := range f.Secrets() {
+		assert.NotContains(t, err.Error(), s, "error leaks a credential")
+	}
+}
+
+func TestSendChatMessage_PostsWithSenderToken(t *testing.T) {
+	f, c, _ := setup(t, true)
+	res, err := c.SendChatMessage(context.Background(), broadcaster, sender, text)
+	require.NoError(t, err)
+	assert.True(t, res.IsSent)
+	assert.NotEmpty(t, res.MessageID)
+	posts := f.Posts()
+	require.Len(t, posts, 1)
+	assert.Equal(t, broadcaster, posts[0].BroadcasterID)
+	assert.Equal(t, sender, posts[0].SenderID)
+	assert.Equal(t, text, posts[0].Message)
+	assert.Equal(t, res.MessageID, posts[0].MessageID)
+	assert.Zero(t, f.AppTokensIssued(), "a configured sender token needs no app token")
+}
+
+func TestSendChatMessage_WithoutSenderTokenUsesOneAppToken(t *testing.T) {
+	f, c, _ := setup(t, false)
+	for i := 0; i < 3; i++ {
+		res, err := c.SendChatMessage(context.Background(), broadcaster, broadcaster, text)
+		require.NoError(t, err)
+		assert.True(t, res.IsSent)
+	}
+	assert.Len(t, f.Posts(), 3)
+	assert.Equal(t, 1, f.AppTokensIssued(), "the app token is cached")
+}
+
+func TestSendChatMessage_DropIsNotSent(t *testing.T) {
+	f, c, _ := setup(t, true)
+	f.DropNext(1, "msg_slowmode", "slow mode is on")
+	res, err := c.SendChatMessage(context.Background(), broadcaster, sender, text)
+	require.NoError(t, err)
+	assert.False(t, res.IsSent)
+	assert.Equal(t, "msg_slowmode", res.DropCode)
+	assert.Equal(t, "slow mode is on", res.DropMessage)
+	assert.Empty(t, f.Posts())
+	assert.Len(t, f.Attempts(), 1)
+}
+
+func TestSendChatMessage_ClassifiesFailures(t *testing.T) {
+	cases := []struct {
+		name      string
+		status    int
+		code      errs.Code
+		temporary bool
+	}{
+		{"server error", http.StatusInternalServerError, errs.Unavailable, true},
+		{"unavailable", http.StatusServiceUnavailable, errs.Unavailable, true},
+		{"bad request", http.StatusBadRequest, errs.Invalid, false},
+		{"forbidden", http.StatusForbidden, errs.Forbidden, false},
+		{"too long", http.StatusUnprocessableEntity, errs.Invalid, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f, c, _ := setup(t, true)
+			f.FailNext(1, tc.status)
+			_, err := c.SendChatMessage(context.Background(), broadcaster, sender, text)
+			require.Error(t, err)
+			assert.Equal(t, tc.code, errs.CodeOf(err))
+			assert.Equal(t, tc.temporary, helix.Temporary(err))
+			assert.Equal(t, tc.status, helix.HTTPStatus(err))
+			assert.Empty(t, f.Posts())
+			assertNoSecret(t, f, err)
+		})
+	}
+}
+
+func TestSendChatMessage_RateLimitExposesReset(t *testing.T) {
+	f, c, _ := setup(t, true)
+	reset := time.Now().Add(7 * time.Second).Truncate(time.Second)
+	f.RateLimitNext(1, reset)
+	_, err := c.SendChatMessage(context.Background(), broadcaster, sender, text)
+	require.Error(t, err)
+	assert.Equal(t, errs.RateLimited, errs.CodeOf(err))
+	assert.True(t, helix.Temporary(err))
+	at, ok := helix.RateLimitReset(err)
+	require.True(t, ok)
+	assert.True(t, reset.Equal(at), "reset %v, got %v", reset, at)
+
+	res, err := c.SendChatMessage(context.Background(), broadcaster, sender, text)
+	require.NoError(t, err)
+	assert.True(t, res.IsSent)
+}
+
+func TestSendChatMessage_TimeoutIsTemporaryAndLeavesNoPost(t *testing.T) {
+	f, c, _ := setup(t, true, helix.WithHTTPClient(&http.Client{Timeout: 500 * time.Millisecond}))
+	// Warm the token up first so the timeout hits the chat call itself.
+	_, err := c.SendChatMessage(context.Background(), broadcaster, sender, "warm-up")
+	require.NoError(t, err)
+	f.Hang(3 * time.Second)
+	_, err = c.SendChatMessage(context.Background(), broadcaster, sender, text)
+	require.Error(t, err)
+	assert.Equal(t, errs.Unavailable, errs.CodeOf(err))
+	assert.True(t, helix.IsTimeout(err))
+	f.Hang(0)
+	require.Len(t, f.Posts(), 1, "only the warm-up")
+}
+
+func TestSendChatMessage_DownIsUnavailable(t *testing.T) {
+	f, c, _ := setup(t, true)
+	f.SetDown(true)
+	_, err := c.SendChatMessage(context.Background(), broadcaster, sender, text)
+	assert.Equal(t, errs.Unavailable, errs.CodeOf(err))
+	f.SetDown(false)
+	_, err = c.SendChatMessage(context.Background(), broadcaster, sender, text)
+	assert.NoError(t, err)
+}
+
+func TestSendChatMessage_RefreshesUserTokenOn401AndRetriesOnce(t *testing.T) {
+	f, c, _ := setup(t, true)
+	_, err := c.SendChatMessage(context.Background(), broadcaster, sender, "first")
+	require.NoError(t, err)
+	f.ExpireTokens()
+	res, err := c.SendChatMessage(context.Background(), broadcaster, sender, text)
+	require.NoError(t, err)
+	assert.True(t, res.IsSent)
+	assert.Equal(t, 1, f.RefreshesIssued())
+	assert.Equal(t, 3, f.Requests("POST /helix/chat/messages"), "one 401, one retry")
+	assert.Len(t, f.Posts(), 2)
+}
+
+func TestSendChatMessage_RenewsAppTokenOn401(t *testing.T) {
+	f, c, _ := setup(t, false)
+	_, err := c.SendChatMessage(context.Background(), broadcaster, broadcaster, "first")
+	require.NoError(t, err)
+	f.ExpireTokens()
+	_, err = c.SendChatMessage(context.Background(), broadcaster, broadcaster, text)
+	require.NoError(t, err)
+	assert.Equal(t, 2, f.AppTokensIssued())
+}
+
+func TestSendChatMessage_ConcurrentCallersShareOneRefresh(t *testing.T) {
+	f, c, _ := setup(t, true)
+	_, err := c.SendChatMessage(context.Background(), broadcaster, sender, "first")
+	require.NoError(t, err)
+	f.ExpireTokens()
+	var wg sync.WaitGroup
+	var failed atomic.Int32
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := c.SendChatMessage(context.Background(), broadcaster, sender, text); err != nil {
+				failed.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Zero(t, failed.Load())
+	assert.Equal(t, 1, f.RefreshesIssued())
+}
+
+func TestSendChatMessage_RefreshesBeforeExpiry(t *testing.T) {
+	var now atomic.Pointer[time.Time]
+	start := time.Now()
+	now.Store(&start)
+	clock := func() time.Time { return *now.Load() }
+	f, c, _ := setup(t, true, helix.WithClock(clock))
+
+	_, err := c.SendChatMessage(context.Background(), broadcaster, sender, "first")
+	require.NoError(t, err)
+	assert.Equal(t, 1, f.Validations(), "a configured token is validated once to learn its expiry")
+	assert.Zero(t, f.RefreshesIssued())
+
+	later := start.Add(fakehelix.DefaultTokenTTL - time.Minute)
+	now.Store(&later)
+	_, err = c.SendChatMessage(context.Background(), broadcaster, sender, text)
+	require.NoError(t, err)
+	assert.Equal(t, 1, f.RefreshesIssued(), "renewed ahead of expiry")
+	assert.Equal(t, 2, f.Requests("POST /helix/chat/messages"), "no 401 was needed")
+	assert.Equal(t, 1, f.Validations())
+}
+
+func TestSendChatMessage_ExpiredTokenWithoutRefreshIsUnauthorized(t *testing.T) {
+	f, _, cfg := setup(t, true)
+	cfg.SenderRefresh = ""
+	c := helix.New(cfg)
+	f.ExpireTokens()
+	_, err := c.SendChatMessage(context.Background(), broadcaster, sender, text)
+	require.Error(t, err)
+	assert.Equal(t, errs.Unauthorized, errs.CodeOf(err))
+	assert.False(t, helix.Temporary(err))
+	assertNoSecret(t, f, err)
+}
+
+func TestSendChatMessage_BadRefreshTokenIsUnauthorizedAndNotLeaked(t *testing.T) {
+	f, _, cfg := setup(t, true)
+	cfg.SenderToken = ""
+	cfg.SenderRefresh = "ur-not-a-real-refresh-token"
+	c := helix.New(cfg)
+	_, err := c.SendChatMessage(context.Background(), broadcaster, sender, text)
+	require.Error(t, err)
+	assert.Equal(t, errs.Unauthorized, errs.CodeOf(err))
+	assert.NotContains(t, err.Error(), cfg.SenderRefresh)
+	assert.NotContains(t, err.Error(), fakehelix.ClientSecret)
+	assertNoSecret(t, f, err)
+}
+
+func TestSendChatMessage_WrongClientSecretIsUnauthorized(t *testing.T) {
+	f, _, cfg := setup(t, false)
+	cfg.ClientSecret = "not-the-secret-value"
+	c := helix.New(cfg)
+	_, err := c.SendChatMessage(context.Background(), broadcaster, broadcaster, text)
+	require.Error(t, err)
+	assert.Equal(t, errs.Unauthorized, errs.CodeOf(err))
+	assert.NotContains(t, err.Error(), cfg.ClientSecret)
+	assertNoSecret(t, f, err)
+}
+
+func TestCheckSubscription_AnswersFromBroadcasterSubscriptions(t *testing.T) {
+	f, c, _ := setup(t, true)
+	f.SetSubscriber("3003", "1000")
+	ok, err := c.CheckSubscription(context.Background(), broadcaster, "3003")
+	require.NoError(t, err)
+	assert.True(t, ok)
+	ok, err = c.CheckSubscription(context.Background(), broadcaster, "4004")
+	require.NoError(t, err)
+	assert.False(t, ok)
+	f.SetSubscriber("3003", "")
+	ok, err = c.CheckSubscription(context.Background(), broadcaster, "3003")
+	require.NoError(t, err)
+	assert.False(t, ok)
+}
+
+func TestCheckSubscription_OtherChannelIsRefused(t *testing.T) {
+	f, c, _ := setup(t, true)
+	_, err := c.CheckSubscription(context.Background(), "9999", "3003")
+	require.Error(t, err)
+	assert.Equal(t, errs.Unauthorized, errs.CodeOf(err))
+	assertNoSecret(t, f, err)
+}
+
+func TestCheckSubscription_WithoutBroadcasterTokenIsUnauthorized(t *testing.T) {
+	f, _, cfg := setup(t, false)
+	cfg.BroadcasterToken, cfg.BroadcasterRefresh = "", ""
+	c := helix.New(cfg)
+	_, err := c.CheckSubscription(context.Background(), broadcaster, "3003")
+	require.Error(t, err)
+	assert.Equal(t, errs.Unauthorized, errs.CodeOf(err))
+	assert.Zero(t, f.Requests("GET /helix/subscriptions"))
+}
+
+func TestEventSub_CreateListDelete(t *testing.T) {
+	f, c, _ := setup(t, false)
+	ctx := context.Background()
+	req := helix.ChatMessageSubscription(broadcaster, broadcaster, "https://example.test/api/twitch/eventsub", "s3cret-s3cret")
+	sub, err := c.CreateEventSubSubscription(ctx, req)
+	require.NoError(t, err)
+	assert.NotEmpty(t, sub.ID)
+	assert.Equal(t, "channel.chat.message", sub.Type)
+	assert.Equal(t, "1", sub.Version)
+	assert.Equal(t, map[string]string{"broadcaster_user_id": broadcaster, "user_id": broadcaster}, sub.Condition)
+	assert.Equal(t, "webhook", sub.Transport.Method)
+	assert.Empty(t, sub.Transport.Secret, "Twitch never returns the secret")
+
+	_, err = c.CreateEventSubSubscription(ctx, req)
+	assert.Equal(t, errs.Conflict, errs.CodeOf(err))
+
+	list, err := c.ListEventSubSubscriptions(ctx)
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	assert.Equal(t, sub.ID, list[0].ID)
+
+	require.NoError(t, c.DeleteEventSubSubscription(ctx, sub.ID))
+	assert.Equal(t, errs.NotFound, errs.CodeOf(c.DeleteEventSubSubscription(ctx, sub.ID)))
+	list, err = c.ListEventSubSubscriptions(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, list)
+	assert.Empty(t, f.Subscriptions())
+}
+
+func TestEventSub_UsesAppTokenEvenWithUserTokens(t *testing.T) {
+	f, c, _ := setup(t, true)
+	_, err := c.CreateEventSubSubscription(context.Background(),
+		helix.ChatMessageSubscription(broadcaster, sender, "https://example.test/cb", "0123456789ab"))
+	require.NoError(t, err)
+	assert.Equal(t, 1, f.AppTokensIssued())
+}
+
+func TestAPIError_MessageNamesNoCredential(t *testing.T) {
+	f, c, _ := setup(t, true)
+	f.ExpireTokens()
+	f.FailNext(1, http.StatusUnauthorized)
+	_, err := c.SendChatMessage(context.Background(), broadcaster, sender, text)
+	// 401 → refresh → retried once → success.
+	require.NoError(t, err)
+	f.FailNext(2, http.StatusUnauthorized)
+	_, err = c.SendChatMessage(context.Background(), broadcaster, sender, text)
+	require.Error(t, err)
+	assert.Equal(t, errs.Unauthorized, errs.CodeOf(err))
+	assert.False(t, strings.Contains(err.Error(), "Bearer"))
+	assertNoSecret(t, f, err)
+}

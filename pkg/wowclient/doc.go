@@ -1,0 +1,95 @@
+// Package wowclient is a headless World of Warcraft 3.3.5a client for tests: it loads a
+// real addon (its .toc files in order) into gopher-lua (Lua 5.1) and implements the
+// subset of the 3.3.5a API and of Blizzard's UI that the Mimiron's Gold-o-Matic addon
+// uses, against a simulated server (online list, /who with its throttle, whispers,
+// mail, bags). It is the fake for the WoW side of the product, the way a signed EventSub
+// sender is the fake for Twitch.
+//
+// # Life cycle
+//
+//	c, err := wowclient.New(wowclient.Options{Dir: dir, AddonDir: ".../addon/MimironsGoldOMatic"})
+//	defer c.Close()
+//
+// New runs the addon files, restores SavedVariables from
+// <Dir>/WTF/Account/MGM/SavedVariables/<Addon>.lua (and the per-character file), then
+// fires ADDON_LOADED, VARIABLES_LOADED, PLAYER_LOGIN, PLAYER_ENTERING_WORLD — the real
+// order. Reload (or typing /reload) and Logout write SavedVariables as Lua source and
+// tear the UI down; Login logs in again. Close releases everything without saving.
+//
+// # Clock
+//
+// The clock is simulated and starts at Options.Start. Advance(d) moves it in frames of
+// Options.Frame (50 ms): each frame runs what the server scheduled (who answers after
+// WhoLatency, mail results after MailLatency), then every visible frame's OnUpdate.
+// Start(ctx) instead advances it by the real elapsed time every frame from a goroutine,
+// so another goroutine (the Desktop's injector) can Type while time runs. GetTime(),
+// time() and date() (with "!" for UTC and "*t") all read this clock.
+//
+// # Input
+//
+// Type(line) is a line typed into the chat edit box: "/run …" and "/script …" run Lua,
+// "/who …" calls SendWho, "/w Name text" (also /whisper, /t, /tell) whispers,
+// "/s"/"/say" or plain text says, "/reload" reloads, and anything else goes to the
+// addon's SlashCmdList via its SLASH_<KEY>n globals. Lines longer than 255 bytes
+// (MaxLineBytes) return ErrLineTooLong, like the client's edit box; a line break or
+// invalid UTF-8 returns ErrInvalidLine. A Lua error is returned and recorded in Errors.
+// Whisper(from, text) is a whisper from a simulated player (CHAT_MSG_WHISPER).
+// ClickButton(name) clicks a named, visible, enabled button (MGM_PrepareMailButton,
+// SendMailMailButton, MailFrameTab2 …); SetText(name, text) types into an edit box.
+// Run, Call and Eval run Lua without the 255-byte limit (set-up and inspection).
+//
+// # Output
+//
+// ChatFrame1 (DEFAULT_CHAT_FRAME) writes each AddMessage, and each chat event it shows
+// (whispers "[Name] whispers: text" / "To [Name]: text", system lines, says), to
+// ChatLines and — while chat logging is on (LoggingChat(true)) — to
+// <Dir>/Logs/WoWChatLog.txt as "M/D HH:MM:SS.mmm  text" (two spaces), written
+// immediately. Options.UnloggedAddMessage leaves AddMessage output out of the file (the
+// PRODUCT.md §9 risk) while chat events are still logged. SentWhispers, SentMails,
+// WhoQueries and BagItems show what the character did.
+//
+// # World
+//
+//   - SetOnline(names…) / SetOnlinePlayers(…): the server's online list. SendWho answers
+//     a filter (n-"Name", bare terms, g-/z-/r-/c-, levels) with substring matches after
+//     WhoLatency, at most one query per WhoThrottle (5 s; negative disables): a query sent
+//     sooner is dropped and never answered. DropWhoQueries(n) drops the next n queries.
+//     Results reach WHO_LIST_UPDATE when SetWhoToUI(1) is set or there are more than
+//     three; otherwise they are printed as system lines.
+//   - SendChatMessage WHISPER to an online player is delivered (CHAT_MSG_WHISPER_INFORM),
+//     to an offline one produces the "No player named …" system line, to oneself also
+//     echoes CHAT_MSG_WHISPER (how the addon's whisper emit mode reaches the log).
+//     Messages over 255 bytes or holding a stray "|" raise a Lua error, as the real
+//     server would drop them.
+//   - Mail: OpenMailbox (MAIL_SHOW) and CloseMailbox (MAIL_CLOSED) drive the stand-in
+//     MailFrame (framexml.lua): SendMailNameEditBox, SendMailSubjectEditBox,
+//     SendMailBodyEditBox, SendMailMoney with MoneyInputFrame_SetCopper/GetCopper,
+//     SendMailMailButton (SendMailFrame_SendMail → SetSendMailMoney + SendMail). SendMail
+//     succeeds MailLatency later (MAIL_SEND_SUCCESS; money, postage and attached items
+//     leave the character) unless FailNextMail(reason) was called, the recipient is
+//     oneself or the money is short (UI_ERROR_MESSAGE + MAIL_FAILED). The server acts on
+//     the mail whatever happens meanwhile, but a /reload, Logout or Login within
+//     MailLatency means the answer (MAIL_SEND_SUCCESS or MAIL_FAILED) never reaches the
+//     UI: the new session does not see it.
+//   - Bags: AddBagItem(Item) fills the first free slot of bags 0–4. GetContainerNumSlots,
+//     GetContainerItemLink ("|cff…|Hitem:ID:0:0:0:0:0:0:0:80|h[Name]|h|r"),
+//     GetContainerItemInfo, GetContainerItemID, GetItemInfo, PickupContainerItem,
+//     ClickSendMailItemButton, GetSendMailItem(Link), and GameTooltip:SetBagItem whose
+//     <name>TextLeft<i> lines carry ITEM_SOULBOUND / ITEM_BIND_QUEST for bound and quest
+//     items. A mail has ATTACHMENTS_MAX_SEND (12) attachment slots, each holding one
+//     whole bag stack: ClickSendMailItemButton(i) puts the stack on the cursor into slot
+//     i (swapping with one already there), ClickSendMailItemButton(i, true) empties it,
+//     GetSendMailItem(i) answers name, texture, count, quality per slot; an attached
+//     stack is locked (GetContainerItemInfo's third value) and cannot be picked up again.
+//     The server takes every attached stack with the mail (postage 30 copper each).
+//     SplitContainerItem is not simulated (the addon does not split stacks).
+//
+// Widgets are Lua tables with methods by type (Frame, Button, CheckButton, EditBox,
+// FontString, Texture, GameTooltip, ScrollingMessageFrame …); scripts (OnEvent,
+// OnUpdate, OnClick, OnShow, OnHide) and events behave as in the client, and OnUpdate
+// runs only for visible frames. Cosmetic methods (SetPoint, SetBackdrop …) are accepted
+// and ignored. Unknown methods are errors, as in the client. string.lower/upper fold
+// ASCII only, like WoW's C-locale Lua; dofile, loadfile, require, io and os are absent.
+//
+// Every method is safe for concurrent use: one mutex guards the Lua state and the world.
+package wowclient

@@ -1,0 +1,568 @@
+package wowclient
+
+import (
+	"fmt"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// widget is a frame or region. As in the real client a widget is a Lua table (addons put
+// their own fields on frames) whose [0] holds the Go side and whose metatable holds the
+// methods of its type.
+type widget struct {
+	c        *Client
+	typ      string
+	name     string
+	tbl      *lua.LTable
+	parent   *widget
+	shown    bool
+	enabled  bool
+	checked  bool
+	text     string
+	width    float64
+	height   float64
+	id       int
+	scripts  map[string]lua.LValue
+	events   map[string]bool
+	children []*widget
+	lines    []string // GameTooltip left lines
+}
+
+var frameTypes = map[string]bool{
+	"Frame": true, "Button": true, "CheckButton": true, "EditBox": true, "GameTooltip": true,
+	"ScrollFrame": true, "ScrollingMessageFrame": true, "MessageFrame": true, "Slider": true,
+	"StatusBar": true, "Cooldown": true, "Model": true,
+}
+
+func widgetOf(t *lua.LTable) *widget {
+	ud, ok := t.RawGetH(lua.LNumber(0)).(*lua.LUserData)
+	if !ok {
+		return nil
+	}
+	w, _ := ud.Value.(*widget)
+	return w
+}
+
+func (w *widget) visible() bool {
+	for x := w; x != nil; x = x.parent {
+		if !x.shown {
+			return false
+		}
+	}
+	return true
+}
+
+func (w *widget) is(types ...string) bool {
+	for _, t := range types {
+		if w.typ == t {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Client) newWidget(typ, name string, parent *widget) *widget {
+	if parent != nil && strings.Contains(name, "$parent") {
+		name = strings.ReplaceAll(name, "$parent", parent.name)
+	}
+	w := &widget{c: c, typ: typ, name: name, parent: parent, shown: true, enabled: true, scripts: map[string]lua.LValue{}, events: map[string]bool{}}
+	w.tbl = c.L.NewTable()
+	ud := c.L.NewUserData()
+	ud.Value = w
+	w.tbl.RawSetInt(0, ud)
+	c.L.SetMetatable(w.tbl, c.metas[typ])
+	if name != "" {
+		c.L.SetGlobal(name, w.tbl)
+	}
+	if parent != nil {
+		parent.children = append(parent.children, w)
+	}
+	c.widgets = append(c.widgets, w)
+	return w
+}
+
+func (c *Client) fire(event string, args ...lua.LValue) {
+	if !c.loggedIn && event != "ADDON_LOADED" {
+		// during login() loggedIn is set before the first event
+		return
+	}
+	c.chatFrameEvent(event, args)
+	for _, w := range append([]*widget(nil), c.byEvent[event]...) {
+		if !w.events[event] {
+			continue
+		}
+		if fn := w.scripts["OnEvent"]; fn != nil {
+			c.protect(fn, append([]lua.LValue{w.tbl, lua.LString(event)}, args...)...)
+		}
+	}
+}
+
+func (c *Client) fireChat(event, text, who string) {
+	c.seq++
+	c.fire(event, lua.LString(text), lua.LString(who), lua.LString(""), lua.LString(""), lua.LString(""),
+		lua.LString(""), lua.LNumber(0), lua.LNumber(0), lua.LString(""), lua.LNumber(0), lua.LNumber(c.seq), lua.LString(""))
+}
+
+// chatFrameEvent is ChatFrame1's own handling of chat events: it prints them, and so
+// they reach the chat log.
+func (c *Client) chatFrameEvent(event string, args []lua.LValue) {
+	arg := func(i int) string {
+		if i < len(args) {
+			return lua.LVAsString(args[i])
+		}
+		return ""
+	}
+	switch event {
+	case "CHAT_MSG_WHISPER":
+		c.display(fmt.Sprintf("[%s] whispers: %s", arg(1), arg(0)), true)
+	case "CHAT_MSG_WHISPER_INFORM":
+		c.display(fmt.Sprintf("To [%s]: %s", arg(1), arg(0)), true)
+	case "CHAT_MSG_SAY":
+		c.display(fmt.Sprintf("[%s] says: %s", arg(1), arg(0)), true)
+	case "CHAT_MSG_SYSTEM":
+		c.display(arg(0), true)
+	}
+}
+
+func (w *widget) callScript(name string, args ...lua.LValue) error {
+	fn := w.scripts[name]
+	if fn == nil {
+		return nil
+	}
+	return w.c.protect(fn, append([]lua.LValue{w.tbl}, args...)...)
+}
+
+func (w *widget) click() error {
+	if !w.enabled {
+		return nil
+	}
+	if w.typ == "CheckButton" {
+		w.checked = !w.checked
+	}
+	return w.callScript("OnClick", lua.LString("LeftButton"), lua.LFalse)
+}
+
+func (w *widget) show() {
+	if w.shown {
+		return
+	}
+	w.shown = true
+	if w.visible() {
+		w.callScript("OnShow")
+	}
+}
+
+func (w *widget) hide() {
+	if !w.shown {
+		return
+	}
+	wasVisible := w.visible()
+	w.shown = false
+	if wasVisible {
+		w.callScript("OnHide")
+	}
+}
+
+type method func(c *Client, L *lua.LState, w *widget) int
+
+func noop(*Client, *lua.LState, *widget) int { return 0 }
+
+func retNumber(f func(w *widget) float64) method {
+	return func(_ *Client, L *lua.LState, w *widget) int { L.Push(lua.LNumber(f(w))); return 1 }
+}
+
+func setText(_ *Client, L *lua.LState, w *widget) int {
+	v := L.Get(2)
+	if v == lua.LNil {
+		w.text = ""
+	} else {
+		w.text = L.ToStringMeta(v).String()
+	}
+	if w.typ == "GameTooltip" {
+		w.lines = []string{w.text}
+		w.c.syncTooltip(w)
+	}
+	return 0
+}
+
+func getText(_ *Client, L *lua.LState, w *widget) int {
+	if w.text == "" && w.typ != "EditBox" {
+		L.Push(lua.LNil)
+	} else {
+		L.Push(lua.LString(w.text))
+	}
+	return 1
+}
+
+func setFormattedText(_ *Client, L *lua.LState, w *widget) int {
+	fmtFn := L.GetField(L.GetGlobal("string"), "format")
+	args := []lua.LValue{}
+	for i := 2; i <= L.GetTop(); i++ {
+		args = append(args, L.Get(i))
+	}
+	L.CallByParam(lua.P{Fn: fmtFn, NRet: 1, Protect: false}, args...)
+	w.text = L.Get(-1).String()
+	L.Pop(1)
+	return 0
+}
+
+var regionMethods = map[string]method{
+	"GetName": func(_ *Client, L *lua.LState, w *widget) int {
+		if w.name == "" {
+			L.Push(lua.LNil)
+		} else {
+			L.Push(lua.LString(w.name))
+		}
+		return 1
+	},
+	"GetParent": func(_ *Client, L *lua.LState, w *widget) int {
+		if w.parent == nil {
+			L.Push(lua.LNil)
+		} else {
+			L.Push(w.parent.tbl)
+		}
+		return 1
+	},
+	"GetObjectType": func(_ *Client, L *lua.LState, w *widget) int { L.Push(lua.LString(w.typ)); return 1 },
+	"IsObjectType": func(_ *Client, L *lua.LState, w *widget) int {
+		t := L.CheckString(2)
+		L.Push(lua.LBool(t == w.typ || t == "Frame" && frameTypes[w.typ] || t == "Region"))
+		return 1
+	},
+	"Show": func(_ *Client, _ *lua.LState, w *widget) int { w.show(); return 0 },
+	"Hide": func(_ *Client, _ *lua.LState, w *widget) int { w.hide(); return 0 },
+	"IsShown": func(_ *Client, L *lua.LState, w *widget) int {
+		L.Push(luaFlag(w.shown))
+		return 1
+	},
+	"IsVisible": func(_ *Client, L *lua.LState, w *widget) int {
+		L.Push(luaFlag(w.visible()))
+		return 1
+	},
+	"SetWidth":  func(_ *Client, L *lua.LState, w *widget) int { w.width = float64(L.CheckNumber(2)); return 0 },
+	"SetHeight": func(_ *Client, L *lua.LState, w *widget) int { w.height = float64(L.CheckNumber(2)); return 0 },
+	"SetSize": func(_ *Client, L *lua.LState, w *widget) int {
+		w.width, w.height = float64(L.CheckNumber(2)), float64(L.CheckNumber(3))
+		return 0
+	},
+	"GetWidth":  retNumber(func(w *widget) float64 { return w.width }),
+	"GetHeight": retNumber(func(w *widget) float64 { return w.height }),
+	"GetCenter": func(_ *Client, L *lua.LState, w *widget) int {
+		L.Push(lua.LNumber(512))
+		L.Push(lua.LNumber(384))
+		return 2
+	},
+	"GetEffectiveScale": retNumber(func(*widget) float64 { return 1 }),
+	"GetScale":          retNumber(func(*widget) float64 { return 1 }),
+	"GetAlpha":          retNumber(func(*widget) float64 { return 1 }),
+	"SetPoint": func(_ *Client, L *lua.LState, w *widget) int {
+		L.CheckString(2)
+		return 0
+	},
+	"SetParent": func(_ *Client, L *lua.LState, w *widget) int {
+		if t, ok := L.Get(2).(*lua.LTable); ok {
+			w.parent = widgetOf(t)
+		} else {
+			w.parent = nil
+		}
+		return 0
+	},
+	"ClearAllPoints": noop, "SetAllPoints": noop, "SetAlpha": noop, "SetScale": noop,
+}
+
+var frameMethods = map[string]method{
+	"SetScript": func(_ *Client, L *lua.LState, w *widget) int {
+		name := L.CheckString(2)
+		if fn, ok := L.Get(3).(*lua.LFunction); ok {
+			w.scripts[name] = fn
+		} else {
+			delete(w.scripts, name)
+		}
+		return 0
+	},
+	"GetScript": func(_ *Client, L *lua.LState, w *widget) int {
+		if fn := w.scripts[L.CheckString(2)]; fn != nil {
+			L.Push(fn)
+		} else {
+			L.Push(lua.LNil)
+		}
+		return 1
+	},
+	"HasScript": func(_ *Client, L *lua.LState, w *widget) int { L.Push(lua.LTrue); return 1 },
+	"HookScript": func(_ *Client, L *lua.LState, w *widget) int {
+		name := L.CheckString(2)
+		hook := L.CheckFunction(3)
+		orig := w.scripts[name]
+		if orig == nil {
+			w.scripts[name] = hook
+			return 0
+		}
+		w.scripts[name] = L.NewFunction(func(L *lua.LState) int {
+			args := make([]lua.LValue, 0, L.GetTop())
+			for i := 1; i <= L.GetTop(); i++ {
+				args = append(args, L.Get(i))
+			}
+			L.CallByParam(lua.P{Fn: orig, NRet: 0}, args...)
+			L.CallByParam(lua.P{Fn: hook, NRet: 0}, args...)
+			return 0
+		})
+		return 0
+	},
+	"RegisterEvent": func(c *Client, L *lua.LState, w *widget) int {
+		ev := L.CheckString(2)
+		if !w.events[ev] {
+			w.events[ev] = true
+			c.byEvent[ev] = append(c.byEvent[ev], w)
+		}
+		return 0
+	},
+	"UnregisterEvent": func(c *Client, L *lua.LState, w *widget) int {
+		ev := L.CheckString(2)
+		c.unregister(w, ev)
+		return 0
+	},
+	"UnregisterAllEvents": func(c *Client, L *lua.LState, w *widget) int {
+		for ev := range w.events {
+			c.unregister(w, ev)
+		}
+		return 0
+	},
+	"IsEventRegistered": func(_ *Client, L *lua.LState, w *widget) int {
+		L.Push(luaFlag(w.events[L.CheckString(2)]))
+		return 1
+	},
+	"CreateFontString": func(c *Client, L *lua.LState, w *widget) int {
+		L.Push(c.newWidget("FontString", L.OptString(2, ""), w).tbl)
+		return 1
+	},
+	"CreateTexture": func(c *Client, L *lua.LState, w *widget) int {
+		L.Push(c.newWidget("Texture", L.OptString(2, ""), w).tbl)
+		return 1
+	},
+	"GetChildren": func(_ *Client, L *lua.LState, w *widget) int {
+		n := 0
+		for _, ch := range w.children {
+			if frameTypes[ch.typ] {
+				L.Push(ch.tbl)
+				n++
+			}
+		}
+		return n
+	},
+	"SetID":         func(_ *Client, L *lua.LState, w *widget) int { w.id = L.CheckInt(2); return 0 },
+	"GetID":         retNumber(func(w *widget) float64 { return float64(w.id) }),
+	"GetFrameLevel": retNumber(func(*widget) float64 { return 1 }),
+	"GetFrameStrata": func(_ *Client, L *lua.LState, _ *widget) int {
+		L.Push(lua.LString("MEDIUM"))
+		return 1
+	},
+	"SetFrameStrata": noop, "SetFrameLevel": noop, "SetMovable": noop, "EnableMouse": noop,
+	"EnableMouseWheel": noop, "EnableKeyboard": noop, "RegisterForDrag": noop, "SetClampedToScreen": noop,
+	"StartMoving": noop, "StopMovingOrSizing": noop, "SetBackdrop": noop, "SetBackdropColor": noop,
+	"SetBackdropBorderColor": noop, "SetToplevel": noop, "SetUserPlaced": noop, "SetHitRectInsets": noop,
+}
+
+var buttonMethods = map[string]method{
+	"Click":   func(_ *Client, _ *lua.LState, w *widget) int { w.click(); return 0 },
+	"SetText": setText, "GetText": getText, "SetFormattedText": setFormattedText,
+	"Enable":  func(_ *Client, _ *lua.LState, w *widget) int { w.enabled = true; return 0 },
+	"Disable": func(_ *Client, _ *lua.LState, w *widget) int { w.enabled = false; return 0 },
+	"IsEnabled": func(_ *Client, L *lua.LState, w *widget) int {
+		L.Push(luaFlag(w.enabled))
+		return 1
+	},
+	"SetNormalTexture": noop, "SetPushedTexture": noop, "SetHighlightTexture": noop,
+	"SetDisabledTexture": noop, "RegisterForClicks": noop, "SetNormalFontObject": noop,
+	"SetHighlightFontObject": noop, "SetDisabledFontObject": noop, "LockHighlight": noop,
+	"UnlockHighlight": noop, "SetButtonState": noop, "SetCheckedTexture": noop,
+	"SetChecked": func(_ *Client, L *lua.LState, w *widget) int { w.checked = L.ToBool(2); return 0 },
+	"GetChecked": func(_ *Client, L *lua.LState, w *widget) int {
+		L.Push(luaFlag(w.checked))
+		return 1
+	},
+}
+
+var editBoxMethods = map[string]method{
+	"SetText": setText, "GetText": getText,
+	"SetNumber": func(_ *Client, L *lua.LState, w *widget) int { w.text = L.CheckNumber(2).String(); return 0 },
+	"GetNumber": func(_ *Client, L *lua.LState, w *widget) int {
+		n, err := parseNumber(w.text)
+		if err != nil {
+			n = 0
+		}
+		L.Push(lua.LNumber(n))
+		return 1
+	},
+	"SetAutoFocus": noop, "SetMaxLetters": noop, "SetMaxBytes": noop, "SetFocus": noop, "ClearFocus": noop,
+	"HighlightText": noop, "SetNumeric": noop, "SetFontObject": noop, "SetMultiLine": noop,
+	"SetTextInsets": noop, "SetCursorPosition": noop, "SetJustifyH": noop,
+	"Insert": func(_ *Client, L *lua.LState, w *widget) int { w.text += L.CheckString(2); return 0 },
+}
+
+var fontStringMethods = map[string]method{
+	"SetText": setText, "GetText": getText, "SetFormattedText": setFormattedText,
+	"GetStringWidth": retNumber(func(w *widget) float64 { return float64(len(w.text)) * 6 }),
+	"SetFont":        noop, "SetFontObject": noop, "SetTextColor": noop, "SetJustifyH": noop, "SetJustifyV": noop,
+	"SetWordWrap": noop, "SetNonSpaceWrap": noop, "SetShadowColor": noop, "SetShadowOffset": noop,
+	"SetDrawLayer": noop, "SetTextHeight": noop,
+}
+
+var textureMethods = map[string]method{
+	"SetTexture":  func(_ *Client, L *lua.LState, w *widget) int { w.text = L.OptString(2, ""); return 0 },
+	"GetTexture":  getText,
+	"SetTexCoord": noop, "SetVertexColor": noop, "SetBlendMode": noop, "SetDesaturated": noop,
+	"SetDrawLayer": noop, "SetGradient": noop, "SetGradientAlpha": noop,
+}
+
+var messageFrameMethods = map[string]method{
+	"AddMessage": func(c *Client, L *lua.LState, w *widget) int {
+		text := L.ToStringMeta(L.Get(2)).String()
+		if L.Get(2) == lua.LNil {
+			text = ""
+		}
+		if w.name == "ChatFrame1" {
+			c.display(text, false)
+		}
+		return 0
+	},
+	"Clear": noop, "SetFading": noop, "SetMaxLines": noop, "SetInsertMode": noop, "SetTimeVisible": noop,
+	"SetFontObject": noop, "SetJustifyH": noop,
+}
+
+var tooltipMethods = map[string]method{
+	"SetOwner":   noop,
+	"SetText":    setText,
+	"ClearLines": func(c *Client, _ *lua.LState, w *widget) int { w.lines = nil; c.syncTooltip(w); return 0 },
+	"NumLines":   retNumber(func(w *widget) float64 { return float64(len(w.lines)) }),
+	"AddLine": func(c *Client, L *lua.LState, w *widget) int {
+		w.lines = append(w.lines, L.OptString(2, ""))
+		c.syncTooltip(w)
+		return 0
+	},
+	"AddDoubleLine": func(c *Client, L *lua.LState, w *widget) int {
+		w.lines = append(w.lines, L.OptString(2, ""))
+		c.syncTooltip(w)
+		return 0
+	},
+	"SetBagItem": func(c *Client, L *lua.LState, w *widget) int {
+		w.lines = nil
+		if it := c.bagItem(L.CheckInt(2), L.CheckInt(3)); it != nil {
+			w.lines = tooltipLines(*it)
+		}
+		c.syncTooltip(w)
+		L.Push(lua.LNil)
+		L.Push(lua.LNumber(0))
+		return 2
+	},
+	"SetHyperlink": func(c *Client, L *lua.LState, w *widget) int {
+		w.lines = nil
+		if it, ok := c.itemFromArg(L.CheckString(2)); ok {
+			w.lines = tooltipLines(it)
+		}
+		c.syncTooltip(w)
+		return 0
+	},
+}
+
+func tooltipLines(it Item) []string {
+	lines := []string{it.Name}
+	if it.Soulbound {
+		lines = append(lines, "Soulbound")
+	}
+	if it.Quest {
+		lines = append(lines, "Quest Item")
+	}
+	lines = append(lines, it.Class)
+	return lines
+}
+
+// syncTooltip keeps the <name>TextLeft<i> font strings in step with the tooltip's lines,
+// which is how addons read a tooltip.
+func (c *Client) syncTooltip(w *widget) {
+	if w.name == "" {
+		return
+	}
+	for i := 1; i <= max(len(w.lines), 30); i++ {
+		n := fmt.Sprintf("%sTextLeft%d", w.name, i)
+		fs := c.widgetByName(n)
+		if fs == nil {
+			if i > len(w.lines) {
+				continue
+			}
+			fs = c.newWidget("FontString", n, w)
+		}
+		if i <= len(w.lines) {
+			fs.text = w.lines[i-1]
+			fs.shown = true
+		} else {
+			fs.text = ""
+			fs.shown = false
+		}
+	}
+}
+
+func (c *Client) unregister(w *widget, ev string) {
+	if !w.events[ev] {
+		return
+	}
+	delete(w.events, ev)
+	list := c.byEvent[ev]
+	for i, x := range list {
+		if x == w {
+			c.byEvent[ev] = append(list[:i:i], list[i+1:]...)
+			break
+		}
+	}
+}
+
+func luaFlag(b bool) lua.LValue {
+	if b {
+		return lua.LNumber(1)
+	}
+	return lua.LNil
+}
+
+// buildMetas makes one method table per widget type.
+func (c *Client) buildMetas() {
+	groups := map[string][]map[string]method{
+		"Frame":                 {regionMethods, frameMethods},
+		"ScrollFrame":           {regionMethods, frameMethods},
+		"Slider":                {regionMethods, frameMethods},
+		"StatusBar":             {regionMethods, frameMethods},
+		"Cooldown":              {regionMethods, frameMethods},
+		"Model":                 {regionMethods, frameMethods},
+		"Button":                {regionMethods, frameMethods, buttonMethods},
+		"CheckButton":           {regionMethods, frameMethods, buttonMethods},
+		"EditBox":               {regionMethods, frameMethods, editBoxMethods},
+		"FontString":            {regionMethods, fontStringMethods},
+		"Texture":               {regionMethods, textureMethods},
+		"ScrollingMessageFrame": {regionMethods, frameMethods, messageFrameMethods},
+		"MessageFrame":          {regionMethods, frameMethods, messageFrameMethods},
+		"GameTooltip":           {regionMethods, frameMethods, tooltipMethods},
+	}
+	c.metas = map[string]*lua.LTable{}
+	for typ, gs := range groups {
+		methods := c.L.NewTable()
+		for _, g := range gs {
+			for name, m := range g {
+				m := m
+				name := name
+				methods.RawSetString(name, c.L.NewFunction(func(L *lua.LState) int {
+					t, ok := L.Get(1).(*lua.LTable)
+					var w *widget
+					if ok {
+						w = widgetOf(t)
+					}
+					if w == nil {
+						L.RaiseError("%s: attempt to call a widget method on a bad self", name)
+					}
+					return m(c, L, w)
+				}))
+			}
+		}
+		meta := c.L.NewTable()
+		meta.RawSetString("__index", methods)
+		c.metas[typ] = meta
+	}
+}

@@ -1,0 +1,42 @@
+package domain
+
+import (
+	shared "github.com/mimiron/mgm/pkg/domain"
+)
+
+// ChatMessage is a `!twgold` chat message as the pool needs it.
+type ChatMessage struct {
+	MessageID               string
+	BroadcasterUserID       string
+	SourceBroadcasterUserID string
+	UserID                  string
+	UserName                string
+	Text                    string
+	Badges                  []string
+}
+
+// Ignore reasons: a chat message that changes nothing and is not an error. All but
+// IgnoreDuplicate are the shared chat screening's.
+const (
+	IgnoreOtherChannel  = shared.IgnoreOtherChannel
+	IgnoreSharedChat    = shared.IgnoreSharedChat
+	IgnoreNotSubscriber = shared.IgnoreNotSubscriber
+	IgnoreNotCommand    = shared.IgnoreNotCommand
+	IgnoreDuplicate     = "duplicate_message" // message_id already handled
+)
+
+// ChatPolicy is the deployment's chat configuration.
+type ChatPolicy shared.ChatPolicy
+
+// Screen applies the rules of PRODUCT.md §3 that need no state (shared.ChatPolicy.Screen
+// for `!twgold`). It returns the raw name argument, or an ignore reason ("" when the
+// message should be enrolled). The name is not validated here: a malformed name is
+// refused later with invalid_character_name.
+func (p ChatPolicy) Screen(m ChatMessage) (name, ignore string) {
+	return shared.ChatPolicy(p).Screen(shared.ChatMessage{
+		BroadcasterUserID:       m.BroadcasterUserID,
+		SourceBroadcasterUserID: m.SourceBroadcasterUserID,
+		Text:                    m.Text,
+		Badges:                  m.Badges,
+	}, shared.CommandGold)
+}

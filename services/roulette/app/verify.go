@@ -1,0 +1,91 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"go.uber.org/zap"
+
+	"github.com/mimiron/mgm/pkg/errs"
+	"github.com/mimiron/mgm/pkg/events"
+	"github.com/mimiron/mgm/services/roulette/domain"
+)
+
+// Candidate is GET /api/roulette/candidate: the newest cycle whose report is awaited.
+func (a *App) Candidate(ctx context.Context) (events.Candidate, error) {
+	c, err := a.Repo.Awaiting(ctx, a.now())
+	if err != nil {
+		return events.Candidate{}, err
+	}
+	return events.Candidate{
+		SpinCycleID:    c.ID,
+		CharacterName:  c.Candidate.CharacterName,
+		DrawnAt:        *c.DrawnAt,
+		VerifyDeadline: c.Deadline,
+	}, nil
+}
+
+// Verify judges a /who report against the cycle it names (received now, by the server's
+// clock; the report's capturedAt is informational). An online report creates the payout
+// while the cycle is locked, so concurrent repeats wait and then see the outcome; the
+// payout service is idempotent per spinCycleId, so a retry after a lost reply finds the
+// same payout. When the payout service refuses (active_payout_exists,
+// lifetime_cap_reached) or is unreachable, that error is returned and nothing is
+// recorded: the cycle stays open and, unless a later report succeeds, ends no_report.
+func (a *App) Verify(ctx context.Context, in events.WhoReport) (events.VerifyReply, error) {
+	r, err := domain.ParseReport(in.SchemaVersion, in.SpinCycleID, in.CharacterName, in.Online)
+	if err != nil {
+		return events.VerifyReply{}, err
+	}
+	now := a.now()
+	var created *events.Payout
+	c, err := a.Repo.UpdateCycle(ctx, r.SpinCycleID, func(c *domain.Cycle) (bool, error) {
+		v, err := c.Judge(r, now)
+		if err != nil {
+			return false, err
+		}
+		switch v {
+		case domain.Repeat:
+			return false, nil
+		case domain.RecordOffline:
+			return true, c.CompleteOffline(now)
+		case domain.CreatePayout:
+			p, err := a.Payouts.Create(ctx, events.CreatePayoutRequest{
+				SpinCycleID:       c.ID,
+				TwitchUserID:      c.Candidate.TwitchUserID,
+				TwitchDisplayName: c.Candidate.TwitchDisplayName,
+				CharacterName:     c.Candidate.CharacterName,
+			})
+			if err != nil {
+				return false, fmt.Errorf("create payout for cycle %s: %w", c.ID, err)
+			}
+			created = &p
+			return true, c.CompleteWinner(p.ID, now)
+		}
+		return false, fmt.Errorf("verify cycle %s: unknown verdict %d", c.ID, v)
+	})
+	if errs.Has(err, errs.NotFound) {
+		return events.VerifyReply{}, errs.E(errs.OutOfSequence, "no spin cycle %s", r.SpinCycleID)
+	}
+	if err != nil {
+		return events.VerifyReply{}, err
+	}
+	reply := events.VerifyReply{SpinCycleID: c.ID, Outcome: string(c.Outcome)}
+	if created != nil {
+		reply.Payout = created
+		a.Log.Info("cycle won", zap.String("spinCycleId", c.ID), zap.String("payoutId", created.ID))
+		a.afterChange(ctx)
+		return reply, nil
+	}
+	if c.Outcome == domain.Winner {
+		// A repeat: answer the payout as it is now.
+		p, err := a.Payouts.Get(ctx, c.PayoutID)
+		if err != nil {
+			return events.VerifyReply{}, fmt.Errorf("read payout %s of cycle %s: %w", c.PayoutID, c.ID, err)
+		}
+		reply.Payout = &p
+		return reply, nil
+	}
+	a.afterChange(ctx)
+	return reply, nil
+}

@@ -1,0 +1,65 @@
+// Package service is the roulette's Run: the scheduler that draws one candidate per
+// UTC spin boundary (one draw however many replicas run), and the Desktop's candidate
+// and verify-candidate requests. main.go and the one-process mode both start it.
+package service
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/mimiron/mgm/pkg/events"
+	"github.com/mimiron/mgm/pkg/natsx"
+	"github.com/mimiron/mgm/pkg/svc"
+	"github.com/mimiron/mgm/services/roulette/adapters"
+	"github.com/mimiron/mgm/services/roulette/app"
+	"github.com/mimiron/mgm/services/roulette/ports"
+)
+
+// Run serves the roulette until ctx ends.
+func Run(ctx context.Context, d svc.Deps) error {
+	a, closeFn, err := Build(ctx, d)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	responders, err := ports.Serve(d.NC, d.Log, a)
+	if err != nil {
+		return err
+	}
+	// Finish in-flight requests before the database closes (deferred earlier, runs later).
+	defer responders.Stop(5 * time.Second)
+	d.Log.Info("roulette running", zap.Duration("spinInterval", d.Config.SpinInterval))
+	return a.Loop(ctx)
+}
+
+// Build opens the database, the stream and the KV bucket and wires the app; close
+// releases the database. Tests use it to drive Tick with their own clock.
+func Build(ctx context.Context, d svc.Deps) (*app.App, func(), error) {
+	pool, err := adapters.Open(ctx, d.Config.DatabaseURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("roulette database: %w", err)
+	}
+	if err := natsx.EnsureStreams(ctx, d.JS, events.StreamRoulette); err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	kv, err := adapters.StateKV(ctx, d.JS)
+	if err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	a := app.New(
+		adapters.NewPostgres(pool),
+		adapters.PoolClient{NC: d.NC},
+		adapters.PayoutClient{NC: d.NC, Timeout: d.Config.RPCTimeout},
+		adapters.Publisher{JS: d.JS, KV: kv},
+		d.Config.SpinInterval,
+		d.Clock(),
+		d.Log,
+	)
+	a.DrawTimeout = d.Config.RPCTimeout
+	return a, pool.Close, nil
+}

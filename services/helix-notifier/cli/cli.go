@@ -1,0 +1,120 @@
+// Package cli is helix-notifier's operator command:
+//
+//	helix-notifier failures list            # failed, unknown and stalled announcements
+//	helix-notifier failures replay <payoutId>
+//
+// It talks to PostgreSQL (DATABASE_URL) directly, so listing works even when no
+// notifier runs; replay also needs NATS_URL to queue the new attempt, which a running
+// notifier then posts (at most once, through the same marker).
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/mimiron/mgm/pkg/config"
+	"github.com/mimiron/mgm/pkg/events"
+	"github.com/mimiron/mgm/pkg/natsx"
+	"github.com/mimiron/mgm/services/helix-notifier/adapters"
+	"github.com/mimiron/mgm/services/helix-notifier/app"
+	"github.com/mimiron/mgm/services/helix-notifier/service"
+)
+
+// Usage is printed for unknown arguments.
+const Usage = `usage:
+  helix-notifier                               run the notifier (NATS_URL, DATABASE_URL)
+  helix-notifier failures list [--json]        announcements that need an operator
+  helix-notifier failures replay <payoutId>    post a failed/unknown announcement again`
+
+// Main runs the command in args (without the program name) and returns the exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	cfg, err := config.FromEnv()
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := Run(ctx, cfg, args, stdout); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// Run executes one operator command against cfg's database (and NATS for replay).
+func Run(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
+	if len(args) < 2 || args[0] != "failures" {
+		return fmt.Errorf("%s", Usage)
+	}
+	if cfg.DatabaseURL == "" {
+		return fmt.Errorf("DATABASE_URL is required")
+	}
+	pool, err := adapters.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	op := &app.Operator{Repo: adapters.NewRepo(pool), Now: time.Now, StaleAfter: service.DefaultOptions().StaleAfter}
+	switch args[1] {
+	case "list":
+		list, err := op.Failures(ctx)
+		if err != nil {
+			return err
+		}
+		if len(args) > 2 && args[2] == "--json" {
+			enc := json.NewEncoder(out)
+			enc.SetIndent("", "  ")
+			return enc.Encode(list)
+		}
+		return printTable(out, list)
+	case "replay":
+		if len(args) != 3 {
+			return fmt.Errorf("%s", Usage)
+		}
+		if cfg.NATSURL == "" {
+			return fmt.Errorf("NATS_URL is required to queue a replay")
+		}
+		nc, err := natsx.Connect(cfg.NATSURL, "mgm-helix-notifier-cli")
+		if err != nil {
+			return err
+		}
+		defer nc.Close()
+		js, err := jetstream.New(nc)
+		if err != nil {
+			return err
+		}
+		if err := natsx.EnsureStreams(ctx, js, events.StreamNotify); err != nil {
+			return err
+		}
+		op.Publish = service.Publisher(js)
+		a, err := op.Replay(ctx, args[2])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "replay queued for payout %s (%s); replays so far: %d\n", a.PayoutID, a.CharacterName, a.Replays)
+		return nil
+	default:
+		return fmt.Errorf("%s", Usage)
+	}
+}
+
+func printTable(out io.Writer, list []events.Announcement) error {
+	if len(list) == 0 {
+		_, err := fmt.Fprintln(out, "no failed announcements")
+		return err
+	}
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "PAYOUT\tCHARACTER\tSTATE\tATTEMPTS\tREPLAYS\tUPDATED\tREASON")
+	for _, a := range list {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\t%s\t%s\n", a.PayoutID, a.CharacterName, a.State, a.Attempts,
+			a.Replays, a.UpdatedAt.UTC().Format(time.RFC3339), a.Reason)
+	}
+	return w.Flush()
+}

@@ -1,0 +1,415 @@
+package service_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"expvar"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mimiron/mgm/pkg/config"
+	"github.com/mimiron/mgm/pkg/events"
+	"github.com/mimiron/mgm/pkg/natsx"
+	"github.com/mimiron/mgm/pkg/testenv"
+
+	"github.com/mimiron/mgm/services/helix-notifier/app"
+	"github.com/mimiron/mgm/services/helix-notifier/service"
+)
+
+func metric(name string) int64 {
+	if v, ok := app.Metrics.Get(name).(*expvar.Int); ok {
+		return v.Value()
+	}
+	return 0
+}
+
+// Tests that read the process-wide counters (metric) run serially; Go runs them before
+// the parallel ones, so no other test moves the counters meanwhile.
+
+// settle gives a wrongly scheduled retry the time to show up before counting posts.
+func settle() { time.Sleep(700 * time.Millisecond) }
+
+func TestAnnounce_SentPostsTheExactLineOnce(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	h.replica(fastOptions())
+	id := h.sent("Артас")
+	// Other transitions are not announced.
+	h.publishStatus("other-payout", "Джайна", events.StatusPending, events.StatusInProgress)
+
+	n := h.waitNotice(events.NotifyRewardPosted, id)
+	posts := h.postsFor("Артас")
+	require.Len(t, posts, 1)
+	assert.Equal(t, "Награда отправлена персонажу Артас на почту, проверяй ящик!", posts[0].Message)
+	assert.Equal(t, broadcaster, posts[0].BroadcasterID)
+	assert.Equal(t, sender, posts[0].SenderID)
+	assert.Equal(t, "reward-posted-"+id, n.msgID)
+	assert.Equal(t, posts[0].MessageID, n.notice.MessageID)
+	assert.Equal(t, "Артас", n.notice.CharacterName)
+
+	h.drained(events.StreamPayout.Name, service.Durable)
+	settle()
+	assert.Len(t, h.fake.Posts(), 1, "nothing else was posted")
+	assert.Equal(t, events.AnnouncementPosted, h.state(id).State)
+}
+
+func TestAnnounce_SenderDefaultsToBroadcasterWithAppToken(t *testing.T) {
+	t.Parallel()
+	h := start(t, func(c *config.Config) { c.SenderID, c.SenderToken, c.SenderRefresh = "", "", "" })
+	h.replica(fastOptions())
+	id := h.sent("Тралл")
+	h.waitNotice(events.NotifyRewardPosted, id)
+	posts := h.postsFor("Тралл")
+	require.Len(t, posts, 1)
+	assert.Equal(t, broadcaster, posts[0].SenderID)
+	assert.Equal(t, 1, h.fake.AppTokensIssued())
+}
+
+func TestAnnounce_HelixDownThenUpPostsExactlyOnce(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	h.fake.SetDown(true)
+	h.replica(fastOptions())
+	id := h.sent("Вариан")
+	testenv.Eventually(t, 10*time.Second, func() bool {
+		return h.fake.Requests("POST /helix/chat/messages") >= 3
+	}, "notifier never tried")
+	assert.Empty(t, h.fake.Posts())
+	h.fake.SetDown(false)
+
+	h.waitNotice(events.NotifyRewardPosted, id)
+	h.drained(events.StreamPayout.Name, service.Durable)
+	settle()
+	assert.Len(t, h.postsFor("Вариан"), 1)
+	assert.Empty(t, h.notices(events.NotifyRewardFailed, id))
+}
+
+func TestAnnounce_BreakerStopsCallsAndLastAttemptRecordsFailure(t *testing.T) {
+	h := start(t)
+	o := fastOptions()
+	o.BreakerFailures = 2
+	o.BreakerOpenFor = time.Hour
+	o.MaxDeliver = 5
+	failedBefore := metric("failed")
+	h.fake.SetDown(true)
+	h.replica(o)
+	id := h.sent("Сильвана")
+
+	n := h.waitNotice(events.NotifyRewardFailed, id)
+	assert.Equal(t, 2, h.fake.Requests("POST /helix/chat/messages"), "the open breaker spared Helix the other deliveries")
+	assert.Contains(t, n.notice.Reason, "retries exhausted")
+	assert.Contains(t, n.notice.Reason, "breaker")
+	a := h.state(id)
+	assert.Equal(t, events.AnnouncementFailed, a.State)
+	assert.NotNil(t, a.FailedAt)
+	assert.Equal(t, failedBefore+1, metric("failed"))
+	assert.True(t, h.errorLogged("reward announcement given up"))
+	h.drained(events.StreamPayout.Name, service.Durable)
+}
+
+func TestAnnounce_RetryableDropIsRetriedUntilSent(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	h.fake.DropNext(2, "msg_slowmode", "slow mode")
+	h.replica(fastOptions())
+	id := h.sent("Джайна")
+	n := h.waitNotice(events.NotifyRewardPosted, id)
+	assert.Equal(t, 3, n.notice.Attempts)
+	assert.Len(t, h.fake.Attempts(), 3)
+	h.drained(events.StreamPayout.Name, service.Durable)
+	settle()
+	assert.Len(t, h.postsFor("Джайна"), 1)
+}
+
+func TestAnnounce_TerminalDropIsRecordedAndNeverRetried(t *testing.T) {
+	h := start(t)
+	h.fake.DropNext(1, "msg_banned", "sender is banned")
+	failedBefore := metric("failed")
+	h.replica(fastOptions())
+	id := h.sent("Гаррош")
+	n := h.waitNotice(events.NotifyRewardFailed, id)
+	assert.Contains(t, n.notice.Reason, "msg_banned")
+	h.drained(events.StreamPayout.Name, service.Durable)
+	settle()
+	assert.Len(t, h.fake.Attempts(), 1, "no retry after a terminal drop")
+	assert.Empty(t, h.fake.Posts())
+	assert.Equal(t, failedBefore+1, metric("failed"))
+	assert.True(t, h.errorLogged("reward announcement given up"))
+
+	out, err := h.cli("failures", "list")
+	require.NoError(t, err)
+	assert.Contains(t, out, id)
+	assert.Contains(t, out, "msg_banned")
+}
+
+func TestAnnounce_PermanentHTTPErrorIsNotRetried(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	h.fake.FailNext(1, http.StatusBadRequest)
+	h.replica(fastOptions())
+	id := h.sent("Иллидан")
+	h.waitNotice(events.NotifyRewardFailed, id)
+	settle()
+	assert.Equal(t, 1, h.fake.Requests("POST /helix/chat/messages"))
+	assert.Equal(t, events.AnnouncementFailed, h.state(id).State)
+}
+
+func TestAnnounce_RateLimitWaitsForReset(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	reset := time.Now().Add(2 * time.Second).Truncate(time.Second)
+	h.fake.RateLimitNext(1, reset)
+	h.replica(fastOptions())
+	id := h.sent("Утер")
+	h.waitNotice(events.NotifyRewardPosted, id)
+	posts := h.postsFor("Утер")
+	require.Len(t, posts, 1)
+	assert.False(t, posts[0].At.Before(reset), "posted at %v before Ratelimit-Reset %v", posts[0].At, reset)
+	assert.Equal(t, 2, h.fake.Requests("POST /helix/chat/messages"), "no attempt before the reset")
+}
+
+func TestAnnounce_TwoReplicasPostEachPayoutOnce(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	h.replica(fastOptions())
+	h.replica(fastOptions())
+	names := []string{"Артас", "Джайна", "Тралл", "Вариан", "Сильвана", "Утер", "Иллидан", "Гаррош"}
+	ids := map[string]string{}
+	for _, n := range names {
+		ids[n] = h.sent(n)
+	}
+	// The payout service may publish a transition twice (a relay retry under a new id,
+	// a replay): each is announced once all the same.
+	for _, n := range names {
+		h.publishStatus(ids[n], n, events.StatusInProgress, events.StatusSent)
+	}
+	for _, n := range names {
+		h.waitNotice(events.NotifyRewardPosted, ids[n])
+	}
+	h.drained(events.StreamPayout.Name, service.Durable)
+	settle()
+	for _, n := range names {
+		assert.Len(t, h.postsFor(n), 1, n)
+	}
+	assert.Len(t, h.fake.Posts(), len(names))
+}
+
+func TestAnnounce_CrashAfterRecordedBeforeAckDoesNotPostAgain(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	o := fastOptions()
+	var crashed atomic.Bool
+	var stop func()
+	o.AfterRecorded = func(ctx context.Context, payoutID string) error {
+		if crashed.CompareAndSwap(false, true) {
+			go stop()
+			return errors.New("crash")
+		}
+		return nil
+	}
+	stop = h.replica(o)
+	id := h.sent("Кел")
+	testenv.Eventually(t, 10*time.Second, crashed.Load, "hook never ran")
+	stop()
+	require.Len(t, h.postsFor("Кел"), 1)
+	assert.Empty(t, h.notices(events.NotifyRewardPosted, id), "the crash came before the event")
+
+	h.replica(fastOptions())
+	n := h.waitNotice(events.NotifyRewardPosted, id)
+	assert.Equal(t, "reward-posted-"+id, n.msgID)
+	h.drained(events.StreamPayout.Name, service.Durable)
+	settle()
+	assert.Len(t, h.postsFor("Кел"), 1, "the redelivery found the marker and did not post again")
+	assert.Equal(t, events.AnnouncementPosted, h.state(id).State)
+}
+
+func TestAnnounce_CrashBetweenHelixAndRecordIsReportedUnknownNotReposted(t *testing.T) {
+	h := start(t)
+	o := fastOptions()
+	var crashed atomic.Bool
+	var stop func()
+	o.AfterHelix = func(ctx context.Context, payoutID string) error {
+		if crashed.CompareAndSwap(false, true) {
+			go stop()
+			return errors.New("crash")
+		}
+		return nil
+	}
+	unknownBefore := metric("unknown")
+	stop = h.replica(o)
+	id := h.sent("Малфурион")
+	testenv.Eventually(t, 10*time.Second, crashed.Load, "hook never ran")
+	stop()
+	require.Len(t, h.postsFor("Малфурион"), 1)
+	assert.Equal(t, events.AnnouncementPosting, h.state(id).State)
+
+	h.replica(fastOptions())
+	n := h.waitNotice(events.NotifyRewardFailed, id)
+	assert.Equal(t, "unknown_outcome", n.notice.Reason)
+	h.drained(events.StreamPayout.Name, service.Durable)
+	settle()
+	assert.Len(t, h.postsFor("Малфурион"), 1, "an unknown outcome is never posted again automatically")
+	assert.Equal(t, events.AnnouncementUnknown, h.state(id).State)
+	assert.Equal(t, unknownBefore+1, metric("unknown"))
+
+	out, err := h.cli("failures", "list")
+	require.NoError(t, err)
+	assert.Contains(t, out, id)
+	assert.Contains(t, out, "unknown")
+}
+
+func TestFailures_ReplayPostsOnceAndClearsTheList(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	h.fake.DropNext(1, "msg_rejected", "held by AutoMod")
+	h.replica(fastOptions())
+	id := h.sent("Тиранда")
+	h.waitNotice(events.NotifyRewardFailed, id)
+	require.Empty(t, h.fake.Posts())
+
+	var list []events.Announcement
+	require.NoError(t, natsx.Call(context.Background(), h.nc, events.RPCNotifierFailures, struct{}{}, &list))
+	require.Len(t, list, 1)
+	assert.Equal(t, id, list[0].PayoutID)
+	assert.Equal(t, events.AnnouncementFailed, list[0].State)
+
+	out, err := h.cli("failures", "replay", id)
+	require.NoError(t, err)
+	assert.Contains(t, out, "replay queued")
+	h.waitNotice(events.NotifyRewardPosted, id)
+	h.drained(events.StreamNotify.Name, service.ReplayDurable)
+	settle()
+	assert.Len(t, h.postsFor("Тиранда"), 1)
+	assert.Equal(t, 1, h.state(id).Replays)
+
+	out, err = h.cli("failures", "list")
+	require.NoError(t, err)
+	assert.Contains(t, out, "no failed announcements")
+
+	// A posted announcement is never replayed.
+	_, err = h.cli("failures", "replay", id)
+	assert.ErrorContains(t, err, "posted")
+	var a events.Announcement
+	err = natsx.Call(context.Background(), h.nc, events.RPCNotifierReplay, events.ReplayRequest{PayoutID: id}, &a)
+	assert.ErrorContains(t, err, "posted")
+}
+
+func TestAnnounce_RefreshesTheSenderTokenOn401(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	h.replica(fastOptions())
+	first := h.sent("Андуин")
+	h.waitNotice(events.NotifyRewardPosted, first)
+	h.fake.ExpireTokens()
+	second := h.sent("Болвар")
+	h.waitNotice(events.NotifyRewardPosted, second)
+	assert.GreaterOrEqual(t, h.fake.RefreshesIssued(), 1)
+	assert.Len(t, h.postsFor("Болвар"), 1)
+}
+
+func TestAnnounce_RefusedCredentialsAreRecordedAndNeverLogged(t *testing.T) {
+	t.Parallel()
+	h := start(t, func(c *config.Config) { c.SenderRefresh = "ur-revoked-refresh-token-value" })
+	h.fake.ExpireTokens()
+	h.replica(fastOptions())
+	id := h.sent("Вол")
+	n := h.waitNotice(events.NotifyRewardFailed, id)
+	assert.Contains(t, n.notice.Reason, "unauthorized")
+	assert.True(t, h.errorLogged("reward announcement given up"))
+	text := h.loggedText()
+	assert.NotContains(t, text, "ur-revoked-refresh-token-value")
+	assert.NotContains(t, text, h.cfg.SenderToken)
+	assert.NotContains(t, text, h.cfg.ClientSecret)
+}
+
+func TestAnnounce_StaleSentEventIsRecordedNotPosted(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	o := fastOptions()
+	o.MaxEventAge = time.Millisecond
+	id := h.sent("Кайроз")
+	time.Sleep(20 * time.Millisecond)
+	h.replica(o)
+	n := h.waitNotice(events.NotifyRewardFailed, id)
+	assert.Contains(t, n.notice.Reason, "too old")
+	assert.Empty(t, h.fake.Posts())
+}
+
+func TestAnnounce_HelixTimeoutIsRetriedAndPostsOnce(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	h.fake.Hang(2 * time.Second)
+	h.replica(fastOptions())
+	id := h.sent("Нелтарион")
+	testenv.Eventually(t, 10*time.Second, func() bool {
+		return h.fake.Requests("POST /helix/chat/messages") >= 2
+	}, "notifier never retried the timed-out post")
+	h.fake.Hang(0)
+	h.waitNotice(events.NotifyRewardPosted, id)
+	h.drained(events.StreamPayout.Name, service.Durable)
+	settle()
+	assert.Len(t, h.postsFor("Нелтарион"), 1)
+}
+
+func TestMetrics_ServedOnTheMetricsAddress(t *testing.T) {
+	// Serial: it reads the process-wide counters.
+	h := start(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	o := fastOptions()
+	o.MetricsListener = l
+	h.replica(o)
+	base := "http://" + l.Addr().String()
+	before := scrape(t, base+"/metrics")["mgm_helix_notifier_posted_total"]
+
+	id := h.sent("Калесгос")
+	h.waitNotice(events.NotifyRewardPosted, id)
+	m := scrape(t, base+"/metrics")
+	assert.Equal(t, before+1, m["mgm_helix_notifier_posted_total"])
+	for _, name := range []string{"failed", "unknown", "retried", "dropped"} {
+		assert.Contains(t, m, "mgm_helix_notifier_"+name+"_total")
+	}
+
+	resp, err := http.Get(base + "/debug/vars")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var vars map[string]json.RawMessage
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&vars))
+	var counters map[string]int64
+	require.NoError(t, json.Unmarshal(vars["mgm_helix_notifier"], &counters))
+	assert.Equal(t, before+1, counters["posted"])
+}
+
+// scrape reads a Prometheus text page into name → value.
+func scrape(t *testing.T, url string) map[string]int64 {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	out := map[string]int64{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, v, ok := strings.Cut(line, " ")
+		require.True(t, ok, line)
+		n, err := strconv.ParseInt(v, 10, 64)
+		require.NoError(t, err, line)
+		out[name] = n
+	}
+	require.NoError(t, sc.Err())
+	return out
+}

@@ -1,0 +1,212 @@
+// Package service is the gateway: the public HTTP API of PRODUCT.md §6. It checks who
+// is calling (Extension JWT, Desktop API key), limits rates per route class, answers
+// the roulette state from memory, proxies the EventSub webhook to ingest and turns
+// every other route into one NATS request to the service that owns the data.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/nats-io/nats.go"
+	"go.uber.org/zap"
+
+	"github.com/mimiron/mgm/pkg/config"
+	"github.com/mimiron/mgm/pkg/svc"
+	"github.com/mimiron/mgm/services/gateway/auth"
+	"github.com/mimiron/mgm/services/gateway/ratelimit"
+	"github.com/mimiron/mgm/services/gateway/state"
+)
+
+// SubscriptionChecker answers whether a Twitch user subscribes to the broadcaster
+// (Helix "Get Broadcaster Subscriptions" filtered by user_id).
+type SubscriptionChecker interface {
+	CheckSubscription(ctx context.Context, broadcasterID, userID string) (bool, error)
+}
+
+// The pool/me cache: a viewer's answer is kept until a member event about them
+// arrives, and at most this long; beyond this many viewers the cache starts over.
+const (
+	memberCacheTTL = 30 * time.Second
+	memberCacheMax = 500_000
+)
+
+// Option adjusts a Gateway built by New.
+type Option func(*options)
+
+type options struct {
+	checker SubscriptionChecker
+}
+
+// WithSubscriptionChecker replaces the Helix client (tests, benchmarks).
+func WithSubscriptionChecker(c SubscriptionChecker) Option {
+	return func(o *options) { o.checker = c }
+}
+
+// Gateway is the HTTP handler with its dependencies.
+type Gateway struct {
+	cfg      config.Config
+	log      *zap.Logger
+	nc       *nats.Conn
+	now      func() time.Time
+	echo     *echo.Echo
+	verifier *auth.Verifier
+	apiKey   auth.APIKey
+	view     *state.View
+	members  *state.Members
+	checker  SubscriptionChecker // nil: subscriber check skipped (development only)
+
+	viewerReads, viewerWrites, desktop *ratelimit.Limiter
+}
+
+// Run serves the gateway on d.Listener (or d.Config.HTTPAddr) until ctx ends.
+func Run(ctx context.Context, d svc.Deps) error { return RunWith(ctx, d) }
+
+// RunWith is Run with options.
+func RunWith(ctx context.Context, d svc.Deps, opts ...Option) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	g, err := New(ctx, d, opts...)
+	if err != nil {
+		return err
+	}
+	ln := d.Listener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", d.Config.HTTPAddr); err != nil {
+			return fmt.Errorf("gateway listen %s: %w", d.Config.HTTPAddr, err)
+		}
+	}
+	srv := &http.Server{
+		Handler:           g,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          zap.NewStdLog(g.log.Named("http")),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	g.log.Info("gateway listening", zap.String("addr", ln.Addr().String()))
+	select {
+	case err := <-served:
+		return fmt.Errorf("gateway serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, stop := context.WithTimeout(context.Background(), 5*time.Second)
+	defer stop()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("gateway shutdown: %w", err)
+	}
+	return nil
+}
+
+// New builds the gateway and starts watching the state bucket (until ctx ends).
+func New(ctx context.Context, d svc.Deps, opts ...Option) (*Gateway, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if d.NC == nil || d.JS == nil {
+		return nil, errors.New("gateway: NATS connection and JetStream are required")
+	}
+	log := d.Log
+	if log == nil {
+		log = zap.NewNop()
+	}
+	cfg, now := d.Config, d.Clock()
+	verifier, err := auth.NewVerifier(cfg.ExtensionSecrets, cfg.BroadcasterID, now)
+	if err != nil {
+		return nil, err
+	}
+	ingest, err := url.Parse(cfg.IngestURL)
+	if err != nil || ingest.Scheme == "" || ingest.Host == "" {
+		return nil, fmt.Errorf("MGM_INGEST_URL=%q is not an absolute URL", cfg.IngestURL)
+	}
+	if cfg.RPCTimeout <= 0 {
+		cfg.RPCTimeout = config.Defaults().RPCTimeout
+	}
+	g := &Gateway{
+		cfg:          cfg,
+		log:          log,
+		nc:           d.NC,
+		now:          now,
+		verifier:     verifier,
+		apiKey:       auth.NewAPIKey(cfg.APIKey),
+		view:         state.NewView(cfg.SpinInterval, now),
+		members:      state.NewMembers(memberCacheTTL, memberCacheMax, now),
+		viewerReads:  ratelimit.New(cfg.ViewerReadPerMin, now),
+		viewerWrites: ratelimit.New(cfg.ViewerWritePerMin, now),
+		desktop:      ratelimit.New(cfg.DesktopPerMin, now),
+	}
+	switch {
+	case cfg.DevSkipSubscriber:
+		log.Warn("MGM_DEV_SKIP_SUBSCRIBER_CHECK is set: claims skip the Helix subscriber check (development only)")
+	case o.checker != nil:
+		g.checker = o.checker
+	default:
+		g.checker = newHelixChecker(cfg)
+	}
+	if len(cfg.ExtensionSecrets) == 0 {
+		log.Warn("TWITCH_EXTENSION_SECRETS is empty: every viewer route answers 401")
+	}
+	if cfg.BroadcasterID == "" {
+		log.Warn("TWITCH_BROADCASTER_ID is empty: every viewer route answers 401")
+	}
+	if cfg.APIKey == "" {
+		log.Warn("MGM_API_KEY is empty: every Desktop route answers 403")
+	}
+	g.echo = g.routes(newEventSubProxy(ingest, g))
+	go g.view.Watch(ctx, d.JS, log)
+	go g.members.Watch(ctx, d.JS, log)
+	return g, nil
+}
+
+// ServeHTTP makes the gateway an http.Handler.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) { g.echo.ServeHTTP(w, r) }
+
+// Ready reports whether NATS is connected and the state watch is live.
+func (g *Gateway) Ready() bool { return g.nc.IsConnected() && g.view.Live() }
+
+func (g *Gateway) routes(eventsub http.Handler) *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = g.handleError
+	e.Use(g.recoverPanics)
+	if len(g.cfg.CORSOrigins) > 0 {
+		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
+			AllowOrigins:  g.cfg.CORSOrigins,
+			AllowMethods:  []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodOptions},
+			AllowHeaders:  []string{echo.HeaderAuthorization, echo.HeaderContentType},
+			ExposeHeaders: []string{echo.HeaderRetryAfter},
+			MaxAge:        600,
+		}))
+	}
+
+	// Twitch → ingest, untouched and never rate-limited.
+	e.POST("/api/twitch/eventsub", echo.WrapHandler(eventsub))
+
+	e.GET("/api/roulette/state", g.viewerRoute(g.viewerReads, g.rouletteState))
+	e.GET("/api/pool/me", g.viewerRoute(g.viewerReads, g.poolMe))
+	e.GET("/api/payouts/my-last", g.viewerRoute(g.viewerReads, g.myLastPayout))
+	e.POST("/api/payouts/claim", g.viewerRoute(g.viewerWrites, g.claim))
+
+	desktop := []echo.MiddlewareFunc{g.desktopAuth, g.limitDesktop}
+	e.GET("/api/payouts/pending", g.pendingPayouts, desktop...)
+	e.PATCH("/api/payouts/:id/status", g.setPayoutStatus, desktop...)
+	e.POST("/api/payouts/:id/confirm-acceptance", g.confirmAcceptance, desktop...)
+	e.GET("/api/roulette/candidate", g.candidate, desktop...)
+	e.POST("/api/roulette/verify-candidate", g.verifyCandidate, desktop...)
+	g.giftRoutes(e, desktop)
+
+	e.GET("/api/version", g.version)
+	e.GET("/healthz", g.healthz)
+	e.GET("/readyz", g.readyz)
+	return e
+}

@@ -1,0 +1,326 @@
+// Package app holds the gift queue's use cases: create (chat and panel), the Desktop's
+// moves (status, item list, item choice, consent), the timeout sweep, the queries, and
+// the outbox relay that publishes committed changes.
+package app
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"go.uber.org/zap"
+
+	shared "github.com/mimiron/mgm/pkg/domain"
+	"github.com/mimiron/mgm/pkg/errs"
+	"github.com/mimiron/mgm/pkg/events"
+	"github.com/mimiron/mgm/services/gift-queue/adapters"
+	"github.com/mimiron/mgm/services/gift-queue/domain"
+)
+
+// Store is the gift request repository (adapters.Postgres).
+type Store interface {
+	Create(ctx context.Context, streamerID, twitchUserID string, key adapters.Key,
+		decide func(q *domain.Queue, used bool) (*domain.Request, error)) (adapters.CreateResult, error)
+	Update(ctx context.Context, streamerID, id string, fn func(q *domain.Queue, r *domain.Request) error) (*domain.Request, *domain.Queue, error)
+	Attention(ctx context.Context, now time.Time) ([]string, error)
+	Sweep(ctx context.Context, streamerID string, fn func(q *domain.Queue)) ([]domain.Change, error)
+	Open(ctx context.Context, streamerID string) ([]*domain.Request, error)
+	LatestOf(ctx context.Context, streamerID, twitchUserID string) (*domain.Request, error)
+	Used(ctx context.Context, streamerID, twitchUserID string) (bool, error)
+}
+
+// Gifts is the set of gift queue use cases.
+type Gifts struct {
+	Store Store
+	// Streamer is the deployment's broadcaster (TWITCH_BROADCASTER_ID): the queue used
+	// when a request names none, and the only channel chat is accepted from when set.
+	Streamer string
+	Policy   domain.ChatPolicy
+	Log      *zap.Logger
+	Clock    func() time.Time
+	// Committed (may be nil) is called after every write that changed something, so the
+	// relay publishes without waiting for its next poll.
+	Committed func()
+}
+
+// idSpace names gift request ids derived from idempotency keys (UUIDv5).
+var idSpace = uuid.MustParse("7d1c5a2e-3f4b-5c6d-8e9f-a0b1c2d3e4f5")
+
+func (a *Gifts) now() time.Time {
+	c := a.Clock
+	if c == nil {
+		c = time.Now
+	}
+	return c().UTC().Truncate(time.Microsecond)
+}
+
+func (a *Gifts) log() *zap.Logger {
+	if a.Log == nil {
+		return zap.NewNop()
+	}
+	return a.Log
+}
+
+func (a *Gifts) committed() {
+	if a.Committed != nil {
+		a.Committed()
+	}
+}
+
+func (a *Gifts) streamer(s string) (string, error) {
+	if s = strings.TrimSpace(s); s == "" {
+		s = a.Streamer
+	}
+	if s == "" {
+		return "", errs.E(errs.Invalid, "streamerId is required").WithDetails(map[string]any{"field": "streamerId"})
+	}
+	return s, nil
+}
+
+// Create is POST /api/gift-requests (identity and subscription checked by the
+// gateway). With a requestId the call is idempotent per viewer: a repeat answers the
+// request created the first time with Replay set, whatever name it carries.
+func (a *Gifts) Create(ctx context.Context, req events.GiftCreateRequest) (events.GiftViewerRequest, error) {
+	streamer, err := a.streamer(req.StreamerID)
+	if err != nil {
+		return events.GiftViewerRequest{}, err
+	}
+	if strings.TrimSpace(req.TwitchUserID) == "" {
+		return events.GiftViewerRequest{}, errs.E(errs.Invalid, "twitchUserId is required")
+	}
+	name, err := shared.ParseCharacterName(req.CharacterName)
+	if err != nil {
+		return events.GiftViewerRequest{}, err
+	}
+	key, id := adapters.Key{}, uuid.NewString()
+	if req.RequestID != "" {
+		key.Key = "api:" + streamer + ":" + req.TwitchUserID + ":" + req.RequestID
+		id = uuid.NewSHA1(idSpace, []byte(key.Key)).String()
+	}
+	now := a.now()
+	res, err := a.Store.Create(ctx, streamer, req.TwitchUserID, key, func(q *domain.Queue, used bool) (*domain.Request, error) {
+		return q.Create(domain.NewRequest{
+			ID: id, TwitchUserID: req.TwitchUserID, TwitchDisplayName: req.TwitchDisplayName,
+			CharacterName: name.String(), Source: events.GiftSourceAPI, RequestID: req.RequestID,
+		}, used, now)
+	})
+	if err != nil {
+		return events.GiftViewerRequest{}, err
+	}
+	if res.Refusal != nil {
+		return events.GiftViewerRequest{}, res.Refusal
+	}
+	if !res.Replay {
+		a.committed()
+	}
+	out := domain.ViewerView(res.Queue, res.Request)
+	out.Replay = res.Replay
+	return out, nil
+}
+
+// Chat handles a `!twgift <Name>` message: the pool's chat rules (channel, Shared Chat,
+// badges, command shape, name), then a request keyed by the chat message_id, so a
+// repeated message_id is ignored even when the first one was refused. Ignored and
+// refused messages are logged, not errors: only storage failures are returned (and
+// retried by the consumer).
+func (a *Gifts) Chat(ctx context.Context, c events.ChatCommand) error {
+	if c.MessageID == "" || c.UserID == "" {
+		return errs.E(errs.Invalid, "chat command without message id or user id")
+	}
+	log := a.log().With(zap.String("messageId", c.MessageID), zap.String("twitchUserId", c.UserID))
+	name, ignore := a.Policy.Screen(domain.ChatMessage{
+		BroadcasterUserID: c.BroadcasterUserID, SourceBroadcasterUserID: c.SourceBroadcasterUserID,
+		Text: c.Text, Badges: c.Badges,
+	})
+	if ignore != "" {
+		if ignore == domain.IgnoreNotSubscriber {
+			log.Info("gift request ignored: not a subscriber", zap.Strings("badges", c.Badges))
+		} else {
+			log.Debug("gift chat message ignored", zap.String("reason", ignore))
+		}
+		return nil
+	}
+	display := c.UserName
+	if display == "" {
+		display = c.UserLogin
+	}
+	key := adapters.Key{Key: "chat:" + c.MessageID, RememberRefusal: true}
+	id := uuid.NewSHA1(idSpace, []byte(key.Key)).String()
+	now := a.now()
+	res, err := a.Store.Create(ctx, c.BroadcasterUserID, c.UserID, key, func(q *domain.Queue, used bool) (*domain.Request, error) {
+		return q.Create(domain.NewRequest{
+			ID: id, TwitchUserID: c.UserID, TwitchDisplayName: display,
+			CharacterName: name, Source: events.GiftSourceChat,
+		}, used, now)
+	})
+	switch {
+	case err != nil && errs.Temporary(errs.CodeOf(err)):
+		return err
+	case errs.Has(err, errs.Conflict):
+		// A concurrent writer won a race the lock should have prevented: try again.
+		return errs.Wrap(errs.Unavailable, err, "gift queue busy")
+	case err != nil:
+		log.Info("gift request refused", zap.String("code", string(errs.CodeOf(err))))
+	case res.Replay:
+		log.Debug("gift chat message ignored", zap.String("reason", "duplicate_message"))
+	default:
+		log.Info("gift request queued", zap.String("requestId", res.Request.ID), zap.String("status", string(res.Request.Status)))
+		a.committed()
+	}
+	return nil
+}
+
+// Queue is the viewer's view of a streamer's queue.
+func (a *Gifts) Queue(ctx context.Context, req events.GiftQueueRequest) (events.GiftQueueSnapshot, error) {
+	streamer, err := a.streamer(req.StreamerID)
+	if err != nil {
+		return events.GiftQueueSnapshot{}, err
+	}
+	open, err := a.Store.Open(ctx, streamer)
+	if err != nil {
+		return events.GiftQueueSnapshot{}, err
+	}
+	q := &domain.Queue{StreamerID: streamer, Open: open}
+	out := events.GiftQueueSnapshot{
+		StreamerID:            streamer,
+		QueueLength:           len(open),
+		PendingCount:          len(q.Pending()),
+		ETAPerPositionSeconds: int(domain.ETAStep.Seconds()),
+		ServerNow:             a.now(),
+	}
+	if r := q.Active(); r != nil {
+		out.Active = &events.GiftQueueActive{CharacterName: r.CharacterName, Status: string(r.Status), DeadlineAt: r.DeadlineAt}
+	}
+	if req.TwitchUserID != "" {
+		mine, err := a.Store.LatestOf(ctx, streamer, req.TwitchUserID)
+		if err != nil {
+			return events.GiftQueueSnapshot{}, err
+		}
+		if mine != nil {
+			v := domain.ViewerView(q, mine)
+			out.MyRequest = &v
+		}
+		if out.GiftUsed, err = a.Store.Used(ctx, streamer, req.TwitchUserID); err != nil {
+			return events.GiftQueueSnapshot{}, err
+		}
+	}
+	return out, nil
+}
+
+// List is the Desktop's GET /api/gift-requests: the served request and the pending
+// ones, oldest first. Without a streamer (none named, none configured) it is empty, so
+// the one-process mode's readiness probe answers on any configuration.
+func (a *Gifts) List(ctx context.Context, req events.GiftListRequest) ([]events.GiftRequest, error) {
+	streamer, err := a.streamer(req.StreamerID)
+	if err != nil {
+		return []events.GiftRequest{}, nil
+	}
+	open, err := a.Store.Open(ctx, streamer)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]events.GiftRequest, 0, len(open))
+	for _, r := range open {
+		out = append(out, r.DTO())
+	}
+	return out, nil
+}
+
+// Update is PATCH /api/gift-requests/{id}: a status change or the addon's item list.
+func (a *Gifts) Update(ctx context.Context, req events.GiftUpdateRequest) (events.GiftRequest, error) {
+	hasStatus := strings.TrimSpace(req.Status) != ""
+	if hasStatus == (req.Items != nil) {
+		return events.GiftRequest{}, errs.E(errs.Invalid, "send either status (with an optional reason) or items").
+			WithDetails(map[string]any{"field": "status"})
+	}
+	if req.Items != nil {
+		items := *req.Items
+		if err := domain.CheckItems(items); err != nil {
+			return events.GiftRequest{}, err
+		}
+		return a.update(ctx, req.StreamerID, req.ID, func(q *domain.Queue, r *domain.Request, now time.Time) error {
+			return q.OfferItems(r, items, now)
+		})
+	}
+	to, err := domain.ParseStatus(strings.TrimSpace(req.Status))
+	if err != nil {
+		return events.GiftRequest{}, err
+	}
+	reason := strings.TrimSpace(req.Reason)
+	if len(reason) > 200 {
+		return events.GiftRequest{}, errs.E(errs.Invalid, "reason is at most 200 bytes").WithDetails(map[string]any{"field": "reason"})
+	}
+	return a.update(ctx, req.StreamerID, req.ID, func(q *domain.Queue, r *domain.Request, now time.Time) error {
+		return q.SetStatus(r, to, reason, now)
+	})
+}
+
+// Select is POST /api/gift-requests/{id}/select-item.
+func (a *Gifts) Select(ctx context.Context, req events.GiftSelectRequest) (events.GiftRequest, error) {
+	sel := domain.Selection{ItemID: req.ItemID, ItemName: strings.TrimSpace(req.ItemName), Count: req.Count}
+	return a.update(ctx, req.StreamerID, req.ID, func(q *domain.Queue, r *domain.Request, now time.Time) error {
+		return q.SelectItem(r, sel, now)
+	})
+}
+
+// Confirm is POST /api/gift-requests/{id}/confirm.
+func (a *Gifts) Confirm(ctx context.Context, req events.GiftConfirmRequest) (events.GiftRequest, error) {
+	return a.update(ctx, req.StreamerID, req.ID, func(q *domain.Queue, r *domain.Request, now time.Time) error {
+		return q.Confirm(r, req.Accepted, now)
+	})
+}
+
+func (a *Gifts) update(ctx context.Context, streamerID, id string, fn func(q *domain.Queue, r *domain.Request, now time.Time) error) (events.GiftRequest, error) {
+	streamer, err := a.streamer(streamerID)
+	if err != nil {
+		return events.GiftRequest{}, err
+	}
+	u, err := uuid.Parse(id)
+	if err != nil {
+		return events.GiftRequest{}, errs.E(errs.NotFound, "gift request not found")
+	}
+	now := a.now()
+	changed := false
+	r, _, err := a.Store.Update(ctx, streamer, u.String(), func(q *domain.Queue, r *domain.Request) error {
+		if err := fn(q, r, now); err != nil {
+			return err
+		}
+		changed = len(q.Changes()) > 0
+		return nil
+	})
+	if err != nil {
+		return events.GiftRequest{}, err
+	}
+	if changed {
+		a.committed()
+	}
+	return r.DTO(), nil
+}
+
+// Sweep fails served requests past their deadline and promotes the next ones, for
+// every streamer that needs it; it reports how many requests changed. Replicas may
+// sweep at once: a queue locked by another is skipped and looked at again next pass.
+func (a *Gifts) Sweep(ctx context.Context) (int, error) {
+	now := a.now()
+	ids, err := a.Store.Attention(ctx, now)
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, s := range ids {
+		changes, err := a.Store.Sweep(ctx, s, func(q *domain.Queue) { q.Sweep(now) })
+		if err != nil {
+			return total, err
+		}
+		for _, c := range changes {
+			a.log().Info("gift request swept", zap.String("requestId", c.After.ID),
+				zap.String("from", string(c.From)), zap.String("to", string(c.To)), zap.String("reason", c.After.Reason))
+		}
+		total += len(changes)
+	}
+	if total > 0 {
+		a.committed()
+	}
+	return total, nil
+}

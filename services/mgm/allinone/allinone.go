@@ -1,0 +1,379 @@
+// Package allinone runs every Mimiron's Gold-o-Matic service in one process: an
+// embedded JetStream server (unless NATS_URL is set), a PostgreSQL found or started
+// by scripts/ensure-postgres.sh (unless DATABASE_URL is set), a fake Helix when no
+// Twitch application is configured, and the same Run functions the standalone
+// binaries start. `make run`, the end-to-end tests and the benchmarks all use it.
+package allinone
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+
+	"github.com/mimiron/mgm/pkg/config"
+	"github.com/mimiron/mgm/pkg/events"
+	"github.com/mimiron/mgm/pkg/natsx"
+	"github.com/mimiron/mgm/pkg/svc"
+	"github.com/mimiron/mgm/pkg/twitch/fakehelix"
+
+	gateway "github.com/mimiron/mgm/services/gateway/service"
+	giftqueue "github.com/mimiron/mgm/services/gift-queue/service"
+	notifier "github.com/mimiron/mgm/services/helix-notifier/service"
+	ingest "github.com/mimiron/mgm/services/ingest/service"
+	payout "github.com/mimiron/mgm/services/payout/service"
+	pool "github.com/mimiron/mgm/services/pool/service"
+	roulette "github.com/mimiron/mgm/services/roulette/service"
+)
+
+// Development defaults filled in when the one-process mode runs without Twitch
+// configuration. They are printed at start so a developer can sign requests.
+const (
+	DevBroadcasterID   = "100000001"
+	DevEventSubSecret  = "mgm-dev-eventsub-secret"
+	DevExtensionSecret = "bWdtLWRldi1leHRlbnNpb24tc2VjcmV0LTMyYnl0ZXMh" // base64 of "mgm-dev-extension-secret-32bytes!"
+	DevAPIKey          = "mgm-dev-api-key"
+)
+
+// Options configures Start.
+type Options struct {
+	Config config.Config
+	// DataDir holds the embedded NATS store (and a private PostgreSQL if one is started).
+	// Defaults to Config.DataDir.
+	DataDir string
+	Log     *zap.Logger
+	// Now is the clock handed to every service; nil means time.Now.
+	Now func() time.Time
+	// Services limits which services run (names as in Services()); nil runs all.
+	Services []string
+	// FakeHelix, when set, is used instead of starting one (tests program it).
+	FakeHelix *fakehelix.Server
+}
+
+// System is a running one-process deployment.
+type System struct {
+	URL       string // public HTTP base of the gateway, e.g. http://127.0.0.1:8080
+	IngestURL string
+	NATSURL   string
+	Config    config.Config // the effective configuration (dev defaults filled in)
+	NC        *nats.Conn
+	JS        jetstream.JetStream
+	Helix     *fakehelix.Server // nil when real Twitch is configured
+
+	log      *zap.Logger
+	started  map[string]bool
+	ns       *server.Server
+	ownHelix bool
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	mu       sync.Mutex
+	errs     []error
+}
+
+// Service is one service's entry point with the listener it wants, if any.
+type Service struct {
+	Name     string
+	Run      svc.RunFunc
+	Listener func(cfg config.Config) string // the address it serves HTTP on, "" for none
+}
+
+// Services lists every service the one-process mode starts, in start order.
+func Services() []Service {
+	return []Service{
+		{Name: "pool", Run: pool.Run},
+		{Name: "payout", Run: payout.Run},
+		{Name: "gift-queue", Run: giftqueue.Run},
+		{Name: "roulette", Run: roulette.Run},
+		{Name: "helix-notifier", Run: notifier.Run},
+		{Name: "ingest", Run: ingest.Run, Listener: func(c config.Config) string { return c.IngestAddr }},
+		{Name: "gateway", Run: gateway.Run, Listener: func(c config.Config) string { return c.HTTPAddr }},
+	}
+}
+
+// Start brings the whole system up and returns once every HTTP listener is bound and
+// the streams exist. Stop shuts it down.
+func Start(ctx context.Context, o Options) (*System, error) {
+	cfg := o.Config
+	log := o.Log
+	if log == nil {
+		log = zap.NewNop()
+	}
+	dataDir := o.DataDir
+	if dataDir == "" {
+		dataDir = cfg.DataDir
+	}
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	s := &System{log: log}
+	ok := false
+	defer func() {
+		if !ok {
+			s.Stop()
+		}
+	}()
+
+	// NATS: embedded unless NATS_URL names a server.
+	if cfg.NATSURL == "" {
+		ns, err := natsx.StartEmbedded(natsx.EmbeddedOptions{StoreDir: filepath.Join(dataDir, "nats")})
+		if err != nil {
+			return nil, err
+		}
+		s.ns = ns
+		cfg.NATSURL = ns.ClientURL()
+	}
+	s.NATSURL = cfg.NATSURL
+
+	// PostgreSQL: DATABASE_URL, or whatever scripts/ensure-postgres.sh finds or starts.
+	if cfg.DatabaseURL == "" {
+		url, err := EnsurePostgres(ctx, dataDir)
+		if err != nil {
+			return nil, err
+		}
+		cfg.DatabaseURL = url
+	}
+
+	// Twitch: a fake Helix when no application is configured.
+	if o.FakeHelix != nil {
+		s.Helix = o.FakeHelix
+	} else if cfg.ClientID == "" {
+		h, err := fakehelix.Start("127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("fake helix: %w", err)
+		}
+		s.Helix, s.ownHelix = h, true
+	}
+	if s.Helix != nil {
+		cfg = withDevTwitch(cfg, s.Helix)
+	}
+	if cfg.APIKey == "" {
+		cfg.APIKey = DevAPIKey
+	}
+
+	nc, err := natsx.Connect(cfg.NATSURL, "mgm-allinone")
+	if err != nil {
+		return nil, err
+	}
+	s.NC = nc
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, err
+	}
+	s.JS = js
+	if err := natsx.EnsureStreams(ctx, js, events.AllStreams...); err != nil {
+		return nil, err
+	}
+
+	// Listeners first, so every address is known before any service starts.
+	want := map[string]bool{}
+	for _, n := range o.Services {
+		want[n] = true
+	}
+	type started struct {
+		svc Service
+		ln  net.Listener
+	}
+	var run []started
+	for _, sv := range Services() {
+		if len(want) > 0 && !want[sv.Name] {
+			continue
+		}
+		var ln net.Listener
+		if sv.Listener != nil {
+			l, err := net.Listen("tcp", sv.Listener(cfg))
+			if err != nil {
+				for _, r := range run {
+					if r.ln != nil {
+						_ = r.ln.Close()
+					}
+				}
+				return nil, fmt.Errorf("%s listen %s: %w", sv.Name, sv.Listener(cfg), err)
+			}
+			ln = l
+			switch sv.Name {
+			case "ingest":
+				cfg.IngestAddr = l.Addr().String()
+				cfg.IngestURL = "http://" + l.Addr().String()
+			case "gateway":
+				cfg.HTTPAddr = l.Addr().String()
+			}
+		}
+		run = append(run, started{sv, ln})
+	}
+	s.Config = cfg
+	s.URL = "http://" + cfg.HTTPAddr
+	s.started = map[string]bool{}
+	for _, r := range run {
+		s.started[r.svc.Name] = true
+	}
+	s.IngestURL = cfg.IngestURL
+
+	runCtx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	for _, r := range run {
+		d := svc.Deps{
+			Config:   cfg,
+			Log:      log.With(zap.String("service", r.svc.Name)),
+			NC:       nc,
+			JS:       js,
+			Listener: r.ln,
+			Now:      o.Now,
+		}
+		s.wg.Add(1)
+		go func(name string, runFn svc.RunFunc, d svc.Deps) {
+			defer s.wg.Done()
+			if err := runFn(runCtx, d); err != nil && !errors.Is(err, context.Canceled) {
+				log.Error("service stopped", zap.String("service", name), zap.Error(err))
+				s.mu.Lock()
+				s.errs = append(s.errs, fmt.Errorf("%s: %w", name, err))
+				s.mu.Unlock()
+			}
+		}(r.svc.Name, r.svc.Run, d)
+	}
+	ok = true
+	return s, nil
+}
+
+// probes are the request/reply subjects that answer once each service is serving.
+var probes = map[string]string{
+	"pool":           events.RPCPoolStats,
+	"payout":         events.RPCPayoutPending,
+	"roulette":       events.RPCRouletteState,
+	"helix-notifier": events.RPCNotifierFailures,
+	"gift-queue":     events.RPCGiftList,
+}
+
+// WaitReady waits until every started service answers: the gateway's /readyz and one
+// request/reply probe per NATS service (migrations done, consumers attached).
+func (s *System) WaitReady(ctx context.Context) error {
+	for name, subject := range probes {
+		if !s.started[name] {
+			continue
+		}
+		for {
+			c, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+			err := natsx.Call(c, s.NC, subject, struct{}{}, nil)
+			cancel()
+			if err == nil {
+				break
+			}
+			if ctx.Err() != nil {
+				return fmt.Errorf("%s not ready: %w", name, err)
+			}
+			if e := s.Err(); e != nil {
+				return e
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if !s.started["gateway"] {
+		return nil
+	}
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/readyz", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("gateway not ready: %w", ctx.Err())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Err reports services that stopped with an error.
+func (s *System) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return errors.Join(s.errs...)
+}
+
+// Stop cancels every service, waits for them, and shuts NATS down.
+func (s *System) Stop() {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.wg.Wait()
+	if s.NC != nil {
+		s.NC.Close()
+	}
+	if s.ns != nil {
+		s.ns.Shutdown()
+		s.ns.WaitForShutdown()
+	}
+	if s.ownHelix && s.Helix != nil {
+		s.Helix.Close()
+	}
+}
+
+// withDevTwitch points every Twitch setting at the fake Helix (application
+// credentials, broadcaster and sender tokens) and fills the secrets a developer needs
+// with the documented development values.
+func withDevTwitch(cfg config.Config, h *fakehelix.Server) config.Config {
+	if cfg.BroadcasterID == "" {
+		cfg.BroadcasterID = DevBroadcasterID
+	}
+	if cfg.EventSubSecret == "" {
+		cfg.EventSubSecret = DevEventSubSecret
+	}
+	if len(cfg.ExtensionSecrets) == 0 {
+		cfg.ExtensionSecrets = []string{DevExtensionSecret}
+	}
+	return h.Configure(cfg)
+}
+
+// EnsurePostgres runs scripts/ensure-postgres.sh (found from the working directory
+// upwards) and returns the URL it prints.
+func EnsurePostgres(ctx context.Context, dataDir string) (string, error) {
+	script, err := findUp("scripts/ensure-postgres.sh")
+	if err != nil {
+		return "", fmt.Errorf("DATABASE_URL is unset and scripts/ensure-postgres.sh was not found: %w", err)
+	}
+	abs, _ := filepath.Abs(dataDir)
+	cmd := exec.CommandContext(ctx, "bash", script)
+	cmd.Env = append(os.Environ(), "MGM_DATA_DIR="+abs)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("ensure-postgres: %w", err)
+	}
+	url := strings.TrimSpace(string(out))
+	if url == "" {
+		return "", fmt.Errorf("ensure-postgres printed no URL")
+	}
+	return url, nil
+}
+
+func findUp(rel string) (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		p := filepath.Join(dir, rel)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", os.ErrNotExist
+		}
+		dir = parent
+	}
+}

@@ -1,0 +1,90 @@
+// Command mgm runs every Mimiron's Gold-o-Matic service in one process (`make run`):
+// an embedded NATS server unless NATS_URL is set, a local PostgreSQL unless
+// DATABASE_URL is set, and a fake Helix unless TWITCH_CLIENT_ID is set.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/mimiron/mgm/pkg/config"
+	"github.com/mimiron/mgm/pkg/logx"
+	"github.com/mimiron/mgm/services/mgm/allinone"
+)
+
+func main() {
+	if len(os.Args) > 1 {
+		if err := devCommand(os.Args[1:], os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		return
+	}
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "mgm:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return err
+	}
+	log, err := logx.New(cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = log.Sync() }()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	sys, err := allinone.Start(ctx, allinone.Options{Config: cfg, Log: log})
+	if err != nil {
+		return err
+	}
+	defer sys.Stop()
+	readyCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if err := sys.WaitReady(readyCtx); err != nil {
+		return err
+	}
+	banner(sys)
+	stopLive, err := showLive(sys.NC, sys.Config.SpinInterval)
+	if err != nil {
+		return err
+	}
+	defer stopLive()
+	log.Info("mgm running", zap.String("url", sys.URL), zap.Duration("spinInterval", sys.Config.SpinInterval))
+	<-ctx.Done()
+	log.Info("shutting down")
+	return sys.Err()
+}
+
+func banner(s *allinone.System) {
+	c := s.Config
+	fmt.Printf(`
+Mimiron's Gold-o-Matic is running (one process).
+  API (gateway)       %s
+  EventSub webhook    %s/api/twitch/eventsub
+  NATS                %s
+  spin interval       %s (production: 300s)
+`, s.URL, s.URL, s.NATSURL, c.SpinInterval)
+	if s.Helix != nil {
+		fmt.Printf(`  Twitch              FAKE Helix at %s (no TWITCH_CLIENT_ID configured)
+  broadcaster id      %s
+  EventSub secret     %s
+  extension secret    %s (base64)
+  Desktop API key     %s
+Try: go run ./services/mgm chat 1234 '!twgold Norinn'
+     curl -H "Authorization: Bearer $(go run ./services/mgm token 1234)" %s/api/pool/me
+`, s.Helix.URL(), c.BroadcasterID, c.EventSubSecret, c.ExtensionSecrets[0], c.APIKey, s.URL)
+	}
+	fmt.Println("Press Ctrl+C to stop.")
+}

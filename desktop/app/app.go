@@ -1,0 +1,329 @@
+// Package app is the Desktop companion itself: it follows the chat log and delivers each
+// tag to the backend once (durably), drives the game (the /who of each spin, the consent
+// whisper of each new winner, ReceiveGold on Sync), runs the log bridge self-test, and
+// keeps the state the streamer's window shows. Everything typed into the game goes
+// through one inject.Queue.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/mimiron/mgm/desktop/api"
+	"github.com/mimiron/mgm/desktop/inject"
+	"github.com/mimiron/mgm/desktop/journal"
+	"github.com/mimiron/mgm/desktop/settings"
+	"github.com/mimiron/mgm/pkg/events"
+)
+
+// Options configure an App. Zero durations take the defaults shown.
+type Options struct {
+	// Dir holds the journal (desktop.db). Required.
+	Dir string
+	// Store persists settings and the API key; nil keeps them in memory (tests).
+	Store *settings.Store
+	// Settings and APIKey are the starting values when Store is nil.
+	Settings settings.Settings
+	APIKey   string
+	// Injector types into the game; nil picks the platform's from the settings (and
+	// follows changes of strategy and process name).
+	Injector inject.Injector
+	// PollEvery: candidate and pending payouts are polled this often (2 s).
+	PollEvery time.Duration
+	// TailEvery: the chat log is read this often (250 ms).
+	TailEvery time.Duration
+	// PingTimeout: the self-test gives up after this long without its echo (30 s).
+	PingTimeout time.Duration
+	// BackoffMin and BackoffMax bound the retry delays of tag delivery (500 ms, 30 s).
+	BackoffMin, BackoffMax time.Duration
+	// TypeGap is the pause between two lines typed in a row (150 ms; 0 is allowed).
+	TypeGap *time.Duration
+	// NoStartPing skips the self-test that runs when the game is first found.
+	NoStartPing bool
+	// Logf receives every event line (nil: stderr).
+	Logf func(format string, args ...any)
+}
+
+// App is one running Desktop.
+type App struct {
+	opts  Options
+	j     *journal.Journal
+	api   *api.Client
+	q     *inject.Queue
+	fixed bool // injector given by the caller
+
+	mu         sync.Mutex
+	set        settings.Settings
+	key        string
+	wow        Status
+	apiStat    Status
+	logStat    Status
+	bridge     Status
+	payouts    []events.Payout
+	candidate  *events.Candidate
+	events     []Event
+	ping       *pingState            // the latest self-test: it owns the bridge status
+	pings      map[string]*pingState // every self-test still waiting for its pong, by nonce
+	pinged     bool // the start self-test ran
+	tailCancel context.CancelFunc
+	tailPath   string
+	gifts      []events.GiftRequest // the last gift list (active first, then Pending)
+	giftStat   Status
+
+	giftMu sync.Mutex // one gift command typed (and marked) at a time
+
+	runCtx context.Context // lives as long as Run
+
+	wakeDeliver chan struct{}
+	wakePoll    chan struct{}
+}
+
+// Status is one light in the window: ok, warn, error or unknown, with a sentence.
+type Status struct {
+	Level string `json:"level"`
+	Text  string `json:"text"`
+}
+
+// Event is one line of the window's event log.
+type Event struct {
+	At    time.Time `json:"at"`
+	Level string    `json:"level"`
+	Text  string    `json:"text"`
+}
+
+const maxEvents = 300
+
+// New opens the journal and prepares the App; Run starts it.
+func New(opts Options) (*App, error) {
+	if opts.Dir == "" {
+		return nil, errors.New("app: Options.Dir is required")
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&opts.PollEvery, 2*time.Second)
+	def(&opts.TailEvery, 250*time.Millisecond)
+	def(&opts.PingTimeout, 30*time.Second)
+	def(&opts.BackoffMin, 500*time.Millisecond)
+	def(&opts.BackoffMax, 30*time.Second)
+	if opts.TypeGap == nil {
+		g := 150 * time.Millisecond
+		opts.TypeGap = &g
+	}
+	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+		return nil, err
+	}
+	a := &App{
+		opts:        opts,
+		set:         opts.Settings,
+		key:         opts.APIKey,
+		wow:         Status{"unknown", "looking for the game"},
+		apiStat:     Status{"unknown", "not contacted yet"},
+		logStat:     Status{"unknown", "not started"},
+		bridge:      Status{"unknown", "self-test not run yet"},
+		giftStat:    Status{"unknown", "not polled yet"},
+		wakeDeliver: make(chan struct{}, 1),
+		wakePoll:    make(chan struct{}, 1),
+	}
+	if opts.Store != nil {
+		s, err := opts.Store.Load()
+		if err != nil {
+			return nil, err
+		}
+		k, err := opts.Store.LoadKey()
+		if err != nil {
+			return nil, err
+		}
+		a.set, a.key = s, k
+	}
+	j, err := journal.Open(filepath.Join(opts.Dir, "desktop.db"))
+	if err != nil {
+		return nil, err
+	}
+	a.j = j
+	if err := j.Prune(30 * 24 * time.Hour); err != nil {
+		a.eventf("warn", "journal prune: %v", err)
+	}
+	a.api = api.New(func() api.Settings {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		return api.Settings{BaseURL: a.set.APIBaseURL, APIKey: a.key}
+	})
+	inj := opts.Injector
+	if inj == nil {
+		inj = inject.NewPlatform(a.set.ProcessName, a.set.Strategy)
+	} else {
+		a.fixed = true
+	}
+	a.q = inject.NewQueue(inj)
+	a.q.Gap = *opts.TypeGap
+	return a, nil
+}
+
+// Journal exposes the journal (tests, diagnostics).
+func (a *App) Journal() *journal.Journal { return a.j }
+
+// Run runs the Desktop until ctx is done, then closes the journal.
+func (a *App) Run(ctx context.Context) error {
+	defer a.j.Close()
+	a.mu.Lock()
+	a.runCtx = ctx
+	a.mu.Unlock()
+	a.eventf("info", "Desktop started (injector: %s)", a.q.Injector().Name())
+	var wg sync.WaitGroup
+	for _, f := range []func(context.Context){a.q.Run, a.tailLoop, a.deliverLoop, a.pollLoop} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(ctx)
+		}()
+	}
+	<-ctx.Done()
+	wg.Wait()
+	return nil
+}
+
+func (a *App) eventf(level, format string, args ...any) {
+	e := Event{At: time.Now(), Level: level, Text: fmt.Sprintf(format, args...)}
+	a.mu.Lock()
+	a.events = append(a.events, e)
+	if len(a.events) > maxEvents {
+		a.events = append([]Event(nil), a.events[len(a.events)-maxEvents:]...)
+	}
+	a.mu.Unlock()
+	if a.opts.Logf != nil {
+		a.opts.Logf("%s %s", level, e.Text)
+	} else {
+		fmt.Fprintf(os.Stderr, "%s %-5s %s\n", e.At.Format("15:04:05.000"), level, e.Text)
+	}
+}
+
+func wake(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+func (a *App) setStatus(dst *Status, level, format string, args ...any) {
+	a.mu.Lock()
+	*dst = Status{Level: level, Text: fmt.Sprintf(format, args...)}
+	a.mu.Unlock()
+}
+
+// Settings are the current settings.
+func (a *App) Settings() settings.Settings {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.set
+}
+
+// UpdateSettings validates and applies new settings; key == nil keeps the stored key.
+func (a *App) UpdateSettings(s settings.Settings, key *string) error {
+	s, err := s.Validate()
+	if err != nil {
+		return err
+	}
+	if a.opts.Store != nil {
+		if err := a.opts.Store.Save(s); err != nil {
+			return fmt.Errorf("save settings: %w", err)
+		}
+		if key != nil {
+			if err := a.opts.Store.SaveKey(*key); err != nil {
+				return err
+			}
+		}
+	}
+	a.mu.Lock()
+	old := a.set
+	a.set = s
+	if key != nil {
+		a.key = *key
+	}
+	cancel := a.tailCancel
+	pathChanged := s.ChatLogPath() != a.tailPath
+	a.mu.Unlock()
+	if !a.fixed && (old.ProcessName != s.ProcessName || old.Strategy != s.Strategy) {
+		a.q.SetInjector(inject.NewPlatform(s.ProcessName, s.Strategy))
+	}
+	if pathChanged && cancel != nil {
+		cancel() // the tail loop restarts on the new path
+	}
+	a.eventf("info", "settings saved")
+	wake(a.wakePoll)
+	wake(a.wakeDeliver)
+	return nil
+}
+
+// TestConnection checks the API base URL and key.
+func (a *App) TestConnection(ctx context.Context) (string, error) {
+	msg, err := a.api.Test(ctx)
+	if err != nil {
+		a.setStatus(&a.apiStat, "error", "%v", err)
+		return "", err
+	}
+	a.setStatus(&a.apiStat, "ok", "%s", msg)
+	return msg, nil
+}
+
+// PayoutView is a payout as the window lists it.
+type PayoutView struct {
+	events.Payout
+	Accepted bool `json:"accepted"`
+	Notified bool `json:"notified"` // the consent whisper was typed
+}
+
+// State is everything the window shows.
+type State struct {
+	WoW         Status            `json:"wow"`
+	API         Status            `json:"api"`
+	Log         Status            `json:"log"`
+	Bridge      Status            `json:"bridge"`
+	Payouts     []PayoutView      `json:"payouts"`
+	Candidate   *events.Candidate `json:"candidate"`
+	Undelivered []journal.Record  `json:"undelivered"`
+	Events      []Event           `json:"events"`
+	Settings    settings.Settings `json:"settings"`
+	APIKeySet   bool              `json:"apiKeySet"`
+	Injector    string            `json:"injector"`
+	Gifts       []GiftView        `json:"gifts"`
+	GiftStatus  Status            `json:"giftStatus"`
+	GiftAlerts  []GiftAlert       `json:"giftAlerts"`
+	Recent      []journal.Record  `json:"recentTags"`
+	Extra       map[string]any    `json:"extra,omitempty"`
+}
+
+// State is a snapshot for the window.
+func (a *App) State() State {
+	undelivered, _ := a.j.Pending()
+	recent, _ := a.j.Recent(20)
+	alerts := a.giftAlerts()
+	a.mu.Lock()
+	gifts := append([]events.GiftRequest(nil), a.gifts...)
+	a.mu.Unlock()
+	views := a.giftViews(gifts)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	st := State{
+		WoW: a.wow, API: a.apiStat, Log: a.logStat, Bridge: a.bridge,
+		Candidate: a.candidate, Undelivered: undelivered, Recent: recent,
+		Settings: a.set, APIKeySet: a.key != "", Injector: a.q.Injector().Name(),
+		Payouts: []PayoutView{}, Events: []Event{},
+		Gifts: views, GiftStatus: a.giftStat, GiftAlerts: alerts,
+	}
+	for _, p := range a.payouts {
+		notified, _ := a.j.Typed("notify", p.ID)
+		st.Payouts = append(st.Payouts, PayoutView{Payout: p, Accepted: p.AcceptedAt != nil, Notified: notified})
+	}
+	for i := len(a.events) - 1; i >= 0 && len(st.Events) < 100; i-- {
+		st.Events = append(st.Events, a.events[i])
+	}
+	return st
+}

@@ -1,0 +1,412 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mimiron/mgm/desktop/inject"
+	"github.com/mimiron/mgm/desktop/internal/fakeapi"
+	"github.com/mimiron/mgm/desktop/journal"
+	"github.com/mimiron/mgm/desktop/settings"
+	"github.com/mimiron/mgm/pkg/events"
+)
+
+// fakeGame records what is typed and answers MGM_Ping through the log when echo is on,
+// like the addon does on a client that logs its output.
+type fakeGame struct {
+	mu    sync.Mutex
+	log   string
+	lines []string
+	echo  bool
+	// items, when set, is the JSON list the game prints for MGM_RequestGiftItems.
+	items string
+	// onType, when set, sees every line typed (before it is recorded).
+	onType func(line string)
+}
+
+var (
+	pingRe      = regexp.MustCompile(`^/run MGM_Ping\("([^"]+)"\)$`)
+	giftItemsRe = regexp.MustCompile(`^/run MGM_RequestGiftItems\("([^"]+)"\)$`)
+)
+
+func (g *fakeGame) Type(line string) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.onType != nil {
+		g.onType(line)
+	}
+	g.lines = append(g.lines, line)
+	if m := pingRe.FindStringSubmatch(line); m != nil && g.echo {
+		appendLog(g.log, "[MGM_PONG:"+m[1]+"]")
+	}
+	if m := giftItemsRe.FindStringSubmatch(line); m != nil && g.items != "" {
+		appendLog(g.log, "[MGM_ITEMS:"+m[1]+"]"+g.items)
+	}
+	return nil
+}
+
+func (g *fakeGame) typed() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]string(nil), g.lines...)
+}
+
+func (g *fakeGame) count(prefix string) int {
+	n := 0
+	for _, l := range g.typed() {
+		if strings.HasPrefix(l, prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+func appendLog(path string, text string) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		panic(err)
+	}
+	defer f.Close()
+	now := time.Now()
+	fmt.Fprintf(f, "%d/%d %s  %s\n", int(now.Month()), now.Day(), now.Format("15:04:05.000"), text)
+}
+
+type rig struct {
+	t      *testing.T
+	api    *fakeapi.Server
+	game   *fakeGame
+	inj    *inject.Headless
+	dir    string
+	log    string
+	app    *App
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func newRig(t *testing.T) *rig {
+	dir := t.TempDir()
+	r := &rig{t: t, api: fakeapi.New("k3y"), dir: dir, log: filepath.Join(dir, "WoW", "Logs", "WoWChatLog.txt")}
+	t.Cleanup(r.api.Close)
+	require.NoError(t, os.MkdirAll(filepath.Dir(r.log), 0o755))
+	appendLog(r.log, "old session line [MGM_CONFIRM:00000000-0000-0000-0000-000000000000]")
+	r.game = &fakeGame{log: r.log, echo: true}
+	r.inj = inject.NewHeadless(r.game)
+	return r
+}
+
+func (r *rig) start(mods ...func(*Options)) {
+	r.t.Helper()
+	gap := time.Duration(0)
+	opts := Options{
+		Dir:         filepath.Join(r.dir, "state"),
+		Settings:    settings.Settings{APIBaseURL: r.api.URL, WoWDir: filepath.Join(r.dir, "WoW"), ProcessName: "Wow.exe", GiftsEnabled: true},
+		APIKey:      "k3y",
+		Injector:    r.inj,
+		PollEvery:   30 * time.Millisecond,
+		TailEvery:   10 * time.Millisecond,
+		PingTimeout: 2 * time.Second,
+		BackoffMin:  10 * time.Millisecond,
+		BackoffMax:  50 * time.Millisecond,
+		TypeGap:     &gap,
+		NoStartPing: true,
+		Logf:        r.t.Logf,
+	}
+	for _, m := range mods {
+		m(&opts)
+	}
+	a, err := New(opts)
+	require.NoError(r.t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	r.app, r.cancel, r.done = a, cancel, make(chan struct{})
+	go func() {
+		defer close(r.done)
+		a.Run(ctx)
+	}()
+	// Wait until the log is followed, so lines written next are new.
+	require.Eventually(r.t, func() bool { return a.State().Log.Level == "ok" }, 5*time.Second, 5*time.Millisecond)
+	r.t.Cleanup(r.stop)
+}
+
+func (r *rig) stop() {
+	if r.cancel != nil {
+		r.cancel()
+		<-r.done
+		r.cancel = nil
+	}
+}
+
+func eventually(t *testing.T, cond func() bool, msg string) {
+	t.Helper()
+	require.Eventually(t, cond, 5*time.Second, 5*time.Millisecond, msg)
+}
+
+func TestBridge_FirstRunDoesNotReplayOldLog(t *testing.T) {
+	r := newRig(t)
+	r.start()
+	time.Sleep(100 * time.Millisecond)
+	assert.Zero(t, r.api.Count("PATCH /api/payouts/00000000-0000-0000-0000-000000000000/status"))
+	recs, err := r.app.Journal().Recent(10)
+	require.NoError(t, err)
+	assert.Empty(t, recs)
+}
+
+func TestBridge_ConfirmSetsSentOnce(t *testing.T) {
+	r := newRig(t)
+	p := r.api.AddPayout("Норинн", events.StatusInProgress)
+	r.start()
+	appendLog(r.log, "[MGM_CONFIRM:"+p.ID+"]")
+	appendLog(r.log, "To Mimiron: [MGM_CONFIRM:"+p.ID+"]") // the same tag again
+	eventually(t, func() bool { got, _ := r.api.Payout(p.ID); return got.Status == events.StatusSent }, "payout Sent")
+	time.Sleep(50 * time.Millisecond)
+	assert.Equal(t, 1, r.api.Count("PATCH /api/payouts/"+p.ID+"/status"))
+}
+
+func TestBridge_BackendDownThenBackAcrossDesktopRestart(t *testing.T) {
+	r := newRig(t)
+	p := r.api.AddPayout("Arthas", events.StatusInProgress)
+	r.start()
+	r.api.SetDown(true)
+	appendLog(r.log, "[MGM_CONFIRM:"+p.ID+"]")
+	eventually(t, func() bool { return r.api.Count("PATCH /api/payouts/"+p.ID+"/status") >= 2 }, "retried while down")
+	r.stop() // Desktop closed while the tag is undelivered
+
+	r.api.SetDown(false)
+	r.start()
+	eventually(t, func() bool { got, _ := r.api.Payout(p.ID); return got.Status == events.StatusSent }, "delivered after restart")
+	// The backend answers before the journal records it: wait for that, or a stop in
+	// between rightly delivers the tag once more.
+	eventually(t, func() bool {
+		rec, ok, _ := r.app.Journal().Get("MGM_CONFIRM:" + p.ID)
+		return ok && rec.State == journal.StateDone
+	}, "journaled done")
+	n := r.api.Count("PATCH /api/payouts/" + p.ID + "/status")
+	r.stop()
+	r.start() // and a third start replays nothing
+	time.Sleep(100 * time.Millisecond)
+	assert.Equal(t, n, r.api.Count("PATCH /api/payouts/"+p.ID+"/status"))
+}
+
+func TestBridge_ConfirmAfterUnlockStillEndsSent(t *testing.T) {
+	r := newRig(t)
+	p := r.api.AddPayout("Arthas", events.StatusPending) // unlocked after the mail was armed
+	r.start()
+	appendLog(r.log, "[MGM_CONFIRM:"+p.ID+"]")
+	eventually(t, func() bool { got, _ := r.api.Payout(p.ID); return got.Status == events.StatusSent }, "Sent")
+}
+
+func TestBridge_ConfirmOfCancelledPayoutIsShownAsFailed(t *testing.T) {
+	r := newRig(t)
+	p := r.api.AddPayout("Arthas", events.StatusCancelled)
+	r.start()
+	appendLog(r.log, "[MGM_CONFIRM:"+p.ID+"]")
+	eventually(t, func() bool {
+		rec, ok, _ := r.app.Journal().Get("MGM_CONFIRM:" + p.ID)
+		return ok && rec.State == journal.StateFailed
+	}, "failed permanently")
+	assert.Equal(t, 1, r.api.Count("PATCH /api/payouts/"+p.ID+"/status"))
+}
+
+func TestBridge_UnknownPayoutIsAPermanentFailure(t *testing.T) {
+	r := newRig(t)
+	r.start()
+	appendLog(r.log, "[MGM_CONFIRM:11111111-1111-1111-1111-111111111111]")
+	eventually(t, func() bool {
+		rec, ok, _ := r.app.Journal().Get("MGM_CONFIRM:11111111-1111-1111-1111-111111111111")
+		return ok && rec.State == journal.StateFailed
+	}, "failed")
+	time.Sleep(100 * time.Millisecond)
+	assert.Equal(t, 1, r.api.Count("PATCH /api/payouts/11111111-1111-1111-1111-111111111111/status"), "no retry of a 404")
+}
+
+func TestBridge_AcceptUsesTheNameFromThePendingList(t *testing.T) {
+	r := newRig(t)
+	p := r.api.AddPayout("Жёлтоглазка", events.StatusPending)
+	r.start()
+	appendLog(r.log, "Жёлтоглазка whispers: !twgold")
+	appendLog(r.log, "|cffffd100[MGM_ACCEPT:"+p.ID+"]|r")
+	eventually(t, func() bool { got, _ := r.api.Payout(p.ID); return got.AcceptedAt != nil }, "accepted")
+	eventually(t, func() bool {
+		st := r.app.State()
+		return len(st.Payouts) == 1 && st.Payouts[0].Accepted
+	}, "window shows acceptance")
+}
+
+func TestBridge_GiftTagsAreSkippedWhenGiftsAreOff(t *testing.T) {
+	r := newRig(t)
+	r.start(func(o *Options) { o.Settings.GiftsEnabled = false })
+	appendLog(r.log, "[MGM_GIFT_SENT:22222222-2222-2222-2222-222222222222]")
+	eventually(t, func() bool {
+		rec, ok, _ := r.app.Journal().Get("MGM_GIFT_SENT:22222222-2222-2222-2222-222222222222")
+		return ok && rec.State == journal.StateSkipped
+	}, "skipped")
+	assert.Zero(t, r.api.Count("PATCH /api/gift-requests/22222222-2222-2222-2222-222222222222"))
+}
+
+func TestBridge_GiftTagsOn404ArePermanentFailures(t *testing.T) {
+	r := newRig(t)
+	r.start()
+	appendLog(r.log, "[MGM_GIFT_ACCEPT:22222222-2222-2222-2222-222222222222]")
+	eventually(t, func() bool {
+		rec, ok, _ := r.app.Journal().Get("MGM_GIFT_ACCEPT:22222222-2222-2222-2222-222222222222")
+		return ok && rec.State == journal.StateFailed
+	}, "failed on 404")
+}
+
+func TestDriver_TypesWhoOncePerCycleAndRemembersAcrossRestart(t *testing.T) {
+	r := newRig(t)
+	r.api.SetCandidate(&events.Candidate{SpinCycleID: "cycle-1", CharacterName: "Норинн"})
+	r.start()
+	eventually(t, func() bool { return r.game.count(`/run MGM_RunWhoForSpin("cycle-1","Норинн")`) == 1 }, "typed")
+	time.Sleep(100 * time.Millisecond)
+	r.stop()
+	r.start()
+	time.Sleep(100 * time.Millisecond)
+	assert.Equal(t, 1, r.game.count(`/run MGM_RunWhoForSpin(`))
+	// The addon's report goes to verify-candidate and the winner gets the consent whisper.
+	appendLog(r.log, `[MGM_WHO]{"schemaVersion":1,"spinCycleId":"cycle-1","characterName":"Норинн","online":true,"capturedAt":"2026-01-01T00:00:00Z"}`)
+	eventually(t, func() bool { return r.game.count(`/run NotifyWinnerWhisper(`) == 1 }, "consent whisper typed")
+	assert.Equal(t, 1, r.api.Count("POST /api/roulette/verify-candidate"))
+	r.stop()
+	r.start()
+	time.Sleep(100 * time.Millisecond)
+	assert.Equal(t, 1, r.game.count(`/run NotifyWinnerWhisper(`), "not whispered again after a restart")
+}
+
+func TestDriver_NothingTypedWhileTheGameIsMissing(t *testing.T) {
+	r := newRig(t)
+	r.inj.Attach(nil)
+	r.api.SetCandidate(&events.Candidate{SpinCycleID: "cycle-1", CharacterName: "Норинн"})
+	r.start()
+	eventually(t, func() bool { return r.app.State().WoW.Level == "error" }, "WoW not found shown")
+	r.inj.Attach(r.game)
+	eventually(t, func() bool { return r.game.count(`/run MGM_RunWhoForSpin(`) == 1 }, "typed once the game is back")
+}
+
+func TestSync_RefusedWithoutTheGame(t *testing.T) {
+	r := newRig(t)
+	p := r.api.AddPayout("Arthas", events.StatusPending)
+	r.inj.Attach(nil)
+	r.start()
+	_, err := r.app.Sync(context.Background(), nil)
+	require.ErrorIs(t, err, ErrNoGame)
+	got, _ := r.api.Payout(p.ID)
+	assert.Equal(t, events.StatusPending, got.Status)
+}
+
+func TestSync_MovesToInProgressAndTypesReceiveGoldByBytes(t *testing.T) {
+	r := newRig(t)
+	var ids []string
+	for i := 0; i < 5; i++ {
+		ids = append(ids, r.api.AddPayout("Жёлтоглазка", events.StatusPending).ID)
+	}
+	other := r.api.AddPayout("Arthas", events.StatusPending)
+	r.start()
+	msg, err := r.app.Sync(context.Background(), ids)
+	require.NoError(t, err)
+	assert.Contains(t, msg, "synced 5")
+	var lines []string
+	for _, l := range r.game.typed() {
+		if strings.HasPrefix(l, "/run ReceiveGold(") {
+			lines = append(lines, l)
+			assert.LessOrEqual(t, len(l), 255)
+		}
+	}
+	assert.Len(t, lines, 2)
+	joined := strings.Join(lines, "")
+	for _, id := range ids {
+		got, _ := r.api.Payout(id)
+		assert.Equal(t, events.StatusInProgress, got.Status)
+		assert.Contains(t, joined, id+":Жёлтоглазка:10000000")
+	}
+	got, _ := r.api.Payout(other.ID)
+	assert.Equal(t, events.StatusPending, got.Status, "not chosen")
+}
+
+func TestActions_MarkAndUnlock(t *testing.T) {
+	r := newRig(t)
+	p := r.api.AddPayout("Arthas", events.StatusInProgress)
+	r.start()
+	ctx := context.Background()
+	require.NoError(t, r.app.SetStatus(ctx, p.ID, events.StatusPending)) // Unlock
+	got, _ := r.api.Payout(p.ID)
+	assert.Equal(t, events.StatusPending, got.Status)
+	require.NoError(t, r.app.SetStatus(ctx, p.ID, events.StatusCancelled))
+	assert.Error(t, r.app.SetStatus(ctx, p.ID, events.StatusSent), "terminal")
+	assert.Error(t, r.app.SetStatus(ctx, p.ID, events.StatusExpired), "clients cannot expire")
+}
+
+func TestSelfTest_OKWhenThePongComesBack(t *testing.T) {
+	r := newRig(t)
+	r.start()
+	took, err := r.app.Ping(context.Background())
+	require.NoError(t, err)
+	assert.Less(t, took, 2*time.Second)
+	st := r.app.State().Bridge
+	assert.Equal(t, "ok", st.Level)
+	assert.Regexp(t, `^log bridge OK \(\d+\.\d s\)$`, st.Text)
+}
+
+func TestSelfTest_SaysWhatToDoWithoutAnEcho(t *testing.T) {
+	r := newRig(t)
+	r.game.echo = false
+	r.start(func(o *Options) { o.PingTimeout = 200 * time.Millisecond })
+	_, err := r.app.Ping(context.Background())
+	require.ErrorIs(t, err, ErrNoEcho)
+	st := r.app.State().Bridge
+	assert.Equal(t, "error", st.Level)
+	assert.Contains(t, st.Text, "/mgm emit whisper")
+	assert.Contains(t, st.Text, "chat logging")
+}
+
+func TestSelfTest_ConcurrentSelfTestsEachGetTheirEcho(t *testing.T) {
+	r := newRig(t)
+	r.game.echo = false // the pongs are written below, once both pings are typed
+	r.start(func(o *Options) { o.PingTimeout = 3 * time.Second })
+	ctx := context.Background()
+	waited := make(chan error, 1)
+	go func() { _, err := r.app.Ping(ctx); waited <- err }()
+	eventually(t, func() bool { return r.game.count("/run MGM_Ping(") == 1 }, "first ping typed")
+	require.NoError(t, r.app.StartPing(ctx)) // the streamer presses Ping while one is running
+	require.Equal(t, 2, r.game.count("/run MGM_Ping("))
+	for _, l := range r.game.typed() {
+		if m := pingRe.FindStringSubmatch(l); m != nil {
+			appendLog(r.game.log, "[MGM_PONG:"+m[1]+"]")
+		}
+	}
+	require.NoError(t, <-waited, "the first self-test sees its own echo")
+	eventually(t, func() bool { return r.app.State().Bridge.Level == "ok" }, "bridge OK")
+}
+
+func TestSelfTest_RunsAtStartOnceTheGameIsFound(t *testing.T) {
+	r := newRig(t)
+	r.start(func(o *Options) { o.NoStartPing = false })
+	eventually(t, func() bool { return r.app.State().Bridge.Level == "ok" }, "start self-test passed")
+	assert.Equal(t, 1, r.game.count("/run MGM_Ping("))
+}
+
+func TestLogPathChangeFollowsTheNewFile(t *testing.T) {
+	r := newRig(t)
+	p := r.api.AddPayout("Arthas", events.StatusInProgress)
+	r.start()
+	other := filepath.Join(r.dir, "other.txt")
+	appendLog(other, "[MGM_CONFIRM:"+p.ID+"] old content of another file is not replayed")
+	s := r.app.Settings()
+	s.LogPath = other
+	require.NoError(t, r.app.UpdateSettings(s, nil))
+	eventually(t, func() bool { return strings.Contains(r.app.State().Log.Text, "other.txt") }, "following other")
+	time.Sleep(50 * time.Millisecond)
+	got, _ := r.api.Payout(p.ID)
+	assert.Equal(t, events.StatusInProgress, got.Status)
+	appendLog(other, "[MGM_CONFIRM:"+p.ID+"]")
+	eventually(t, func() bool { got, _ := r.api.Payout(p.ID); return got.Status == events.StatusSent }, "Sent")
+}

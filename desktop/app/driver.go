@@ -1,0 +1,190 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mimiron/mgm/desktop/inject"
+	"github.com/mimiron/mgm/pkg/domain"
+	"github.com/mimiron/mgm/pkg/events"
+)
+
+// pollLoop polls the backend and drives the game: one /who per spin cycle, one consent
+// whisper per new Pending payout.
+func (a *App) pollLoop(ctx context.Context) {
+	t := time.NewTicker(a.opts.PollEvery)
+	defer t.Stop()
+	for {
+		a.pollOnce(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-a.wakePoll:
+		}
+	}
+}
+
+// Refresh polls now (the window's buttons call it after an action).
+func (a *App) Refresh() { wake(a.wakePoll) }
+
+func (a *App) pollOnce(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	desc, ferr := a.q.Find(ctx)
+	if ferr != nil {
+		a.setStatus(&a.wow, "error", "%v", ferr)
+	} else {
+		a.setStatus(&a.wow, "ok", "found: %s", desc)
+	}
+
+	payouts, err := a.api.Pending(ctx)
+	if err != nil {
+		a.setStatus(&a.apiStat, "error", "%v", err)
+		return
+	}
+	cand, err := a.api.Candidate(ctx)
+	if err != nil {
+		a.setStatus(&a.apiStat, "error", "%v", err)
+		return
+	}
+	a.setStatus(&a.apiStat, "ok", "connected to %s", a.Settings().APIBaseURL)
+	for _, p := range payouts {
+		_ = a.j.SetName(p.ID, p.CharacterName)
+	}
+	a.pollGifts(ctx)
+	a.mu.Lock()
+	a.payouts, a.candidate = payouts, cand
+	startPing := !a.pinged && ferr == nil && !a.opts.NoStartPing
+	if startPing {
+		a.pinged = true
+	}
+	a.mu.Unlock()
+
+	if ferr != nil {
+		return // nothing can be typed; the next poll tries again
+	}
+	if startPing {
+		a.mu.Lock()
+		rctx := a.runCtx
+		a.mu.Unlock()
+		go func() {
+			if err := a.StartPing(rctx); err != nil {
+				a.eventf("warn", "bridge self-test: %v", err)
+			}
+		}()
+	}
+	if cand != nil {
+		if typed, _ := a.j.Typed("who", cand.SpinCycleID); !typed {
+			if err := a.q.Type(ctx, inject.RunWho(cand.SpinCycleID, cand.CharacterName)); err != nil {
+				a.eventf("warn", "could not type /who for %s: %v", cand.CharacterName, err)
+			} else {
+				// Marked after typing: a crash in between types it again, which the
+				// addon and the backend take as a repeat; the reverse would lose a spin.
+				_ = a.j.MarkTyped("who", cand.SpinCycleID)
+				a.eventf("info", "spin %s: asked the game who %s is", short(cand.SpinCycleID), cand.CharacterName)
+			}
+		}
+	}
+	for _, p := range payouts {
+		if p.Status != events.StatusPending || p.AcceptedAt != nil {
+			continue
+		}
+		if typed, _ := a.j.Typed("notify", p.ID); typed {
+			continue
+		}
+		if err := a.q.Type(ctx, inject.NotifyWinner(p.ID, p.CharacterName)); err != nil {
+			a.eventf("warn", "could not type the consent whisper to %s: %v", p.CharacterName, err)
+			continue
+		}
+		_ = a.j.MarkTyped("notify", p.ID)
+		a.eventf("info", "winner %s: consent whisper sent (payout %s)", p.CharacterName, short(p.ID))
+	}
+	a.driveGifts(ctx)
+}
+
+func short(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}
+
+// ErrNoGame is returned by Sync when the WoW client is not found.
+var ErrNoGame = errors.New("WoW client not found: start WoW (or check the process name in Settings) before Sync")
+
+// Sync moves the chosen payouts (all active ones when ids is empty) to InProgress —
+// only when the game is there to receive them — and types ReceiveGold for them. Payouts
+// already InProgress are typed again (the addon ignores an id it already queued).
+func (a *App) Sync(ctx context.Context, ids []string) (string, error) {
+	if _, err := a.q.Find(ctx); err != nil {
+		a.eventf("warn", "Sync refused: %v", err)
+		return "", fmt.Errorf("%w (%v)", ErrNoGame, err)
+	}
+	payouts, err := a.api.Pending(ctx)
+	if err != nil {
+		return "", fmt.Errorf("read pending payouts: %w", err)
+	}
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	var entries []inject.GoldEntry
+	var problems []string
+	for _, p := range payouts {
+		if len(want) > 0 && !want[p.ID] {
+			continue
+		}
+		if p.Status == events.StatusPending {
+			if err := a.api.SetStatus(ctx, p.ID, events.StatusInProgress); err != nil {
+				problems = append(problems, fmt.Sprintf("%s: %v", p.CharacterName, err))
+				continue
+			}
+		}
+		gold := p.GoldAmount
+		if gold <= 0 {
+			gold = domain.PayoutGold
+		}
+		entries = append(entries, inject.GoldEntry{PayoutID: p.ID, CharacterName: p.CharacterName, Copper: gold * domain.CopperPerGold})
+	}
+	defer a.Refresh()
+	if len(entries) == 0 {
+		if len(problems) > 0 {
+			return "", fmt.Errorf("nothing synced: %s", strings.Join(problems, "; "))
+		}
+		return "nothing to sync", nil
+	}
+	lines, err := inject.ReceiveGold(entries)
+	if err != nil {
+		return "", err
+	}
+	if err := a.q.Type(ctx, lines...); err != nil {
+		a.eventf("error", "Sync: payouts are InProgress but typing ReceiveGold failed (%v); press Sync again once WoW is back", err)
+		return "", err
+	}
+	msg := fmt.Sprintf("synced %d payout(s) in %d line(s); open a mailbox in game and press Prepare Mail", len(entries), len(lines))
+	if len(problems) > 0 {
+		msg += "; skipped: " + strings.Join(problems, "; ")
+	}
+	a.eventf("info", "%s", msg)
+	return msg, nil
+}
+
+// SetStatus is the window's Mark Sent / Mark Failed / Cancel / Unlock (→ Pending).
+func (a *App) SetStatus(ctx context.Context, id, status string) error {
+	switch status {
+	case events.StatusSent, events.StatusFailed, events.StatusCancelled, events.StatusPending:
+	default:
+		return fmt.Errorf("status %q cannot be set from the Desktop", status)
+	}
+	defer a.Refresh()
+	if err := a.api.SetStatus(ctx, id, status); err != nil {
+		a.eventf("error", "payout %s → %s refused: %v", short(id), status, err)
+		return err
+	}
+	a.eventf("info", "payout %s → %s", short(id), status)
+	return nil
+}

@@ -1,0 +1,252 @@
+//go:build windows
+
+package inject
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf16"
+	"unsafe"
+
+	"golang.org/x/sys/windows"
+)
+
+var (
+	user32               = windows.NewLazySystemDLL("user32.dll")
+	procPostMessageW     = user32.NewProc("PostMessageW")
+	procSendInput        = user32.NewProc("SendInput")
+	procSetForegroundWnd = user32.NewProc("SetForegroundWindow")
+	procShowWindow       = user32.NewProc("ShowWindow")
+	procIsIconic         = user32.NewProc("IsIconic")
+	procMapVirtualKeyW   = user32.NewProc("MapVirtualKeyW")
+
+	enumOnce sync.Once
+	enumCB   uintptr // one callback for the process: Windows callbacks are never freed
+	enumMu   sync.Mutex
+	enumWant func(windows.HWND) bool
+)
+
+const (
+	wmKeyDown       = 0x0100
+	wmKeyUp         = 0x0101
+	wmChar          = 0x0102
+	vkReturn        = 0x0D
+	inputKeyboard   = 1
+	keyeventfKeyUp  = 0x0002
+	keyeventfUnicod = 0x0004
+	swRestore       = 9
+)
+
+// Windows types into the WoW window of a process found by its image name (Wow.exe by
+// default) — any of its top-level windows, not only the foreground one. PostMessage
+// (Enter, WM_CHAR per UTF-16 unit, Enter) works with the window in the background;
+// SendInput (KEYEVENTF_UNICODE) is the fallback, and needs the window in front.
+type Windows struct {
+	ProcessName string        // image name, case-insensitive ("Wow.exe")
+	Strategy    string        // StrategyPostMessage (default) or StrategySendInput
+	KeyDelay    time.Duration // pause after opening the edit box and between keys
+}
+
+// NewPlatform is the injector for this platform.
+func NewPlatform(processName, strategy string) Injector {
+	if processName == "" {
+		processName = "Wow.exe"
+	}
+	return &Windows{ProcessName: processName, Strategy: strategy, KeyDelay: 30 * time.Millisecond}
+}
+
+func (w *Windows) Name() string {
+	s := w.Strategy
+	if s == "" {
+		s = StrategyPostMessage
+	}
+	return "windows/" + s
+}
+
+func (w *Windows) Find(context.Context) (string, error) {
+	hwnd, pid, err := w.find()
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s (pid %d, window %#x)", w.ProcessName, pid, uintptr(hwnd)), nil
+}
+
+func (w *Windows) find() (windows.HWND, uint32, error) {
+	enumOnce.Do(func() {
+		enumCB = windows.NewCallback(func(hwnd windows.HWND, _ uintptr) uintptr {
+			if enumWant(hwnd) {
+				return 0 // stop
+			}
+			return 1
+		})
+	})
+	names := map[uint32]string{}
+	var found windows.HWND
+	var foundPID uint32
+	enumMu.Lock()
+	enumWant = func(hwnd windows.HWND) bool {
+		if !windows.IsWindowVisible(hwnd) {
+			return false
+		}
+		var pid uint32
+		if _, err := windows.GetWindowThreadProcessId(hwnd, &pid); err != nil || pid == 0 {
+			return false
+		}
+		name, ok := names[pid]
+		if !ok {
+			name = imageName(pid)
+			names[pid] = name
+		}
+		if strings.EqualFold(name, w.ProcessName) {
+			found, foundPID = hwnd, pid
+			return true
+		}
+		return false
+	}
+	// EnumWindows reports an error when the callback stops it early; found says.
+	_ = windows.EnumWindows(enumCB, nil)
+	enumMu.Unlock()
+	if found == 0 {
+		return 0, 0, fmt.Errorf("%w: no visible window of %s", ErrNotFound, w.ProcessName)
+	}
+	return found, foundPID, nil
+}
+
+func imageName(pid uint32) string {
+	h, err := windows.OpenProcess(windows.PROCESS_QUERY_LIMITED_INFORMATION, false, pid)
+	if err != nil {
+		return ""
+	}
+	defer windows.CloseHandle(h)
+	buf := make([]uint16, windows.MAX_LONG_PATH)
+	n := uint32(len(buf))
+	if err := windows.QueryFullProcessImageName(h, 0, &buf[0], &n); err != nil {
+		return ""
+	}
+	return filepath.Base(windows.UTF16ToString(buf[:n]))
+}
+
+func (w *Windows) Type(ctx context.Context, line string) error {
+	if err := CheckLine(line); err != nil {
+		return err
+	}
+	hwnd, _, err := w.find()
+	if err != nil {
+		return err
+	}
+	if w.Strategy != StrategySendInput {
+		if err := w.post(hwnd, line); err == nil {
+			return nil
+		}
+	}
+	return w.sendInput(hwnd, line)
+}
+
+func (w *Windows) pause() {
+	if w.KeyDelay > 0 {
+		time.Sleep(w.KeyDelay)
+	}
+}
+
+func postMessage(hwnd windows.HWND, msg uint32, wparam, lparam uintptr) error {
+	r, _, err := procPostMessageW.Call(uintptr(hwnd), uintptr(msg), wparam, lparam)
+	if r == 0 {
+		return fmt.Errorf("PostMessage: %w", err)
+	}
+	return nil
+}
+
+func (w *Windows) enter(hwnd windows.HWND) error {
+	scan, _, _ := procMapVirtualKeyW.Call(vkReturn, 0)
+	down := uintptr(1) | scan<<16
+	up := down | 1<<30 | 1<<31
+	if err := postMessage(hwnd, wmKeyDown, vkReturn, down); err != nil {
+		return err
+	}
+	return postMessage(hwnd, wmKeyUp, vkReturn, up)
+}
+
+func (w *Windows) post(hwnd windows.HWND, line string) error {
+	if err := w.enter(hwnd); err != nil { // opens the chat edit box
+		return err
+	}
+	w.pause()
+	for _, u := range utf16.Encode([]rune(line)) {
+		if err := postMessage(hwnd, wmChar, uintptr(u), 1); err != nil {
+			return err
+		}
+	}
+	w.pause()
+	return w.enter(hwnd) // sends the line
+}
+
+type keyboardInput struct {
+	wVk         uint16
+	wScan       uint16
+	dwFlags     uint32
+	time        uint32
+	dwExtraInfo uintptr
+}
+
+// input is INPUT with the keyboard member; padding makes it as large as the union's
+// largest member (MOUSEINPUT), as SendInput checks cbSize.
+type input struct {
+	inputType uint32
+	ki        keyboardInput
+	_         [8]byte
+}
+
+func key(vk uint16, up bool) input {
+	in := input{inputType: inputKeyboard, ki: keyboardInput{wVk: vk}}
+	if up {
+		in.ki.dwFlags = keyeventfKeyUp
+	}
+	return in
+}
+
+func unicodeKey(u uint16, up bool) input {
+	in := input{inputType: inputKeyboard, ki: keyboardInput{wScan: u, dwFlags: keyeventfUnicod}}
+	if up {
+		in.ki.dwFlags |= keyeventfKeyUp
+	}
+	return in
+}
+
+func send(ins []input) error {
+	if len(ins) == 0 {
+		return nil
+	}
+	n, _, err := procSendInput.Call(uintptr(len(ins)), uintptr(unsafe.Pointer(&ins[0])), unsafe.Sizeof(ins[0]))
+	if int(n) != len(ins) {
+		return fmt.Errorf("SendInput: %w", err)
+	}
+	return nil
+}
+
+func (w *Windows) sendInput(hwnd windows.HWND, line string) error {
+	if iconic, _, _ := procIsIconic.Call(uintptr(hwnd)); iconic != 0 {
+		procShowWindow.Call(uintptr(hwnd), swRestore)
+	}
+	procSetForegroundWnd.Call(uintptr(hwnd))
+	w.pause()
+	if windows.GetForegroundWindow() != hwnd {
+		return fmt.Errorf("SendInput: could not bring the WoW window to the front")
+	}
+	if err := send([]input{key(vkReturn, false), key(vkReturn, true)}); err != nil {
+		return err
+	}
+	w.pause()
+	var ins []input
+	for _, u := range utf16.Encode([]rune(line)) {
+		ins = append(ins, unicodeKey(u, false), unicodeKey(u, true))
+	}
+	if err := send(ins); err != nil {
+		return err
+	}
+	w.pause()
+	return send([]input{key(vkReturn, false), key(vkReturn, true)})
+}

@@ -1,0 +1,191 @@
+// Package settings keeps the Desktop's settings in the user's config directory: a JSON
+// file for the plain ones, and the API key apart — sealed with DPAPI on Windows, a 0600
+// file elsewhere — so the key never sits in the readable config.
+package settings
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/mimiron/mgm/desktop/inject"
+)
+
+// Settings are what the streamer configures.
+type Settings struct {
+	APIBaseURL   string `json:"apiBaseUrl"`
+	WoWDir       string `json:"wowDir"`
+	LogPath      string `json:"logPath,omitempty"` // overrides <WoWDir>/Logs/WoWChatLog.txt
+	Strategy     string `json:"injectionStrategy"` // postmessage | sendinput
+	ProcessName  string `json:"processName"`
+	GiftsEnabled bool   `json:"giftsEnabled"` // drive !twgift: poll gift requests, deliver gift tags (on by default)
+	// Version is the settings file's format (CurrentVersion when written by this build).
+	Version int `json:"version"`
+}
+
+// CurrentVersion is the format Save writes. Version 2: gifts on by default. Files of
+// version 1 (no "version") always held "giftsEnabled": false, written while the gift
+// routes did not exist yet, so it says nothing about the streamer's choice and loads as
+// on.
+const CurrentVersion = 2
+
+// Defaults are the settings of a fresh install.
+func Defaults() Settings {
+	return Settings{
+		APIBaseURL:   "http://127.0.0.1:8080",
+		WoWDir:       defaultWoWDir(),
+		Strategy:     inject.StrategyPostMessage,
+		ProcessName:  "Wow.exe",
+		GiftsEnabled: true,
+		Version:      CurrentVersion,
+	}
+}
+
+func defaultWoWDir() string {
+	if filepath.Separator == '\\' {
+		return `C:\Program Files (x86)\World of Warcraft`
+	}
+	return ""
+}
+
+// ChatLogPath is the log the bridge follows.
+func (s Settings) ChatLogPath() string {
+	if s.LogPath != "" {
+		return s.LogPath
+	}
+	if s.WoWDir == "" {
+		return ""
+	}
+	return filepath.Join(s.WoWDir, "Logs", "WoWChatLog.txt")
+}
+
+// Validate checks and normalizes what the streamer typed.
+func (s Settings) Validate() (Settings, error) {
+	s.APIBaseURL = strings.TrimRight(strings.TrimSpace(s.APIBaseURL), "/")
+	s.WoWDir = strings.TrimSpace(s.WoWDir)
+	s.LogPath = strings.TrimSpace(s.LogPath)
+	s.ProcessName = strings.TrimSpace(s.ProcessName)
+	s.Version = CurrentVersion
+	u, err := url.Parse(s.APIBaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return s, fmt.Errorf("API base URL must look like https://host[:port]")
+	}
+	switch s.Strategy {
+	case "":
+		s.Strategy = inject.StrategyPostMessage
+	case inject.StrategyPostMessage, inject.StrategySendInput:
+	default:
+		return s, fmt.Errorf("injection strategy must be %s or %s", inject.StrategyPostMessage, inject.StrategySendInput)
+	}
+	if s.ProcessName == "" {
+		s.ProcessName = "Wow.exe"
+	}
+	if strings.ContainsAny(s.ProcessName, `/\`) {
+		return s, fmt.Errorf("process name is a file name such as Wow.exe, not a path")
+	}
+	return s, nil
+}
+
+// Store reads and writes the settings in one directory.
+type Store struct {
+	Dir string
+}
+
+// DefaultDir is <user config dir>/MimironsGoldOMatic.
+func DefaultDir() (string, error) {
+	d, err := os.UserConfigDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(d, "MimironsGoldOMatic"), nil
+}
+
+func (st Store) path() string { return filepath.Join(st.Dir, "desktop.json") }
+
+// Load reads the settings; a missing file gives the defaults.
+func (st Store) Load() (Settings, error) {
+	s := Defaults()
+	b, err := os.ReadFile(st.path())
+	if errors.Is(err, fs.ErrNotExist) {
+		return s, nil
+	}
+	if err != nil {
+		return s, err
+	}
+	s.Version = 0 // a file without "version" is version 1
+	if err := json.Unmarshal(b, &s); err != nil {
+		return s, fmt.Errorf("read %s: %w", st.path(), err)
+	}
+	if s.Version < 2 {
+		s.GiftsEnabled = true
+	}
+	s.Version = CurrentVersion
+	return s, nil
+}
+
+// Save writes the settings atomically.
+func (st Store) Save(s Settings) error {
+	s.Version = CurrentVersion
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFile(st.path(), b, 0o600)
+}
+
+// LoadKey reads the API key, "" when none is stored.
+func (st Store) LoadKey() (string, error) {
+	b, err := os.ReadFile(filepath.Join(st.Dir, keyFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	plain, err := unseal(b)
+	if err != nil {
+		return "", fmt.Errorf("read API key: %w", err)
+	}
+	return string(plain), nil
+}
+
+// SaveKey stores the API key sealed.
+func (st Store) SaveKey(key string) error {
+	sealed, err := seal([]byte(key))
+	if err != nil {
+		return fmt.Errorf("seal API key: %w", err)
+	}
+	return writeFile(filepath.Join(st.Dir, keyFile), sealed, 0o600)
+}
+
+func writeFile(path string, b []byte, mode os.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(mode); err != nil && filepath.Separator != '\\' {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

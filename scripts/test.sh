@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# make test: set-up, then every check CI runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH=/usr/local/go/bin:$PATH
+
+echo "== PostgreSQL"
+MGM_TEST_DATABASE_URL=$(bash scripts/ensure-postgres.sh)
+export MGM_TEST_DATABASE_URL
+echo "using $MGM_TEST_DATABASE_URL"
+
+if [ -f scripts/lint-addon.sh ]; then
+	echo "== addon: luac5.1 -p"
+	bash scripts/lint-addon.sh
+fi
+if [ -f scripts/ensure-chromium.sh ]; then
+	echo "== Chromium (Desktop window tests)"
+	bash scripts/ensure-chromium.sh
+fi
+
+echo "== Extension panel: node --test"
+if ! command -v node >/dev/null; then
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs >/dev/null
+fi
+node --test extension/test/
+
+echo "== gofmt / go vet"
+unformatted=$(git ls-files -z '*.go' 2>/dev/null | xargs -0 -r gofmt -l 2>/dev/null || gofmt -l pkg services desktop)
+if [ -n "$unformatted" ]; then echo "gofmt would change:"; echo "$unformatted"; exit 1; fi
+modules=$(go list -m -f '{{.Dir}}')
+for m in $modules; do (cd "$m" && go vet ./...); done
+
+echo "== Desktop builds for Windows"
+(cd desktop && GOOS=windows GOARCH=amd64 go build -o /dev/null ./...)
+
+echo "== go test"
+status=0
+for m in $modules; do
+	echo "-- ${m#$PWD/}"
+	(cd "$m" && go test -count=1 -timeout 25m ./...) || status=1
+done
+exit $status

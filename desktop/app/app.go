@@ -69,7 +69,7 @@ type App struct {
 	events     []Event
 	ping       *pingState            // the latest self-test: it owns the bridge status
 	pings      map[string]*pingState // every self-test still waiting for its pong, by nonce
-	pinged     bool // the start self-test ran
+	pinged     bool                  // the start self-test ran
 	tailCancel context.CancelFunc
 	tailPath   string
 	gifts      []events.GiftRequest // the last gift list (active first, then Pending)

@@ -50,16 +50,26 @@ func Decode(data []byte, payload any) (Envelope, error) {
 	return env, nil
 }
 
-// Publish sends env on subject (its type) with Nats-Msg-Id = env.ID and waits for the
-// stream's acknowledgement, which with SyncAlways means the event is on disk.
-func Publish(ctx context.Context, js jetstream.JetStream, env Envelope) (*jetstream.PubAck, error) {
+// Msg is env as a message on subject env.Type with Nats-Msg-Id = env.ID.
+func Msg(env Envelope) (*nats.Msg, error) {
 	b, err := json.Marshal(env)
 	if err != nil {
 		return nil, err
 	}
 	msg := nats.NewMsg(env.Type)
 	msg.Data = b
-	ack, err := js.PublishMsg(ctx, msg, jetstream.WithMsgID(env.ID))
+	msg.Header.Set(jetstream.MsgIDHeader, env.ID)
+	return msg, nil
+}
+
+// Publish sends env on subject (its type) with Nats-Msg-Id = env.ID and waits for the
+// stream's acknowledgement, which with SyncAlways means the event is on disk.
+func Publish(ctx context.Context, js jetstream.JetStream, env Envelope) (*jetstream.PubAck, error) {
+	msg, err := Msg(env)
+	if err != nil {
+		return nil, err
+	}
+	ack, err := js.PublishMsg(ctx, msg)
 	if err != nil {
 		return nil, fmt.Errorf("publish %s: %w", env.Type, err)
 	}

@@ -36,6 +36,10 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, specs ...StreamS
 			MaxAge:     age,
 			Duplicates: DuplicateWindow,
 			Discard:    jetstream.DiscardOld,
+			// Group commit: publishers that write many messages at once send them as
+			// one atomic batch, synced to disk once (nats-server 2.12+; older servers
+			// ignore the setting and AtomicAllowed reports false).
+			AllowAtomicPublish: true,
 		})
 		if err != nil {
 			return fmt.Errorf("ensure stream %s: %w", s.Name, err)

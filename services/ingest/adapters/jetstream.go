@@ -6,18 +6,19 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/mimiron/mgm/pkg/errs"
 	"github.com/mimiron/mgm/pkg/events"
+	"github.com/mimiron/mgm/pkg/natsx"
 )
 
 // JetStream publishes events and waits for the stream's acknowledgement (on disk, the
-// server syncs every write). Any failure is errs.Unavailable: Twitch retries the
-// delivery, and the retry is deduplicated by the event id.
+// server syncs every write). Deliveries that arrive together are written together by
+// the group publisher, one disk sync per batch. Any failure is errs.Unavailable: Twitch
+// retries the delivery, and the retry is deduplicated by the event id.
 type JetStream struct {
 	NC      *nats.Conn // when set, a disconnected client fails at once instead of waiting
-	JS      jetstream.JetStream
+	Group   *natsx.GroupPublisher
 	Timeout time.Duration // per publish; default 3 s (Twitch waits a few seconds)
 }
 
@@ -32,7 +33,11 @@ func (p JetStream) Publish(ctx context.Context, env events.Envelope) (bool, erro
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	ack, err := events.Publish(ctx, p.JS, env)
+	msg, err := events.Msg(env)
+	if err != nil {
+		return false, errs.Wrap(errs.Internal, err, "encode event")
+	}
+	ack, err := p.Group.Publish(ctx, msg)
 	if err != nil {
 		return false, errs.Wrap(errs.Unavailable, err, "message bus unavailable, retry later")
 	}

@@ -42,6 +42,15 @@ func RunWith(ctx context.Context, d svc.Deps, o Options) error {
 	if d.Config.EventSubSecret == "" {
 		log.Error("TWITCH_EVENTSUB_SECRET is not set: every EventSub delivery will be refused with 403 invalid_signature")
 	}
+	// The publisher outlives the HTTP server so requests still in flight at shutdown
+	// finish storing what they will acknowledge.
+	pubCtx, stopPub := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopPub()
+	atomic := natsx.AtomicAllowed(ctx, d.JS, events.StreamChat.Name)
+	if !atomic {
+		log.Warn("the NATS server does not accept atomic batches (nats-server 2.12+): every chat message is synced to disk on its own")
+	}
+	group := natsx.NewGroupPublisher(pubCtx, d.JS, atomic, o.PublishTimeout)
 	metrics := o.Metrics
 	if metrics == nil {
 		metrics = &ports.Metrics{}
@@ -50,7 +59,7 @@ func RunWith(ctx context.Context, d svc.Deps, o Options) error {
 		Secret:  d.Config.EventSubSecret,
 		Now:     d.Clock(),
 		Log:     log,
-		Chat:    app.Chat{Pub: adapters.JetStream{NC: d.NC, JS: d.JS, Timeout: o.PublishTimeout}},
+		Chat:    app.Chat{Pub: adapters.JetStream{NC: d.NC, Group: group, Timeout: o.PublishTimeout}},
 		Metrics: metrics,
 	}
 

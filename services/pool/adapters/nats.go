@@ -10,14 +10,16 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/mimiron/mgm/pkg/events"
+	"github.com/mimiron/mgm/pkg/natsx"
 
 	"github.com/mimiron/mgm/services/pool/app"
 )
 
 // Sink publishes the pool's events to JetStream and its stats to the state KV bucket.
 type Sink struct {
-	js jetstream.JetStream
-	kv jetstream.KeyValue
+	js     jetstream.JetStream
+	kv     jetstream.KeyValue
+	atomic bool // the pool stream takes atomic batches: one disk sync per relay pass
 }
 
 var _ app.Sink = (*Sink)(nil)
@@ -28,7 +30,7 @@ func NewSink(ctx context.Context, js jetstream.JetStream) (*Sink, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Sink{js: js, kv: kv}, nil
+	return &Sink{js: js, kv: kv, atomic: natsx.AtomicAllowed(ctx, js, events.StreamPool.Name)}, nil
 }
 
 // StateBucket opens the state KV bucket, creating it (history 1, file storage) when missing.
@@ -52,29 +54,20 @@ func StateBucket(ctx context.Context, js jetstream.JetStream) (jetstream.KeyValu
 }
 
 // Publish sends the events in order with Nats-Msg-Id = envelope id and waits for every
-// acknowledgement; a retried batch is deduplicated by JetStream.
+// acknowledgement, as one atomic batch when the server takes them; a retried batch is
+// deduplicated by JetStream.
 func (s *Sink) Publish(ctx context.Context, envs []events.Envelope) error {
-	futures := make([]jetstream.PubAckFuture, 0, len(envs))
-	for _, env := range envs {
-		b, err := json.Marshal(env)
+	msgs := make([]*nats.Msg, len(envs))
+	for i, env := range envs {
+		m, err := events.Msg(env)
 		if err != nil {
 			return err
 		}
-		msg := nats.NewMsg(env.Type)
-		msg.Data = b
-		f, err := s.js.PublishMsgAsync(msg, jetstream.WithMsgID(env.ID))
-		if err != nil {
-			return fmt.Errorf("publish %s: %w", env.Type, err)
-		}
-		futures = append(futures, f)
+		msgs[i] = m
 	}
-	for _, f := range futures {
-		select {
-		case <-f.Ok():
-		case err := <-f.Err():
-			return fmt.Errorf("publish %s: %w", f.Msg().Subject, err)
-		case <-ctx.Done():
-			return ctx.Err()
+	for i, r := range natsx.PublishAll(ctx, s.js, msgs, s.atomic) {
+		if r.Err != nil {
+			return fmt.Errorf("publish %s: %w", envs[i].Type, r.Err)
 		}
 	}
 	return nil

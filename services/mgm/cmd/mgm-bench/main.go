@@ -196,8 +196,7 @@ func benchPublish(ctx context.Context, js jetstream.JetStream) (float64, error) 
 // each from its POST until the pool's enrolled event — published after the commit that
 // makes the member visible to GET /api/pool/me — arrives. pace 0 sends as fast as 32
 // concurrent senders can; otherwise one message every pace.
-func enrollRun(ctx context.Context, sys *allinone.System, first, n int, pace time.Duration) (elapsed time.Duration, lat []time.Duration, err error) {
-	sender := sys.Sender()
+func enrollRun(ctx context.Context, sys *allinone.System, sender *eventsub.Sender, first, n int, pace time.Duration) (elapsed time.Duration, lat []time.Duration, err error) {
 	var mu sync.Mutex
 	sentAt := make(map[string]time.Time, n)
 	seen := make(map[string]time.Duration, n)
@@ -294,24 +293,34 @@ func enrollRun(ctx context.Context, sys *allinone.System, first, n int, pace tim
 
 // benchEnroll measures throughput with a burst of viewers enrolling at once, then
 // latency at a steady half of that throughput (a burst's p99 would measure only how
-// long the queue it builds is).
+// long the queue it builds is). Deliveries go to ingest's own address, as the
+// Ingress in deployments/k8s routes Twitch's; a second burst through the gateway's
+// proxy (the one-process mode's single address) is printed for comparison.
 func benchEnroll(ctx context.Context, sys *allinone.System, pubRate float64) error {
+	direct := eventsub.NewSender(sys.Config.EventSubSecret, sys.IngestURL+"/api/twitch/eventsub")
 	total := *flagEnroll
-	elapsed, burstLat, err := enrollRun(ctx, sys, 0, total, 0)
+	elapsed, burstLat, err := enrollRun(ctx, sys, direct, 0, total, 0)
 	if err != nil {
 		return err
 	}
 	rate := float64(total) / elapsed.Seconds()
-	fmt.Printf("enrollments end to end, burst: %d viewers in %s = %.0f/s (p50 %s, p99 %s under the burst)\n",
+	fmt.Printf("enrollments end to end, burst to ingest: %d viewers in %s = %.0f/s (p50 %s, p99 %s under the burst)\n",
 		total, elapsed.Round(time.Millisecond), rate, pct(burstLat, 50), pct(burstLat, 99))
 	report("enrollments/s ÷ raw sync JetStream publish/s", fmt.Sprintf("%.0f/s", rate), fmt.Sprintf("%.0f/s", pubRate), rate/pubRate, "≥ 1.0", rate/pubRate >= 1.0)
+
+	proxied, _, err := enrollRun(ctx, sys, sys.Sender(), total, total, 0)
+	if err != nil {
+		return err
+	}
+	prate := float64(total) / proxied.Seconds()
+	fmt.Printf("  for comparison, the same burst through the gateway's proxy: %.0f/s = %.2f × raw publish\n", prate, prate/pubRate)
 
 	steady := rate / 2
 	n := int(steady * 3)
 	if n < 50 {
 		n = 50
 	}
-	_, lat, err := enrollRun(ctx, sys, total, n, time.Duration(float64(time.Second)/steady))
+	_, lat, err := enrollRun(ctx, sys, direct, 2*total, n, time.Duration(float64(time.Second)/steady))
 	if err != nil {
 		return err
 	}

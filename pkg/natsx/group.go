@@ -3,6 +3,7 @@ package natsx
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -16,7 +17,10 @@ var ErrPublisherClosed = errors.New("publisher stopped")
 // waits for its own message to be on disk, as with a synchronous publish; the
 // messages that arrive while a batch is being written go together in the next one, as
 // one atomic batch, so a burst costs one disk sync per batch instead of one per
-// message. A lone message is written at once: there is no waiting for company.
+// message. A lone message is written at once: there is no waiting for company. Two
+// batches may be in flight, so the next one is on its way while the server writes the
+// last (it still stores them one after the other). Callers that publish concurrently
+// get no order between them; one that waits for its ack before the next keeps its own.
 type GroupPublisher struct {
 	js      jetstream.JetStream
 	atomic  bool
@@ -24,6 +28,9 @@ type GroupPublisher struct {
 	in      chan *groupReq
 	stopped chan struct{}
 }
+
+// inFlight is how many batches a GroupPublisher writes at once.
+const inFlight = 2
 
 type groupReq struct {
 	msg  *nats.Msg
@@ -40,7 +47,12 @@ func NewGroupPublisher(ctx context.Context, js jetstream.JetStream, atomic bool,
 	}
 	g := &GroupPublisher{js: js, atomic: atomic, timeout: timeout,
 		in: make(chan *groupReq, 4*MaxAtomicBatch), stopped: make(chan struct{})}
-	go g.loop(ctx)
+	var wg sync.WaitGroup
+	for range inFlight {
+		wg.Add(1)
+		go func() { defer wg.Done(); g.loop(ctx) }()
+	}
+	go func() { wg.Wait(); close(g.stopped) }()
 	return g
 }
 
@@ -67,7 +79,6 @@ func (g *GroupPublisher) Publish(ctx context.Context, msg *nats.Msg) (*jetstream
 }
 
 func (g *GroupPublisher) loop(ctx context.Context) {
-	defer close(g.stopped)
 	batch := make([]*groupReq, 0, MaxAtomicBatch)
 	msgs := make([]*nats.Msg, 0, MaxAtomicBatch)
 	for {

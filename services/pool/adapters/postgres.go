@@ -178,28 +178,21 @@ func upsertViewer(ctx context.Context, tx pgx.Tx, userID, display string) error 
 // record, the domain decision, membership, slot, stats version and outbox events. A
 // refusal rolls everything back unless req.RememberRefusal records it under req.Key.
 func (r *Repo) Enroll(ctx context.Context, req app.EnrollRequest) (app.EnrollResult, error) {
-	var (
-		res     app.EnrollResult
-		refusal error
-	)
-	err := db.InTx(ctx, r.pool, func(tx pgx.Tx) error {
-		st, err := lockState(ctx, tx)
+	var out []app.EnrollOutcome
+	err := db.InTx(ctx, r.pool, func(tx pgx.Tx) (err error) {
+		out, err = enrollAll(ctx, tx, []app.EnrollRequest{req})
 		if err != nil {
 			return err
 		}
-		res, refusal, err = enrollOne(ctx, tx, st, req)
-		if err != nil {
-			return err
+		if o := out[0]; o.Refusal != nil && !(req.Key != "" && req.RememberRefusal) {
+			return o.Refusal
 		}
-		if refusal != nil && !(req.Key != "" && req.RememberRefusal) {
-			return refusal
-		}
-		return st.save(ctx, tx)
+		return nil
 	})
 	if err != nil {
 		return app.EnrollResult{}, takenBackstop(err, req.Member.CharacterName)
 	}
-	return res, refusal
+	return out[0].Result, out[0].Refusal
 }
 
 // EnrollBatch applies several chat enrollments in one transaction (one commit for the
@@ -207,21 +200,13 @@ func (r *Repo) Enroll(ctx context.Context, req app.EnrollRequest) (app.EnrollRes
 // under their keys (RememberRefusal is implied) and returned per request; an error fails
 // the whole batch, which is then retried.
 func (r *Repo) EnrollBatch(ctx context.Context, reqs []app.EnrollRequest) ([]app.EnrollOutcome, error) {
-	out := make([]app.EnrollOutcome, len(reqs))
-	err := db.InTx(ctx, r.pool, func(tx pgx.Tx) error {
-		st, err := lockState(ctx, tx)
-		if err != nil {
-			return err
-		}
-		for i, req := range reqs {
-			req.RememberRefusal = true
-			res, refusal, err := enrollOne(ctx, tx, st, req)
-			if err != nil {
-				return err
-			}
-			out[i] = app.EnrollOutcome{Result: res, Refusal: refusal}
-		}
-		return st.save(ctx, tx)
+	for i := range reqs {
+		reqs[i].RememberRefusal = true
+	}
+	var out []app.EnrollOutcome
+	err := db.InTx(ctx, r.pool, func(tx pgx.Tx) (err error) {
+		out, err = enrollAll(ctx, tx, reqs)
+		return err
 	})
 	if err != nil {
 		// Even a unique violation (which the lock rules out) is retried, never refused:
@@ -240,120 +225,146 @@ func takenBackstop(err error, name string) error {
 	return err
 }
 
-// enrollOne applies req inside tx, which holds the writers' lock (st). It returns the
-// result, or a refusal (recorded under req.Key when req.RememberRefusal), or an error.
-func enrollOne(ctx context.Context, tx pgx.Tx, st *state, req app.EnrollRequest) (app.EnrollResult, error, error) {
-	var res app.EnrollResult
-	want := req.Member
-	// One round trip: the idempotency record, the viewer's facts and the members holding
-	// the viewer's row or the wanted name.
+// enrollAll applies reqs in order inside tx, in three round trips whatever their
+// number: one reads (the writers' lock, each idempotency record, each viewer's facts,
+// every member holding a requester's row or a wanted name), the rules run in Go over
+// that snapshot as each request changes it, and one writes (members, refusals, stats,
+// then the outbox by COPY). The statements of the write run in the order the rules
+// decided, so a name freed by a rename is free for a later request of the same batch.
+func enrollAll(ctx context.Context, tx pgx.Tx, reqs []app.EnrollRequest) ([]app.EnrollOutcome, error) {
+	out := make([]app.EnrollOutcome, len(reqs))
 	var (
-		b               pgx.Batch
-		fresh           = true
-		current, holder *domain.Member
-		viewer          = domain.Viewer{TwitchUserID: want.TwitchUserID}
-		active          *string
+		st      state
+		read    pgx.Batch
+		fresh   = make([]bool, len(reqs))
+		viewers = make([]domain.Viewer, len(reqs))
+		byUser  = make(map[string]*domain.Member, len(reqs))
+		byName  = make(map[string]*domain.Member, len(reqs))
+		users   = make([]string, len(reqs))
+		names   = make([]string, len(reqs))
 	)
-	if req.Key != "" {
-		// The CTE's insert is invisible to its own SELECT: the join finds the earlier
-		// record exactly when the key was handled before.
-		b.Queue(`WITH ins AS (
-				INSERT INTO enrollment_requests (request_key, twitch_user_id, character_name) VALUES ($1, $2, $3)
-				ON CONFLICT (request_key) DO NOTHING RETURNING 1)
-			SELECT EXISTS (SELECT 1 FROM ins), coalesce(er.character_name, ''), coalesce(er.outcome, '')
-			FROM (SELECT 1) one LEFT JOIN enrollment_requests er ON er.request_key = $1`,
-			req.Key, want.TwitchUserID, want.CharacterName).QueryRow(func(row pgx.Row) error {
-			var outcome string
-			if err := row.Scan(&fresh, &res.ReplayName, &outcome); err != nil {
-				return fmt.Errorf("record enrollment request: %w", err)
-			}
-			res.ReplayOutcome = errs.Code(outcome)
-			return nil
-		})
-	}
-	b.Queue(`INSERT INTO viewers (twitch_user_id, display_name) VALUES ($1, $2)
-		ON CONFLICT (twitch_user_id) DO UPDATE SET display_name = CASE WHEN excluded.display_name = '' THEN viewers.display_name ELSE excluded.display_name END,
-			updated_at = now()
-		RETURNING active_payout_id, lifetime_sent_gold`, want.TwitchUserID, want.DisplayName).QueryRow(func(row pgx.Row) error {
-		if err := row.Scan(&active, &viewer.LifetimeSentGold); err != nil {
-			return fmt.Errorf("upsert viewer: %w", err)
+	read.Queue(`SELECT version, pool_size, eligible_count FROM pool_state WHERE id = 1 FOR UPDATE`).QueryRow(func(row pgx.Row) error {
+		if err := row.Scan(&st.Version, &st.PoolSize, &st.EligibleCount); err != nil {
+			return fmt.Errorf("lock pool state: %w", err)
 		}
 		return nil
 	})
-	b.Queue(`SELECT twitch_user_id, display_name, character_name FROM members
-		WHERE twitch_user_id = $1 OR folded_name = $2`, want.TwitchUserID, want.Folded()).Query(func(rows pgx.Rows) error {
+	for i, req := range reqs {
+		want := req.Member
+		users[i], names[i] = want.TwitchUserID, want.Folded()
+		fresh[i] = true
+		if req.Key != "" {
+			// The CTE's insert is invisible to its own SELECT: the join finds the earlier
+			// record exactly when the key was handled before.
+			read.Queue(`WITH ins AS (
+					INSERT INTO enrollment_requests (request_key, twitch_user_id, character_name) VALUES ($1, $2, $3)
+					ON CONFLICT (request_key) DO NOTHING RETURNING 1)
+				SELECT EXISTS (SELECT 1 FROM ins), coalesce(er.character_name, ''), coalesce(er.outcome, '')
+				FROM (SELECT 1) one LEFT JOIN enrollment_requests er ON er.request_key = $1`,
+				req.Key, want.TwitchUserID, want.CharacterName).QueryRow(func(row pgx.Row) error {
+				var outcome string
+				if err := row.Scan(&fresh[i], &out[i].Result.ReplayName, &outcome); err != nil {
+					return fmt.Errorf("record enrollment request: %w", err)
+				}
+				out[i].Result.ReplayOutcome = errs.Code(outcome)
+				return nil
+			})
+		}
+		read.Queue(`INSERT INTO viewers (twitch_user_id, display_name) VALUES ($1, $2)
+			ON CONFLICT (twitch_user_id) DO UPDATE SET display_name = CASE WHEN excluded.display_name = '' THEN viewers.display_name ELSE excluded.display_name END,
+				updated_at = now()
+			RETURNING active_payout_id, lifetime_sent_gold`, want.TwitchUserID, want.DisplayName).QueryRow(func(row pgx.Row) error {
+			var active *string
+			if err := row.Scan(&active, &viewers[i].LifetimeSentGold); err != nil {
+				return fmt.Errorf("upsert viewer: %w", err)
+			}
+			viewers[i].TwitchUserID = want.TwitchUserID
+			if active != nil {
+				viewers[i].ActivePayoutID = *active
+			}
+			return nil
+		})
+	}
+	read.Queue(`SELECT twitch_user_id, display_name, character_name FROM members
+		WHERE twitch_user_id = ANY($1) OR folded_name = ANY($2)`, users, names).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
-			var m domain.Member
+			m := new(domain.Member)
 			if err := rows.Scan(&m.TwitchUserID, &m.DisplayName, &m.CharacterName); err != nil {
 				return fmt.Errorf("load members: %w", err)
 			}
-			if m.TwitchUserID == want.TwitchUserID {
-				current = &m
-			}
-			if m.Folded() == want.Folded() {
-				holder = &m
-			}
+			byUser[m.TwitchUserID], byName[m.Folded()] = m, m
 		}
 		return rows.Err()
 	})
-	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
-		return res, nil, err
+	if err := tx.SendBatch(ctx, &read).Close(); err != nil {
+		return nil, err
 	}
-	if !fresh {
-		res.Replay = true
-		return res, nil, nil
-	}
-	res.ReplayName, res.ReplayOutcome = "", ""
-	if active != nil {
-		viewer.ActivePayoutID = *active
-	}
-	change, refusal := domain.Enroll(current, holder, want)
-	if refusal != nil {
-		if req.Key != "" && req.RememberRefusal {
-			if _, err := tx.Exec(ctx, `UPDATE enrollment_requests SET outcome = $2 WHERE request_key = $1`,
-				req.Key, string(errs.CodeOf(refusal))); err != nil {
-				return res, nil, fmt.Errorf("record refusal: %w", err)
+
+	var write pgx.Batch
+	for i, req := range reqs {
+		res := &out[i].Result
+		if !fresh[i] {
+			res.Replay = true
+			continue
+		}
+		res.ReplayName, res.ReplayOutcome = "", ""
+		want := req.Member
+		current := byUser[want.TwitchUserID]
+		change, refusal := domain.Enroll(current, byName[want.Folded()], want)
+		if refusal != nil {
+			out[i].Refusal = refusal
+			if req.Key != "" && req.RememberRefusal {
+				write.Queue(`UPDATE enrollment_requests SET outcome = $2 WHERE request_key = $1`,
+					req.Key, string(errs.CodeOf(refusal)))
 			}
+			continue
 		}
-		return res, refusal, nil
-	}
-	res.Change = change
-	ev := events.PoolMember{TwitchUserID: want.TwitchUserID, TwitchDisplayName: want.DisplayName, CharacterName: want.CharacterName}
-	switch change.Kind {
-	case domain.Unchanged:
-		if want.DisplayName != "" && current.DisplayName != want.DisplayName {
-			if _, err := tx.Exec(ctx, `UPDATE members SET display_name = $2, updated_at = now() WHERE twitch_user_id = $1`,
-				want.TwitchUserID, want.DisplayName); err != nil {
-				return res, nil, fmt.Errorf("update display name: %w", err)
+		res.Change = change
+		ev := events.PoolMember{TwitchUserID: want.TwitchUserID, TwitchDisplayName: want.DisplayName, CharacterName: want.CharacterName}
+		var err error
+		switch change.Kind {
+		case domain.Unchanged:
+			if want.DisplayName != "" && current.DisplayName != want.DisplayName {
+				write.Queue(`UPDATE members SET display_name = $2, updated_at = now() WHERE twitch_user_id = $1`,
+					want.TwitchUserID, want.DisplayName)
+				current.DisplayName = want.DisplayName
 			}
+		case domain.Enrolled:
+			var slot *int64
+			if domain.Eligible(true, viewers[i]) {
+				n := st.EligibleCount
+				slot = &n
+				st.EligibleCount++
+			}
+			write.Queue(`INSERT INTO members (twitch_user_id, display_name, character_name, folded_name, slot, enrolled_at, updated_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $6)`, want.TwitchUserID, want.DisplayName, want.CharacterName, want.Folded(), slot, req.At)
+			m := want
+			byUser[m.TwitchUserID], byName[m.Folded()] = &m, &m
+			st.PoolSize++
+			st.changed = true
+			err = st.addEvent(req.EventID+":enrolled", events.PoolMemberEnrolled, req.At, ev)
+		case domain.Renamed:
+			write.Queue(`UPDATE members SET character_name = $2, folded_name = $3, display_name = $4, updated_at = $5
+				WHERE twitch_user_id = $1`, want.TwitchUserID, want.CharacterName, want.Folded(), want.DisplayName, req.At)
+			delete(byName, current.Folded())
+			m := want
+			byUser[m.TwitchUserID], byName[m.Folded()] = &m, &m
+			st.changed = true
+			ev.OldCharacterName = change.OldName
+			err = st.addEvent(req.EventID+":renamed", events.PoolMemberRenamed, req.At, ev)
+		default:
+			err = fmt.Errorf("unknown enrollment change %q", change.Kind)
 		}
-		return res, nil, nil
-	case domain.Enrolled:
-		var slot *int64
-		if domain.Eligible(true, viewer) {
-			n := st.EligibleCount
-			slot = &n
+		if err != nil {
+			return nil, err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO members (twitch_user_id, display_name, character_name, folded_name, slot, enrolled_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $6)`, want.TwitchUserID, want.DisplayName, want.CharacterName, want.Folded(), slot, req.At); err != nil {
-			return res, nil, fmt.Errorf("insert member: %w", err)
-		}
-		st.PoolSize++
-		if slot != nil {
-			st.EligibleCount++
-		}
-		st.changed = true
-		return res, nil, st.addEvent(req.EventID+":enrolled", events.PoolMemberEnrolled, req.At, ev)
-	case domain.Renamed:
-		if _, err := tx.Exec(ctx, `UPDATE members SET character_name = $2, folded_name = $3, display_name = $4, updated_at = $5
-			WHERE twitch_user_id = $1`, want.TwitchUserID, want.CharacterName, want.Folded(), want.DisplayName, req.At); err != nil {
-			return res, nil, fmt.Errorf("rename member: %w", err)
-		}
-		st.changed = true
-		ev.OldCharacterName = change.OldName
-		return res, nil, st.addEvent(req.EventID+":renamed", events.PoolMemberRenamed, req.At, ev)
 	}
-	return res, nil, fmt.Errorf("unknown enrollment change %q", change.Kind)
+	if write.Len() > 0 {
+		if err := tx.SendBatch(ctx, &write).Close(); err != nil {
+			return nil, fmt.Errorf("apply enrollments: %w", err)
+		}
+	}
+	return out, st.save(ctx, tx)
 }
 
 // ApplyPayout folds one payout event in: newer versions only, lifetime total as the

@@ -17,7 +17,9 @@ var ErrPublisherClosed = errors.New("publisher stopped")
 // waits for its own message to be on disk, as with a synchronous publish; the
 // messages that arrive while a batch is being written go together in the next one, as
 // one atomic batch, so a burst costs one disk sync per batch instead of one per
-// message. A lone message is written at once: there is no waiting for company. Two
+// message. A lone message is written at once: there is no waiting for company; only
+// when a batch large enough to go atomically is already waiting does it wait up to a
+// millisecond more for deliveries still on their way. Two
 // batches may be in flight, so the next one is on its way while the server writes the
 // last (it still stores them one after the other). Callers that publish concurrently
 // get no order between them; one that waits for its ack before the next keeps its own.
@@ -89,12 +91,27 @@ func (g *GroupPublisher) loop(ctx context.Context) {
 		case r := <-g.in:
 			batch = append(batch, r)
 		}
+		// Under load (a batch large enough to go atomically is already waiting), wait a
+		// moment for the deliveries still on their way: one more sync costs more.
+		var linger <-chan time.Time
 	gather:
 		for len(batch) < MaxAtomicBatch {
 			select {
 			case r := <-g.in:
 				batch = append(batch, r)
+				continue
 			default:
+			}
+			if linger == nil && g.atomic && len(batch) >= MinAtomicBatch {
+				linger = time.After(time.Millisecond)
+			}
+			if linger == nil {
+				break
+			}
+			select {
+			case r := <-g.in:
+				batch = append(batch, r)
+			case <-linger:
 				break gather
 			}
 		}

@@ -66,9 +66,9 @@ func TestRun_TwoReplicasDrawEachBoundaryOnceOnTheRealClock(t *testing.T) {
 	assert.Equal(t, events.OutcomeWinner, reply.Outcome)
 	require.NotNil(t, reply.Payout)
 
-	// Let a few more boundaries pass.
-	start := e.pool.calls.Load()
-	testenv.Eventually(t, 5*time.Second, func() bool { return e.pool.calls.Load() >= start+2 }, "two more draws")
+	// Let a few more boundaries pass. Count committed cycles, not pool calls: a stop
+	// right after a pool call would leave that cycle uncommitted.
+	testenv.Eventually(t, 5*time.Second, func() bool { rows, _ := cycleBoundaries(t, e.dbURL); return rows >= 3 }, "two more draws")
 	var snap events.RouletteSnapshot
 	require.NoError(t, call(events.RPCRouletteState, struct{}{}, &snap))
 	assert.Equal(t, 1, snap.SpinIntervalSeconds)

@@ -258,8 +258,14 @@ func TestWindow_InChromium(t *testing.T) {
 	require.Eventually(t, func() bool { p, _ := f.api.Payout(inprog.ID); return p.Status == events.StatusPending }, 5*time.Second, 20*time.Millisecond)
 
 	// Sync with one payout selected: it goes InProgress and ReceiveGold is typed for it only.
+	// Wait for the table to show the unlock first: it is redrawn then, and a click on a
+	// row being replaced finds no node.
+	require.NoError(t, chromedp.Do(ctx, chromedp.WaitVisible(css(row(inprog.ID)+` .badge.Pending`))))
+	require.Eventually(t, func() bool {
+		return chromedp.Do(ctx, chromedp.Click(css(row(pending.ID)+` input[type=checkbox]`))) == nil
+	}, 5*time.Second, 50*time.Millisecond, "select the payout")
+	poll(t, ctx, `document.querySelector('`+row(pending.ID)+` input[type=checkbox]').checked`)
 	require.NoError(t, chromedp.Do(ctx,
-		chromedp.Click(css(row(pending.ID)+` input[type=checkbox]`)),
 		chromedp.Click(css(`#btn-sync`)),
 		chromedp.WaitVisible(css(row(pending.ID)+` .badge.InProgress`)),
 	))

@@ -7,7 +7,7 @@
   "use strict";
 
   // The announcement the backend posts to chat; kept here verbatim so the panel and
-  // the chat line always agree (PRODUCT.md §7).
+  // the chat line always agree (docs/product.md §7).
   function rewardText(characterName) {
     return "Награда отправлена персонажу " + characterName + " на почту, проверяй ящик!";
   }

@@ -89,7 +89,7 @@ function M.SameName(a, b)
 	return M.NameKey(a) == M.NameKey(b)
 end
 
--- ValidName: 2-12 letters of the Latin or Cyrillic scripts (PRODUCT.md §2).
+-- ValidName: 2-12 letters of the Latin or Cyrillic scripts (docs/product.md §2).
 function M.ValidName(name)
 	if type(name) ~= "string" then return false end
 	local n, i = 0, 1

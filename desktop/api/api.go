@@ -1,4 +1,4 @@
-// Package api is the Desktop's client of the backend's HTTP API (PRODUCT.md §6): the
+// Package api is the Desktop's client of the backend's HTTP API (docs/product.md §6): the
 // routes that take the X-MGM-ApiKey, and the sorting of failures into "retry later" and
 // "will never pass".
 package api

@@ -15,7 +15,7 @@ import (
 	"github.com/mimiron/mgm/pkg/events"
 )
 
-// The !twgift flow (PRODUCT.md §8) as the Desktop drives it:
+// The !twgift flow (docs/product.md §8) as the Desktop drives it:
 //
 //  1. the poller lists the gift requests; for the one being served (SelectingItem) it
 //     types /run MGM_RequestGiftItems("<id>") once (journal mark "gift-items");

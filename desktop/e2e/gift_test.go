@@ -22,7 +22,7 @@ func (w *world) gifts() []events.GiftRequest {
 	return gs
 }
 
-// The !twgift loop (PRODUCT.md §8) end to end: a subscriber's chat message → the
+// The !twgift loop (docs/product.md §8) end to end: a subscriber's chat message → the
 // Desktop asks the game for giftable items → [MGM_ITEMS] → the streamer picks an item
 // → select-item and the addon's consent whisper → the viewer's !twgift →
 // [MGM_GIFT_ACCEPT] → confirm → the streamer sends the mail the addon prepared →

@@ -14,7 +14,7 @@ import (
 	"unicode/utf8"
 )
 
-// MaxLineBytes is the most the client's chat edit box takes (PRODUCT.md §2).
+// MaxLineBytes is the most the client's chat edit box takes (docs/product.md §2).
 const MaxLineBytes = 255
 
 // Strategies of the Windows injector: window messages (works with WoW in the

@@ -15,7 +15,7 @@ import (
 // Kind is a tag's name as printed between the brackets.
 type Kind string
 
-// The tags of PRODUCT.md §9.
+// The tags of docs/product.md §9.
 const (
 	Who        Kind = "MGM_WHO"
 	Accept     Kind = "MGM_ACCEPT"
@@ -45,7 +45,7 @@ type Tag struct {
 	Part, Parts int
 }
 
-// WhoReport is the [MGM_WHO] JSON (PRODUCT.md §9); the Desktop posts it verbatim.
+// WhoReport is the [MGM_WHO] JSON (docs/product.md §9); the Desktop posts it verbatim.
 type WhoReport struct {
 	SchemaVersion int    `json:"schemaVersion"`
 	SpinCycleID   string `json:"spinCycleId"`

@@ -1,4 +1,4 @@
-// Package config reads the environment variables of PRODUCT.md §11 (and the services'
+// Package config reads the environment variables of docs/product.md §11 (and the services'
 // own additions) into one Config shared by every service, so a name means the same
 // thing in every binary, in the one-process mode and in tests.
 package config

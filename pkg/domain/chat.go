@@ -2,7 +2,7 @@ package domain
 
 import "strings"
 
-// Ignore reasons of the chat screening (PRODUCT.md §3): a chat message that changes
+// Ignore reasons of the chat screening (docs/product.md §3): a chat message that changes
 // nothing and is not an error.
 const (
 	IgnoreOtherChannel  = "other_channel"     // sent to a broadcaster this deployment does not serve
@@ -29,7 +29,7 @@ type ChatPolicy struct {
 	SubscriberBadges []string // badges that count as a subscription (default DefaultSubscriberBadges)
 }
 
-// Screen applies the chat rules of PRODUCT.md §3 that need no state, shared by
+// Screen applies the chat rules of docs/product.md §3 that need no state, shared by
 // `!twgold` and `!twgift`: the channel, Shared Chat relays, the command shape (of kind
 // want) and subscriber badges. It returns the raw name argument, or an ignore reason
 // ("" when the message goes on). The name is not validated here: each command decides

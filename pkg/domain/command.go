@@ -7,7 +7,7 @@ import (
 // CommandKind is a chat command the product listens for.
 type CommandKind string
 
-// The chat commands (PRODUCT.md §3).
+// The chat commands (docs/product.md §3).
 const (
 	CommandGold CommandKind = "twgold"
 	CommandGift CommandKind = "twgift"

@@ -1,6 +1,6 @@
 package domain
 
-// Gold amounts (PRODUCT.md §2).
+// Gold amounts (docs/product.md §2).
 const (
 	CopperPerGold       int64 = 10_000
 	PayoutGold          int64 = 1_000

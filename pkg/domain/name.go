@@ -12,7 +12,7 @@ import (
 	"github.com/mimiron/mgm/pkg/errs"
 )
 
-// Name limits (PRODUCT.md §2).
+// Name limits (docs/product.md §2).
 const (
 	MinNameLen = 2
 	MaxNameLen = 12

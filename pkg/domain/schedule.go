@@ -6,7 +6,7 @@ import "time"
 // for the panel's animation.
 const SpinningFor = 10 * time.Second
 
-// Spin phases (PRODUCT.md §4).
+// Spin phases (docs/product.md §4).
 const (
 	PhaseIdle         = "idle"
 	PhaseCollecting   = "collecting"

@@ -28,7 +28,7 @@ const (
 	MethodNotAllowed Code = "method_not_allowed"
 )
 
-// Product codes (PRODUCT.md §2, §3, §5, §6).
+// Product codes (docs/product.md §2, §3, §5, §6).
 const (
 	ForbiddenAPIKey          Code = "forbidden_apikey"
 	InvalidCharacterName     Code = "invalid_character_name"

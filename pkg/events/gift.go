@@ -2,7 +2,7 @@ package events
 
 import "time"
 
-// Gift queue contract (PRODUCT.md §8). The gift-queue service owns the requests; the
+// Gift queue contract (docs/product.md §8). The gift-queue service owns the requests; the
 // gateway calls it on the RPC subjects below (queue group "gift-queue"); every change
 // of a request is published on GiftRequestChanged (stream MGM_GIFT) with a
 // deterministic envelope id "gift:<requestId>:v<version>".

@@ -57,7 +57,7 @@ type DrawnMember struct {
 	CharacterName     string `json:"characterName"`
 }
 
-// Spin outcomes (PRODUCT.md §6 lastSpin).
+// Spin outcomes (docs/product.md §6 lastSpin).
 const (
 	OutcomeWinner   = "winner"
 	OutcomeOffline  = "offline"
@@ -112,7 +112,7 @@ type VerifyReply struct {
 	Payout      *Payout `json:"payout,omitempty"`
 }
 
-// Payout statuses (PRODUCT.md §5).
+// Payout statuses (docs/product.md §5).
 const (
 	StatusPending    = "Pending"
 	StatusInProgress = "InProgress"

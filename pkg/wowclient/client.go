@@ -60,7 +60,7 @@ type Options struct {
 	// Locale is what GetLocale returns (default "enUS").
 	Locale string
 	// UnloggedAddMessage simulates a client that does not write ChatFrame:AddMessage output
-	// to WoWChatLog.txt (the risk of PRODUCT.md §9); chat events (whispers) are still logged.
+	// to WoWChatLog.txt (the risk of docs/product.md §9); chat events (whispers) are still logged.
 	UnloggedAddMessage bool
 	// BagSlots is the number of slots of bags 0..4 (default 16 each).
 	BagSlots [5]int

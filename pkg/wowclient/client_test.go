@@ -98,7 +98,7 @@ func TestLog_NothingIsLoggedWhileLoggingIsOff(t *testing.T) {
 
 func TestEmit_WhisperModeReachesALogThatDropsAddMessage(t *testing.T) {
 	t.Parallel()
-	// A client that does not log AddMessage output (the risk of PRODUCT.md §9): in the
+	// A client that does not log AddMessage output (the risk of docs/product.md §9): in the
 	// default mode the tag never reaches the log; in whisper mode it does.
 	c := newClient(t, func(o *wowclient.Options) { o.UnloggedAddMessage = true })
 	typeLine(t, c, `/run MGM_Ping("chatframe-1")`)

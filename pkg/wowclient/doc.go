@@ -45,7 +45,7 @@
 // ChatLines and — while chat logging is on (LoggingChat(true)) — to
 // <Dir>/Logs/WoWChatLog.txt as "M/D HH:MM:SS.mmm  text" (two spaces), written
 // immediately. Options.UnloggedAddMessage leaves AddMessage output out of the file (the
-// PRODUCT.md §9 risk) while chat events are still logged. SentWhispers, SentMails,
+// docs/product.md §9 risk) while chat events are still logged. SentWhispers, SentMails,
 // WhoQueries and BagItems show what the character did.
 //
 // # World

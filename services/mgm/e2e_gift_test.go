@@ -15,7 +15,7 @@ import (
 	"github.com/mimiron/mgm/services/mgm/allinone"
 )
 
-// The `!twgift` flow of PRODUCT.md §8 through the public addresses: a subscriber's
+// The `!twgift` flow of docs/product.md §8 through the public addresses: a subscriber's
 // signed chat message queues a gift request, the Desktop lists it, hands over the
 // addon's item list, selects an item, records the consent ([MGM_GIFT_ACCEPT]) and the
 // sent mail ([MGM_GIFT_SENT]) with the calls the Desktop makes; the viewer sees the

@@ -1,4 +1,4 @@
-// Package fakeapi is an in-memory stand-in for the backend's Desktop routes (PRODUCT.md
+// Package fakeapi is an in-memory stand-in for the backend's Desktop routes (docs/product.md
 // §5, §6), for the Desktop's own unit and window tests. The whole loop test runs the
 // real backend instead.
 package fakeapi

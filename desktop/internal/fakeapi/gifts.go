@@ -10,7 +10,7 @@ import (
 	"github.com/mimiron/mgm/pkg/events"
 )
 
-// The gift routes (PRODUCT.md §8) as the gift-queue service answers them: one request
+// The gift routes (docs/product.md §8) as the gift-queue service answers them: one request
 // served at a time, the oldest Pending promoted when none is, terminal states final
 // (409 with details.from). Deadlines are set but never enforced: a test fails a request
 // with SetGift.

@@ -14,7 +14,7 @@ import (
 	"github.com/mimiron/mgm/services/gateway/auth"
 )
 
-// Gift routes (PRODUCT.md §8), served by the gift-queue service over NATS. This
+// Gift routes (docs/product.md §8), served by the gift-queue service over NATS. This
 // deployment serves one broadcaster, so every call names TWITCH_BROADCASTER_ID as the
 // streamer; the viewer route's {streamerId} must be that id.
 

@@ -1,4 +1,4 @@
-// Package service is the gateway: the public HTTP API of PRODUCT.md §6. It checks who
+// Package service is the gateway: the public HTTP API of docs/product.md §6. It checks who
 // is calling (Extension JWT, Desktop API key), limits rates per route class, answers
 // the roulette state from memory, proxies the EventSub webhook to ingest and turns
 // every other route into one NATS request to the service that owns the data.

@@ -5,7 +5,7 @@ import (
 )
 
 // Ignore reasons: a chat message that creates nothing and is not an error. The rules
-// are the pool's (PRODUCT.md §3, shared.ChatPolicy) applied to `!twgift`, and here a
+// are the pool's (docs/product.md §3, shared.ChatPolicy) applied to `!twgift`, and here a
 // malformed name is ignored too.
 const (
 	IgnoreOtherChannel  = shared.IgnoreOtherChannel

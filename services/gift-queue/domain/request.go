@@ -1,4 +1,4 @@
-// Package domain is the gift queue of PRODUCT.md §8: a streamer's gift requests, the
+// Package domain is the gift queue of docs/product.md §8: a streamer's gift requests, the
 // rule that at most one of them is served at a time, the lifecycle
 // Pending → SelectingItem → WaitingConfirmation → Completed (Failed from any
 // non-terminal status), the timeouts, the queue position and ETA, and the once-per-viewer
@@ -15,7 +15,7 @@ import (
 // Status is a gift request's lifecycle state; the strings are the wire values.
 type Status string
 
-// Statuses (PRODUCT.md §8).
+// Statuses (docs/product.md §8).
 const (
 	Pending             Status = events.GiftPending
 	SelectingItem       Status = events.GiftSelectingItem
@@ -27,7 +27,7 @@ const (
 // Statuses is every status in lifecycle order.
 var Statuses = []Status{Pending, SelectingItem, WaitingConfirmation, Completed, Failed}
 
-// Timeouts and the ETA step (PRODUCT.md §2).
+// Timeouts and the ETA step (docs/product.md §2).
 const (
 	SelectionTimeout    = 60 * time.Second
 	ConfirmationTimeout = 5 * time.Minute

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Message is the line posted in chat when a payout is Sent (PRODUCT.md §7).
+// Message is the line posted in chat when a payout is Sent (docs/product.md §7).
 func Message(characterName string) string {
 	return "Награда отправлена персонажу " + characterName + " на почту, проверяй ящик!"
 }

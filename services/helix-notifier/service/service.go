@@ -1,5 +1,5 @@
 // Package service is helix-notifier's Run: the reward announcement in Twitch chat as a
-// durable JetStream consumer of payout Sent events (PRODUCT.md §7, issue 4).
+// durable JetStream consumer of payout Sent events (docs/product.md §7, issue 4).
 //
 // Flow: durable "helix-notifier" on MGM_PAYOUT (mgm.payout.status.changed, To == Sent)
 // and durable "helix-notifier-replay" on MGM_NOTIFY (mgm.notify.reward.replay) → claim the

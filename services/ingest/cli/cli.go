@@ -4,7 +4,7 @@
 //	go run ./services/ingest subscriptions
 //	go run ./services/ingest unsubscribe <id>
 //
-// Credentials come from the environment (PRODUCT.md §11): TWITCH_CLIENT_ID and
+// Credentials come from the environment (docs/product.md §11): TWITCH_CLIENT_ID and
 // TWITCH_CLIENT_SECRET (webhook subscriptions use the app token), TWITCH_BROADCASTER_ID,
 // TWITCH_EVENTSUB_SECRET and TWITCH_EVENTSUB_CALLBACK_URL (the public HTTPS URL of
 // POST /api/twitch/eventsub) for subscribe.

@@ -17,7 +17,7 @@ import (
 	"github.com/mimiron/mgm/services/ingest/app"
 )
 
-// Replay protection (PRODUCT.md §2). A delivery is accepted while its timestamp is at
+// Replay protection (docs/product.md §2). A delivery is accepted while its timestamp is at
 // most MaxAge old and at most MaxSkew ahead of our clock; within that span a repeated
 // delivery id is caught by the bus's duplicate window, which must therefore cover
 // MaxAge + MaxSkew (natsx.DuplicateWindow is 20 minutes).

@@ -89,7 +89,7 @@ func (in *ingest) do(resp *http.Response, err error) answer {
 	return answer{resp.StatusCode, resp.Header.Get("Content-Type"), string(b)}
 }
 
-// errorBody checks a PRODUCT.md §6 error body and returns its code.
+// errorBody checks a docs/product.md §6 error body and returns its code.
 func errorBody(t *testing.T, a answer) errs.Code {
 	t.Helper()
 	assert.Equal(t, "application/json", a.contentType)

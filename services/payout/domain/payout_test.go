@@ -22,7 +22,7 @@ const (
 	refuse                // 409 terminal_status_change_not_allowed, nothing changes
 )
 
-// expectedClient is PRODUCT.md §5 written out cell by cell (not derived from the code's
+// expectedClient is docs/product.md §5 written out cell by cell (not derived from the code's
 // table): rows are from, columns are to, in the order of Statuses.
 var expectedClient = map[Status]map[Status]outcome{
 	Pending:    {Pending: noop, InProgress: moves, Sent: refuse, Failed: moves, Cancelled: moves, Expired: refuse},

@@ -1,5 +1,5 @@
 // Package domain is the payout aggregate: its statuses and the transition table of
-// PRODUCT.md §5, the events it is made of, and the rules for creating, moving,
+// docs/product.md §5, the events it is made of, and the rules for creating, moving,
 // accepting and announcing a payout. It knows nothing of PostgreSQL or NATS.
 package domain
 
@@ -13,7 +13,7 @@ import (
 // Status is a payout's lifecycle state. The strings are the wire values.
 type Status string
 
-// Statuses (PRODUCT.md §5).
+// Statuses (docs/product.md §5).
 const (
 	Pending    Status = "Pending"
 	InProgress Status = "InProgress"
@@ -78,7 +78,7 @@ func (a Actor) String() string {
 	return "client"
 }
 
-// clientMoves is the transition table for the Desktop (PRODUCT.md §5). Expired is
+// clientMoves is the transition table for the Desktop (docs/product.md §5). Expired is
 // deliberately absent: only the sweep sets it.
 var clientMoves = map[Status][]Status{
 	Pending:    {InProgress, Cancelled, Failed},
@@ -92,7 +92,7 @@ var clientMoves = map[Status][]Status{
 //   - Expired: only by the sweep and only from an active status; a client asking for
 //     it gets 409 terminal_status_change_not_allowed (it is a forbidden transition);
 //   - otherwise the client table above; anything else (e.g. Pending → Sent) is also
-//     409 terminal_status_change_not_allowed, the one code PRODUCT.md §6 gives for a
+//     409 terminal_status_change_not_allowed, the one code docs/product.md §6 gives for a
 //     forbidden transition.
 //
 // noop reports the replay case.

@@ -22,7 +22,7 @@ import (
 
 // Options tune the background loops; zero values are the production defaults.
 type Options struct {
-	// SweepInterval is how often the expiry sweep runs (default 5 minutes; PRODUCT.md
+	// SweepInterval is how often the expiry sweep runs (default 5 minutes; docs/product.md
 	// asks for at least hourly). It also runs once at start.
 	SweepInterval time.Duration
 	// RelayInterval is how often the relay polls for events committed elsewhere

@@ -165,7 +165,7 @@ var paths = map[string][]string{
 var allStatuses = []string{events.StatusPending, events.StatusInProgress, events.StatusSent,
 	events.StatusFailed, events.StatusCancelled, events.StatusExpired}
 
-// allowed is PRODUCT.md §5 for the Desktop: from → the statuses it may set.
+// allowed is docs/product.md §5 for the Desktop: from → the statuses it may set.
 var allowed = map[string][]string{
 	events.StatusPending:    {"InProgress", "Cancelled", "Failed"},
 	events.StatusInProgress: {"Sent", "Cancelled", "Failed", "Pending"},

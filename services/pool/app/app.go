@@ -128,7 +128,7 @@ func storage(err error, op string) error {
 	return errs.Wrap(errs.Unavailable, err, "%s: pool storage unavailable", op)
 }
 
-// HandleChat applies one `!twgold` chat message (PRODUCT.md §3); see HandleChatBatch.
+// HandleChat applies one `!twgold` chat message (docs/product.md §3); see HandleChatBatch.
 func (s *Service) HandleChat(ctx context.Context, c events.ChatCommand) error {
 	return s.HandleChatBatch(ctx, []events.ChatCommand{c})[0]
 }

@@ -28,7 +28,7 @@ const (
 // ChatPolicy is the deployment's chat configuration.
 type ChatPolicy shared.ChatPolicy
 
-// Screen applies the rules of PRODUCT.md §3 that need no state (shared.ChatPolicy.Screen
+// Screen applies the rules of docs/product.md §3 that need no state (shared.ChatPolicy.Screen
 // for `!twgold`). It returns the raw name argument, or an ignore reason ("" when the
 // message should be enrolled). The name is not validated here: a malformed name is
 // refused later with invalid_character_name.

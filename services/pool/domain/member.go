@@ -8,13 +8,13 @@ import (
 	"github.com/mimiron/mgm/pkg/errs"
 )
 
-// Gold rules the eligibility check uses (PRODUCT.md §2).
+// Gold rules the eligibility check uses (docs/product.md §2).
 const (
 	PayoutGold      = shared.PayoutGold
 	LifetimeCapGold = shared.LifetimeCapGold
 )
 
-// Payout statuses the pool cares about (PRODUCT.md §5).
+// Payout statuses the pool cares about (docs/product.md §5).
 const (
 	StatusPending    = "Pending"
 	StatusInProgress = "InProgress"

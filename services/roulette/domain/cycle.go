@@ -208,7 +208,7 @@ func (c *Cycle) Judge(r Report, now time.Time) (Verdict, error) {
 			return 0, errs.E(errs.OutOfSequence, "cycle %s passed its verify deadline", c.ID)
 		default:
 			// A report contradicting the recorded outcome is out of sequence: the cycle
-			// was decided by the first report (PRODUCT.md §6 names only 400 codes here).
+			// was decided by the first report (docs/product.md §6 names only 400 codes here).
 			return 0, errs.E(errs.OutOfSequence, "cycle %s already completed with outcome %s", c.ID, c.Outcome).
 				WithDetails(map[string]any{"spinCycleId": c.ID, "outcome": string(c.Outcome)})
 		}

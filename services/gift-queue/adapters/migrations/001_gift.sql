@@ -1,4 +1,4 @@
--- Gift queue schema (PRODUCT.md §8): one row per streamer (the lock that serialises
+-- Gift queue schema (docs/product.md §8): one row per streamer (the lock that serialises
 -- every change of that streamer's queue across replicas), the requests, the
 -- idempotency keys and the outbox of mgm.gift.request.changed events.
 

@@ -8,7 +8,8 @@
 // One file per concern: server.go (the server and its routes), controls.go (what tests
 // program and observe), oauth.go (the id.twitch.tv endpoints), helix.go (the checks every
 // Helix call passes and the answer shapes), chat.go (Send Chat Message), subscribers.go
-// (Get Broadcaster Subscriptions), eventsub.go (EventSub subscriptions). A new Twitch
+// (Get Broadcaster Subscriptions), eventsub.go (EventSub subscriptions), extpubsub.go
+// (Send Extension PubSub Message). A new Twitch
 // surface gets a file of its own.
 package fakehelix
 
@@ -62,6 +63,7 @@ type Server struct {
 	subs          []Subscription
 	requests      map[string]int // "METHOD /path" → count
 	issued        []string       // every credential handed out, for Secrets
+	pubsub        *extPubSub     // Extension PubSub (extpubsub.go)
 }
 
 func newServer() *Server {
@@ -71,6 +73,7 @@ func newServer() *Server {
 		ttl:         DefaultTokenTTL,
 		subscribers: map[string]string{},
 		requests:    map[string]int{},
+		pubsub:      newExtPubSub(),
 	}
 }
 
@@ -114,6 +117,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /helix/eventsub/subscriptions", s.helix(s.handleCreateSub))
 	mux.HandleFunc("GET /helix/eventsub/subscriptions", s.helix(s.handleListSubs))
 	mux.HandleFunc("DELETE /helix/eventsub/subscriptions", s.helix(s.handleDeleteSub))
+	mux.HandleFunc("POST /helix/extensions/pubsub", s.handleExtPubSub) // checks its own JWT
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.requests[r.Method+" "+r.URL.Path]++

@@ -43,6 +43,7 @@ type Config struct {
 	IngestAddr         string        // MGM_INGEST_ADDR: ingest's own listener (EventSub webhook)
 	IngestURL          string        // MGM_INGEST_URL: where the gateway proxies the EventSub webhook
 	NotifierMetrics    string        // MGM_NOTIFIER_METRICS_ADDR: helix-notifier's /metrics and /debug/vars (unset: off)
+	NATSReplicas       int           // MGM_NATS_REPLICAS: copies of every stream and KV bucket (1; 3 on a three-node cluster)
 }
 
 // Defaults are the values used when a variable is unset.
@@ -61,6 +62,7 @@ func Defaults() Config {
 		AuthBaseURL:       "https://id.twitch.tv",
 		IngestAddr:        "127.0.0.1:8081",
 		IngestURL:         "http://127.0.0.1:8081",
+		NATSReplicas:      1,
 	}
 }
 
@@ -101,6 +103,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	r.str("MGM_INGEST_ADDR", &c.IngestAddr)
 	r.str("MGM_INGEST_URL", &c.IngestURL)
 	r.str("MGM_NOTIFIER_METRICS_ADDR", &c.NotifierMetrics)
+	r.integer("MGM_NATS_REPLICAS", &c.NATSReplicas)
 	if r.err != nil {
 		return c, r.err
 	}
@@ -115,6 +118,10 @@ func (c Config) validate() error {
 	}
 	if s := c.EventSubSecret; s != "" && (len(s) < 10 || len(s) > 100) {
 		return fmt.Errorf("TWITCH_EVENTSUB_SECRET must be 10 to 100 characters")
+	}
+	// JetStream keeps at most 5 copies of a stream (nats-server's StreamMaxReplicas).
+	if c.NATSReplicas < 1 || c.NATSReplicas > 5 {
+		return fmt.Errorf("MGM_NATS_REPLICAS must be 1 to 5")
 	}
 	return nil
 }

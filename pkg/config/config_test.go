@@ -22,6 +22,7 @@ func TestLoad_DefaultsWhenUnset(t *testing.T) {
 	assert.Equal(t, "https://api.twitch.tv", c.HelixBaseURL)
 	assert.Equal(t, 5, c.ViewerWritePerMin)
 	assert.False(t, c.DevSkipSubscriber)
+	assert.Equal(t, 1, c.NATSReplicas)
 }
 
 func TestLoad_ReadsProductNames(t *testing.T) {
@@ -35,6 +36,7 @@ func TestLoad_ReadsProductNames(t *testing.T) {
 		"TWITCH_EXTENSION_SECRETS":      "czE=,czI=",
 		"TWITCH_HELIX_BASE_URL":         "http://127.0.0.1:9/",
 		"TWITCH_EVENTSUB_SECRET":        "0123456789",
+		"MGM_NATS_REPLICAS":             "3",
 	}))
 	require.NoError(t, err)
 	assert.Equal(t, "0.0.0.0:9000", c.HTTPAddr)
@@ -43,6 +45,7 @@ func TestLoad_ReadsProductNames(t *testing.T) {
 	assert.Equal(t, []string{"https://a.ext-twitch.tv", "https://b.ext-twitch.tv"}, c.CORSOrigins)
 	assert.Equal(t, []string{"czE=", "czI="}, c.ExtensionSecrets)
 	assert.Equal(t, "http://127.0.0.1:9", c.HelixBaseURL, "trailing slash trimmed")
+	assert.Equal(t, 3, c.NATSReplicas)
 }
 
 func TestLoad_RefusesBadValues(t *testing.T) {
@@ -54,6 +57,8 @@ func TestLoad_RefusesBadValues(t *testing.T) {
 		"eventsub secret short": {"TWITCH_EVENTSUB_SECRET": "short"},
 		"rate not a number":     {"MGM_RATE_VIEWER_WRITES_PER_MIN": "x"},
 		"rpc timeout not a dur": {"MGM_RPC_TIMEOUT": "2"},
+		"replicas zero":         {"MGM_NATS_REPLICAS": "0"},
+		"replicas above five":   {"MGM_NATS_REPLICAS": "7"},
 	} {
 		_, err := Load(env(m))
 		assert.Error(t, err, name)

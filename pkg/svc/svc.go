@@ -77,6 +77,7 @@ func mainErr(name string, run RunFunc) error {
 	if err != nil {
 		return err
 	}
+	js = natsx.WithReplicas(js, cfg.NATSReplicas)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log.Info("starting")

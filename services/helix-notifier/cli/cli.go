@@ -90,6 +90,8 @@ func Run(ctx context.Context, cfg config.Config, args []string, out io.Writer) e
 		if err != nil {
 			return err
 		}
+		// The same copies as the services keep: an update with fewer would shrink the stream.
+		js = natsx.WithReplicas(js, cfg.NATSReplicas)
 		if err := natsx.EnsureStreams(ctx, js, events.StreamNotify); err != nil {
 			return err
 		}

@@ -171,6 +171,7 @@ func Start(ctx context.Context, o Options) (*System, error) {
 	if err != nil {
 		return nil, err
 	}
+	js = natsx.WithReplicas(js, cfg.NATSReplicas)
 	s.JS = js
 	if err := natsx.EnsureStreams(ctx, js, events.AllStreams...); err != nil {
 		return nil, err

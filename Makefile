@@ -5,7 +5,7 @@
 GO ?= go
 export PATH := /usr/local/go/bin:$(PATH)
 
-.PHONY: run test bench addon demo fuzz vet build clean
+.PHONY: run test bench addon extension demo fuzz vet build clean
 
 run: ## run every service in one process (embedded NATS, local PostgreSQL, fake Helix)
 	$(GO) run ./services/mgm
@@ -18,6 +18,9 @@ bench: ## performance targets, printed as ratios against baselines measured in t
 
 addon: ## dist/MimironsGoldOMatic.zip, ready to unpack into Interface/AddOns
 	bash scripts/build-addon.sh
+
+extension: ## dist/mgm-extension.zip for Twitch's console; the backend's address from MGM_EBS_URL=https://…
+	bash scripts/build-extension.sh
 
 demo: ## a whole giveaway on one machine: simulated chat, headless WoW client, Desktop window
 	$(GO) run ./desktop/cmd/mgm-demo

@@ -14,15 +14,14 @@ if [ -f scripts/lint-addon.sh ]; then
 	bash scripts/lint-addon.sh
 fi
 if [ -f scripts/ensure-chromium.sh ]; then
-	echo "== Chromium (Desktop window tests)"
+	echo "== Chromium (Desktop window and Extension panel tests)"
 	bash scripts/ensure-chromium.sh
 fi
 
-echo "== Extension panel: node --test"
-if ! command -v node >/dev/null; then
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs >/dev/null
-fi
-node --test extension/test/
+echo "== Extension panel: build (tsc, esbuild, dist/mgm-extension.zip) and unit tests"
+# The browser tests run inside go test (services/mgm/paneltest) against the built panel.
+bash scripts/build-extension.sh >/dev/null
+node --test extension/test/unit/
 
 echo "== gofmt / go vet"
 unformatted=$(git ls-files -z '*.go' 2>/dev/null | xargs -0 -r gofmt -l 2>/dev/null || gofmt -l pkg services desktop)

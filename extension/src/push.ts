@@ -1,0 +1,52 @@
+// Extension PubSub messages from the backend (docs/product.md §6, "Pushing to the
+// panel"). Twitch hands the panel the message string through Twitch.ext.listen
+// (https://dev.twitch.tv/docs/extensions/reference/#listen); every message carries a
+// version, and each kind is a whole snapshot of what it describes, so a message older
+// than one already applied is simply dropped and a lost one costs nothing but a delay.
+
+import { PUSH_SCHEMA, type Push } from "./types";
+
+/** parsePush reads a message string; null when it is not a push this panel knows. */
+export function parsePush(message: string): Push | { unknown: true } | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(message);
+  } catch {
+    return null;
+  }
+  if (typeof v !== "object" || v === null) return null;
+  const m = v as Record<string, unknown>;
+  if (typeof m.version !== "number" || !Number.isFinite(m.version)) return null;
+  // A newer schema or kind than this panel knows: it cannot be applied, so the panel
+  // reads the routes instead (docs/product.md §6).
+  if (m.schema !== PUSH_SCHEMA) return { unknown: true };
+  switch (m.kind) {
+    case "state":
+      if (typeof m.state !== "object" || m.state === null) return null;
+      return m as unknown as Push;
+    case "viewer":
+    case "resync":
+      return m as unknown as Push;
+    default:
+      return { unknown: true };
+  }
+}
+
+/** PushOrder remembers the newest version applied per kind. */
+export class PushOrder {
+  private last = new Map<string, number>();
+
+  /** accept reports whether a message of kind at version is newer than any applied
+   * one, and records it if so. */
+  accept(kind: string, version: number): boolean {
+    const prev = this.last.get(kind);
+    if (prev !== undefined && version <= prev) return false;
+    this.last.set(kind, version);
+    return true;
+  }
+
+  /** applied counts kinds with at least one applied message (for tests). */
+  get size(): number {
+    return this.last.size;
+  }
+}

@@ -134,9 +134,24 @@ function Q.Disarm(reason)
 	end
 end
 
+-- ReleaseFocus takes the keyboard focus from the send form's boxes, and only from them:
+-- FrameXML focuses the recipient box when the Send tab opens and again after every sent
+-- mail (FrameXML/MailFrame.xml:1237, MailFrame.lua:948), and keys typed then (the
+-- Desktop's commands) would land in the form instead of reaching the game.
+function Q.ReleaseFocus()
+	for _, b in ipairs({ SendMailNameEditBox, SendMailSubjectEditBox, SendMailBodyEditBox }) do
+		if b and b.HasFocus and b:HasFocus() then b:ClearFocus() end
+	end
+end
+
 -- Prepare fills the send form for the first entry that is not waiting for a check and
--- arms it.
+-- arms it, then gives the keyboard focus back.
 function Q.Prepare()
+	Q.PrepareForm()
+	Q.ReleaseFocus()
+end
+
+function Q.PrepareForm()
 	if not MGM_DB.queue[1] then
 		M.Print("the queue is empty")
 		return
@@ -399,3 +414,4 @@ function Q.ReportUnconfirmed()
 end
 
 hooksecurefunc("SendMail", function(recipient) Q.OnSendMail(recipient) end)
+if SendMailFrame_Reset then hooksecurefunc("SendMailFrame_Reset", Q.ReleaseFocus) end

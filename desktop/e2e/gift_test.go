@@ -101,7 +101,7 @@ func TestGiftLoop_WholeLoop(t *testing.T) {
 	// At the mailbox: Prepare Mail, Send.
 	require.NoError(t, w.game.OpenMailbox())
 	require.NoError(t, w.game.ClickButton("MGM_PrepareMailButton"))
-	require.NoError(t, w.game.ClickButton("SendMailMailButton"))
+	require.NoError(t, w.game.PressSend())
 	w.eventually(10*time.Second, func() bool { return w.count("[MGM_GIFT_SENT:"+g.ID+"]", w.game.TagLines()) >= 1 }, "gift mail not confirmed in game")
 	w.eventually(10*time.Second, func() bool {
 		rec, ok, _ := w.desk.App.Journal().Get("MGM_GIFT_SENT:" + g.ID)

@@ -138,7 +138,7 @@ func (w *world) syncAndSend(p events.Payout) {
 	assert.Equal(w.t, events.StatusInProgress, ps[0].Status)
 	require.NoError(w.t, w.game.OpenMailbox())
 	require.NoError(w.t, w.game.ClickButton("MGM_PrepareMailButton"))
-	require.NoError(w.t, w.game.ClickButton("SendMailMailButton"))
+	require.NoError(w.t, w.game.PressSend())
 	w.eventually(10*time.Second, func() bool { return w.count("[MGM_CONFIRM:"+p.ID+"]", w.game.TagLines()) >= 1 }, "mail not confirmed in game")
 }
 
@@ -213,7 +213,7 @@ func TestGoldLoop_BackendDownWhileConfirmIsLogged(t *testing.T) {
 	w.back.Stop()
 	require.NoError(t, w.game.OpenMailbox())
 	require.NoError(t, w.game.ClickButton("MGM_PrepareMailButton"))
-	require.NoError(t, w.game.ClickButton("SendMailMailButton"))
+	require.NoError(t, w.game.PressSend())
 	w.eventually(10*time.Second, func() bool {
 		rec, ok, _ := w.desk.App.Journal().Get("MGM_CONFIRM:" + p.ID)
 		return ok && rec.State == journal.StatePending && rec.Attempts >= 2
@@ -285,6 +285,6 @@ func TestGoldLoop_MailSentAfterUnlockStillEndsSent(t *testing.T) {
 	require.NoError(t, w.game.OpenMailbox())
 	require.NoError(t, w.game.ClickButton("MGM_PrepareMailButton"))
 	require.NoError(t, w.desk.App.SetStatus(w.ctx, p.ID, events.StatusPending)) // Unlock
-	require.NoError(t, w.game.ClickButton("SendMailMailButton"))
+	require.NoError(t, w.game.PressSend())
 	w.assertSentAndAnnouncedOnce(p)
 }

@@ -49,8 +49,12 @@ func (c *Client) newState() {
 	c.widgets = nil
 	c.byEvent = map[string][]*widget{}
 	c.buildMetas()
-	for name, fn := range c.api() {
-		L.SetGlobal(name, L.NewFunction(fn))
+	c.focus = nil
+	c.overrides = map[string][]override{}
+	for _, set := range []map[string]lua.LGFunction{c.api(), c.bindingAPI()} {
+		for name, fn := range set {
+			L.SetGlobal(name, L.NewFunction(fn))
+		}
 	}
 	if err := L.DoString(frameXML); err != nil {
 		panic("wowclient: framexml.lua: " + err.Error())
@@ -139,6 +143,12 @@ func (c *Client) api() map[string]lua.LGFunction {
 			}
 			L.Push(luaFlag(c.logging))
 			return 1
+		},
+		// the chat edit box sending a line (ChatEdit_SendText in framexml.lua)
+		"__wowclient_chatline": func(L *lua.LState) int {
+			// a Lua error in /run is already recorded (the client's error frame)
+			_ = c.chatLine(L.CheckString(1))
+			return 0
 		},
 		"__wowclient_error": func(L *lua.LState) int {
 			c.errs = append(c.errs, fmt.Errorf("%s", L.ToStringMeta(L.Get(1)).String()))

@@ -64,6 +64,14 @@ type Options struct {
 	UnloggedAddMessage bool
 	// BagSlots is the number of slots of bags 0..4 (default 16 each).
 	BagSlots [5]int
+	// CodePage is the ANSI code page of the Windows the game runs on: a character the
+	// Desktop posts as WM_CHAR reaches the game through it (input.go, decodeChar), so
+	// Cyrillic survives only on 1251. Default 1252 (Western European), 1250 and 1251 are
+	// the others modelled.
+	CodePage int
+	// LoadingTime is how long the loading screen after /reload and entering the world
+	// lasts; keys typed meanwhile are lost. Zero (the default) switches at once.
+	LoadingTime time.Duration
 }
 
 // Player is someone on the simulated server's online list.
@@ -166,6 +174,16 @@ type Client struct {
 	stop      chan struct{}
 	wg        sync.WaitGroup
 	started   bool
+
+	// keyboard (input.go)
+	screen        Screen
+	focus         *widget
+	overrides     map[string][]override
+	inCombat      bool
+	lost          int
+	inputs        []Input
+	loginField    string
+	loginAttempts int
 }
 
 // New starts a client: reads the addon's .toc, opens the chat log, logs in (running the
@@ -204,6 +222,9 @@ func New(opts Options) (*Client, error) {
 	}
 	if opts.Locale == "" {
 		opts.Locale = "enUS"
+	}
+	if opts.CodePage == 0 {
+		opts.CodePage = 1252
 	}
 	for i, n := range opts.BagSlots {
 		if n == 0 {
@@ -335,6 +356,7 @@ func (c *Client) login() error {
 		}
 	}
 	c.loggedIn = true
+	c.screen = ScreenWorld
 	c.fire("ADDON_LOADED", lua.LString(c.addonName))
 	c.fire("VARIABLES_LOADED")
 	c.fire("PLAYER_LOGIN")
@@ -360,6 +382,8 @@ func (c *Client) logoutLocked() error {
 	c.L.Close()
 	c.L = nil
 	c.loggedIn = false
+	c.screen = ScreenCharSelect
+	c.focus, c.overrides = nil, nil
 	c.widgets, c.byEvent = nil, nil
 	if c.mailOpen {
 		c.mailOpen = false
@@ -373,6 +397,10 @@ func (c *Client) reloadLocked() error {
 	c.wantReload = false
 	if err := c.logoutLocked(); err != nil {
 		return err
+	}
+	if c.opts.LoadingTime > 0 {
+		c.enterWorld()
+		return nil
 	}
 	return c.login()
 }
@@ -399,6 +427,10 @@ func (c *Client) Login() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.loggedIn {
+		return nil
+	}
+	if c.opts.LoadingTime > 0 {
+		c.enterWorld()
 		return nil
 	}
 	return c.login()
@@ -501,6 +533,9 @@ func (c *Client) frame(step time.Duration) {
 	}
 	if !c.loggedIn {
 		return
+	}
+	for _, w := range append([]*widget(nil), c.widgets...) {
+		c.flushTextChanged(w)
 	}
 	elapsed := lua.LNumber(step.Seconds())
 	for _, w := range append([]*widget(nil), c.widgets...) {
@@ -631,7 +666,15 @@ func (c *Client) Type(line string) error {
 	if !c.loggedIn {
 		return ErrLoggedOut
 	}
+	if c.screen != ScreenWorld {
+		return ErrNotInWorld
+	}
 	defer c.afterLua()
+	return c.chatLine(line)
+}
+
+// chatLine is what the chat edit box does with a line when Enter sends it.
+func (c *Client) chatLine(line string) error {
 	text := strings.TrimLeft(line, " ")
 	if text == "" {
 		return nil
@@ -661,10 +704,11 @@ func (c *Client) Type(line string) error {
 	case "/s", "/say":
 		return c.callGlobal("SendChatMessage", lua.LString(rest), lua.LString("SAY"))
 	case "/reload", "/reloadui":
-		return c.reloadLocked()
+		c.wantReload = true
+		return nil
 	case "/console":
 		if strings.EqualFold(rest, "reloadui") {
-			return c.reloadLocked()
+			c.wantReload = true
 		}
 		return nil
 	}
@@ -985,6 +1029,11 @@ func (c *Client) ClickButton(name string) error {
 	if w == nil {
 		return fmt.Errorf("%w: %s", ErrNoSuchButton, name)
 	}
+	// A click lands on a frame after whatever happened before it: the text changes still
+	// waiting for their OnTextChanged (which may enable the button) run first.
+	for _, x := range append([]*widget(nil), c.widgets...) {
+		c.flushTextChanged(x)
+	}
 	if !w.visible() || !w.enabled {
 		return fmt.Errorf("%w: %s", ErrNotClickable, name)
 	}
@@ -1017,7 +1066,11 @@ func (c *Client) SetText(name, text string) error {
 	if w == nil {
 		return fmt.Errorf("%w: %s", ErrNoSuchButton, name)
 	}
-	w.text = text
+	if w.text != text {
+		w.text = text
+		w.cursor = len(text)
+		w.markChanged(true)
+	}
 	return nil
 }
 
@@ -1030,4 +1083,27 @@ func (c *Client) widgetByName(name string) *widget {
 		return nil
 	}
 	return widgetOf(t)
+}
+
+// Popup is the StaticPopup dialog showing ("SEND_MONEY" …), "" for none.
+func (c *Client) Popup() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	w := c.widgetByName("StaticPopup1")
+	if w == nil || !w.visible() {
+		return ""
+	}
+	return lua.LVAsString(w.tbl.RawGetString("which"))
+}
+
+// PressSend is the streamer sending the prepared mail: the mailbox's Send button and,
+// when it asks to confirm the money (the SEND_MONEY popup), Accept.
+func (c *Client) PressSend() error {
+	if err := c.ClickButton("SendMailMailButton"); err != nil {
+		return err
+	}
+	if c.Popup() == "SEND_MONEY" {
+		return c.ClickButton("StaticPopup1Button1")
+	}
+	return nil
 }

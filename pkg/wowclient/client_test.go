@@ -235,7 +235,7 @@ func TestClient_ReloadDropsTheServersMailAnswerButTheMailGoesOut(t *testing.T) {
 			if tc.fail != "" {
 				c.FailNextMail(tc.fail)
 			}
-			require.NoError(t, c.ClickButton("SendMailMailButton"))
+			pressSend(t, c)
 			require.NoError(t, c.Reload())
 			require.NoError(t, c.Run(`MGMTestSeen = 0
 				local f = CreateFrame("Frame")

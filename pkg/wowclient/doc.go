@@ -38,6 +38,21 @@
 // SendMailMailButton, MailFrameTab2 …); SetText(name, text) types into an edit box.
 // Run, Call and Eval run Lua without the 255-byte limit (set-up and inspection).
 //
+// Post delivers window messages as the Desktop's injector sends them: key presses
+// (Input.Key, WoW key names) and WM_CHAR code units (Input.Char), and they go where the
+// real client sends them (input.go): the focused edit box takes every key; without
+// focus a key runs its binding (Enter opens ChatFrame1EditBox, override bindings win);
+// a character without a focused box is lost. The Send tab focuses the recipient box,
+// Enter there moves to the subject, SendMailFrame_Reset focuses the recipient again;
+// OpenChatWith leaves the streamer's half-typed line in the chat box. Screen says what
+// the window shows: the login screen and character select take keys too (LoginField,
+// LoginAttempts; Enter at character select enters the world), a loading screen
+// (LoadingScreen, Options.LoadingTime) swallows them (LostInputs). Characters pass
+// through the ANSI code page (Options.CodePage): Cyrillic arrives as '?' unless it is
+// 1251. OnTextChanged runs on the next frame, as in the client; a click (ClickButton)
+// lands after pending ones. Mail with money asks first (the SEND_MONEY popup:
+// StaticPopup1Button1 accepts; PressSend clicks Send and accepts).
+//
 // # Output
 //
 // ChatFrame1 (DEFAULT_CHAT_FRAME) writes each AddMessage, and each chat event it shows

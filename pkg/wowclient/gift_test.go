@@ -155,7 +155,7 @@ func TestGift_ConsentAcceptAndMail(t *testing.T) {
 	link, err := c.Eval("GetSendMailItemLink(1)")
 	require.NoError(t, err)
 	assert.Contains(t, link, "item:44731:")
-	require.NoError(t, c.ClickButton("SendMailMailButton"))
+	pressSend(t, c)
 	c.Advance(time.Second)
 
 	assert.Equal(t, []string{"[MGM_GIFT_ACCEPT:" + giftID + "]", "[MGM_GIFT_SENT:" + giftID + "]"}, c.TagLines())
@@ -221,7 +221,7 @@ func TestGift_SwappedItemIsNotTracked(t *testing.T) {
 			if GetContainerItemID(bag, slot) == 36912 then PickupContainerItem(bag, slot) end
 		end end
 		ClickSendMailItemButton(1)`))
-	require.NoError(t, c.ClickButton("SendMailMailButton"))
+	pressSend(t, c)
 	c.Advance(time.Second)
 	require.Len(t, c.SentMails(), 1)
 	assert.Equal(t, 36912, c.SentMails()[0].Items[0].ID)

@@ -35,7 +35,12 @@ const (
 // addonDir is the real addon. testdata/MimironsGoldOMatic is a symlink to it: go test
 // only re-checks files inside the module for its cache, so reading the addon through the
 // link makes an edited addon re-run the tests. Without symlinks, the path outside is used.
+// MGM_ADDON_DIR points the tests at another copy of the addon (to run them against an
+// older version).
 func addonDir(t testing.TB) string {
+	if d := os.Getenv("MGM_ADDON_DIR"); d != "" {
+		return d
+	}
 	dir := filepath.Join("testdata", "MimironsGoldOMatic")
 	if fi, err := os.Stat(filepath.Join(dir, "MimironsGoldOMatic.toc")); err != nil || fi.IsDir() {
 		dir = filepath.Join("..", "..", "addon", "MimironsGoldOMatic")
@@ -92,4 +97,11 @@ func tagsWith(c *wowclient.Client, prefix string) []string {
 		}
 	}
 	return out
+}
+
+// pressSend clicks the mailbox's Send button and, when it asks to confirm the money
+// (the SEND_MONEY popup), Accept — what the streamer does.
+func pressSend(t testing.TB, c *wowclient.Client) {
+	t.Helper()
+	require.NoError(t, c.PressSend())
 }

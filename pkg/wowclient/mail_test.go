@@ -46,7 +46,7 @@ func receiveGold(t *testing.T, c *wowclient.Client, spec string) {
 func prepareAndSend(t *testing.T, c *wowclient.Client) {
 	t.Helper()
 	require.NoError(t, c.ClickButton("MGM_PrepareMailButton"))
-	require.NoError(t, c.ClickButton("SendMailMailButton"))
+	pressSend(t, c)
 	c.Advance(time.Second)
 }
 
@@ -105,7 +105,7 @@ func TestMail_ArmedSendConfirmsWhispersAndAdvances(t *testing.T) {
 	assert.Equal(t, "armed", headState(t, c))
 	money := c.Money()
 
-	require.NoError(t, c.ClickButton("SendMailMailButton"))
+	pressSend(t, c)
 	assert.Equal(t, "sending", headState(t, c))
 	assert.Empty(t, c.TagLines(), "nothing before the server confirms")
 	c.Advance(time.Second)
@@ -143,7 +143,7 @@ func TestMail_ManualMailNeverEmitsATag(t *testing.T) {
 	require.NoError(t, c.SetText("SendMailNameEditBox", "Norinn"))
 	require.NoError(t, c.SetText("SendMailSubjectEditBox", "hi"))
 	require.NoError(t, c.Run("MoneyInputFrame_SetCopper(SendMailMoney, 10000000)"))
-	require.NoError(t, c.ClickButton("SendMailMailButton"))
+	pressSend(t, c)
 	c.Advance(time.Second)
 
 	require.Len(t, c.SentMails(), 1, "the mail went out")
@@ -158,7 +158,7 @@ func TestMail_ChangedRecipientDisarms(t *testing.T) {
 	require.NoError(t, c.OpenMailbox())
 	require.NoError(t, c.ClickButton("MGM_PrepareMailButton"))
 	require.NoError(t, c.SetText("SendMailNameEditBox", "Jaina"))
-	require.NoError(t, c.ClickButton("SendMailMailButton"))
+	pressSend(t, c)
 	c.Advance(time.Second)
 
 	require.Len(t, c.SentMails(), 1)
@@ -173,7 +173,7 @@ func TestMail_RecipientMatchIsCaseInsensitive(t *testing.T) {
 	require.NoError(t, c.OpenMailbox())
 	require.NoError(t, c.ClickButton("MGM_PrepareMailButton"))
 	require.NoError(t, c.SetText("SendMailNameEditBox", "нОРИНН"))
-	require.NoError(t, c.ClickButton("SendMailMailButton"))
+	pressSend(t, c)
 	c.Advance(time.Second)
 	assert.Equal(t, []string{"[MGM_CONFIRM:" + payout1 + "]"}, c.TagLines())
 }
@@ -191,7 +191,7 @@ func TestMail_FailureLeavesTheEntryReadyAndArmsNothing(t *testing.T) {
 	assert.Equal(t, "ready", headState(t, c))
 
 	// pressing Send again without Prepare Mail is a manual mail
-	require.NoError(t, c.ClickButton("SendMailMailButton"))
+	pressSend(t, c)
 	c.Advance(time.Second)
 	assert.Empty(t, c.TagLines())
 
@@ -213,7 +213,7 @@ func TestMail_ClosingTheMailboxDisarms(t *testing.T) {
 	require.NoError(t, c.ClickButton("MailFrameTab2"))
 	require.NoError(t, c.SetText("SendMailNameEditBox", "Norinn"))
 	require.NoError(t, c.SetText("SendMailSubjectEditBox", "x"))
-	require.NoError(t, c.ClickButton("SendMailMailButton"))
+	pressSend(t, c)
 	c.Advance(time.Second)
 	assert.Empty(t, c.TagLines())
 }
@@ -299,7 +299,7 @@ func TestMail_NotEnoughGoldDoesNotArm(t *testing.T) {
 	require.NoError(t, c.ClickButton("MailFrameTab2"))
 	require.NoError(t, c.SetText("SendMailNameEditBox", "Norinn"))
 	require.NoError(t, c.SetText("SendMailSubjectEditBox", "x"))
-	require.NoError(t, c.ClickButton("SendMailMailButton"))
+	pressSend(t, c)
 	c.Advance(time.Second)
 	require.Len(t, c.SentMails(), 1)
 	assert.Empty(t, c.TagLines())
@@ -312,7 +312,7 @@ func TestMail_ChangedAmountIsNotTracked(t *testing.T) {
 	require.NoError(t, c.OpenMailbox())
 	require.NoError(t, c.ClickButton("MGM_PrepareMailButton"))
 	require.NoError(t, c.Run("MoneyInputFrame_SetCopper(SendMailMoney, 10000)"))
-	require.NoError(t, c.ClickButton("SendMailMailButton"))
+	pressSend(t, c)
 	c.Advance(time.Second)
 	require.Len(t, c.SentMails(), 1, "the streamer's own mail goes out")
 	assert.Equal(t, int64(10000), c.SentMails()[0].Copper)
@@ -330,7 +330,7 @@ func TestMail_CODInsteadOfMoneyIsNotTracked(t *testing.T) {
 	require.NoError(t, c.OpenMailbox())
 	require.NoError(t, c.ClickButton("MGM_PrepareMailButton"))
 	require.NoError(t, c.Run("SendMailSendMoneyButton:SetChecked(nil); SendMailCODButton:SetChecked(1)"))
-	require.NoError(t, c.ClickButton("SendMailMailButton"))
+	pressSend(t, c)
 	c.Advance(time.Second)
 	assert.Empty(t, c.TagLines())
 	assert.Equal(t, "ready", headState(t, c))
@@ -340,7 +340,7 @@ func TestMail_CODInsteadOfMoneyIsNotTracked(t *testing.T) {
 func sendThenReload(t *testing.T, c *wowclient.Client) {
 	t.Helper()
 	require.NoError(t, c.ClickButton("MGM_PrepareMailButton"))
-	require.NoError(t, c.ClickButton("SendMailMailButton"))
+	pressSend(t, c)
 	require.NoError(t, c.Reload())
 	c.Advance(time.Second)
 }
@@ -358,7 +358,7 @@ func TestMail_SendMarksTheEntryUnconfirmedInSavedVariablesUntilTheServerAnswers(
 	receiveGold(t, c, fmt.Sprintf("%s:Norinn:%d;%s:Jaina:%d", payout1, gold1000, payout2, gold1000))
 	require.NoError(t, c.OpenMailbox())
 	require.NoError(t, c.ClickButton("MGM_PrepareMailButton"))
-	require.NoError(t, c.ClickButton("SendMailMailButton"))
+	pressSend(t, c)
 	assert.Equal(t, "sending", headState(t, c))
 	assert.Equal(t, "unconfirmed", entryField(t, c, 1, "state"), "kept in MGM_DB, which /reload writes")
 	assert.False(t, c.Shown("MGM_SentButton"), "a mail in flight in this session is not for the streamer to judge")
@@ -403,7 +403,7 @@ func TestMail_ReloadBetweenSendAndSuccessLeavesTheEntryUnconfirmed(t *testing.T)
 			receiveGold(t, c, fmt.Sprintf("%s:Norinn:%d", payout1, gold1000))
 			require.NoError(t, c.OpenMailbox())
 			require.NoError(t, c.ClickButton("MGM_PrepareMailButton"))
-			require.NoError(t, c.ClickButton("SendMailMailButton"))
+			pressSend(t, c)
 			n := len(c.ChatLines())
 			require.NoError(t, tc.cutOff(c))
 			c.Advance(time.Second)
@@ -489,7 +489,7 @@ func TestMail_PrepareSkipsAnUnconfirmedHeadForTheNextEntry(t *testing.T) {
 	assert.Equal(t, []string{payout1, payout3, payout2}, queueIDs(t, c), "Skip moves the entry Prepare Mail would take")
 	require.NoError(t, c.ClickButton("MGM_PrepareMailButton"))
 	assert.Equal(t, "Thrall", c.Text("SendMailNameEditBox"))
-	require.NoError(t, c.ClickButton("SendMailMailButton"))
+	pressSend(t, c)
 	c.Advance(time.Second)
 	assert.Equal(t, []string{"[MGM_CONFIRM:" + payout3 + "]"}, c.TagLines())
 	assert.Equal(t, []string{payout1, payout2}, queueIDs(t, c))

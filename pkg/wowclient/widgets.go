@@ -3,6 +3,7 @@ package wowclient
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -27,6 +28,16 @@ type widget struct {
 	events   map[string]bool
 	children []*widget
 	lines    []string // GameTooltip left lines
+
+	// edit boxes
+	cursor     int // byte offset in text
+	autoFocus  bool
+	multiLine  bool
+	numeric    bool
+	maxLetters int
+	maxBytes   int
+	dirty      bool // text changed since OnTextChanged last ran
+	dirtyUser  bool // ... by typing
 }
 
 var frameTypes = map[string]bool{
@@ -67,6 +78,9 @@ func (c *Client) newWidget(typ, name string, parent *widget) *widget {
 		name = strings.ReplaceAll(name, "$parent", parent.name)
 	}
 	w := &widget{c: c, typ: typ, name: name, parent: parent, shown: true, enabled: true, scripts: map[string]lua.LValue{}, events: map[string]bool{}}
+	// A new EditBox has autoFocus on (whoahq/whoa src/ui/simple/CSimpleEditBox.cpp:105);
+	// FrameXML's boxes turn it off in XML (e.g. FrameXML/MailFrame.xml:859).
+	w.autoFocus = typ == "EditBox"
 	w.tbl = c.L.NewTable()
 	ud := c.L.NewUserData()
 	ud.Value = w
@@ -150,6 +164,11 @@ func (w *widget) show() {
 	w.shown = true
 	if w.visible() {
 		w.callScript("OnShow")
+		// an edit box shown with autoFocus takes a free focus
+		// (whoahq/whoa src/ui/simple/CSimpleEditBox.cpp:999-1005)
+		if w.typ == "EditBox" && w.autoFocus && w.c.focus == nil {
+			w.c.setFocus(w)
+		}
 	}
 }
 
@@ -161,6 +180,11 @@ func (w *widget) hide() {
 	w.shown = false
 	if wasVisible {
 		w.callScript("OnHide")
+		// a hidden edit box loses the focus (CSimpleEditBox.cpp:993-997), also when a
+		// parent hides
+		if f := w.c.focus; f != nil && !f.visible() {
+			w.c.clearFocus(f, true)
+		}
 	}
 }
 
@@ -174,6 +198,17 @@ func retNumber(f func(w *widget) float64) method {
 
 func setText(_ *Client, L *lua.LState, w *widget) int {
 	v := L.Get(2)
+	if w.typ == "EditBox" {
+		// an edit box's text changes (and OnTextChanged is due) only when it differs
+		// (whoahq/whoa src/ui/simple/CSimpleEditBox.cpp:1151-1164)
+		next := ""
+		if v != lua.LNil {
+			next = L.ToStringMeta(v).String()
+		}
+		if next == w.text {
+			return 0
+		}
+	}
 	if v == lua.LNil {
 		w.text = ""
 	} else {
@@ -182,6 +217,10 @@ func setText(_ *Client, L *lua.LState, w *widget) int {
 	if w.typ == "GameTooltip" {
 		w.lines = []string{w.text}
 		w.c.syncTooltip(w)
+	}
+	if w.typ == "EditBox" {
+		w.cursor = len(w.text)
+		w.markChanged(false)
 	}
 	return 0
 }
@@ -385,7 +424,12 @@ var buttonMethods = map[string]method{
 
 var editBoxMethods = map[string]method{
 	"SetText": setText, "GetText": getText,
-	"SetNumber": func(_ *Client, L *lua.LState, w *widget) int { w.text = L.CheckNumber(2).String(); return 0 },
+	"SetNumber": func(_ *Client, L *lua.LState, w *widget) int {
+		w.text = L.CheckNumber(2).String()
+		w.cursor = len(w.text)
+		w.markChanged(false)
+		return 0
+	},
 	"GetNumber": func(_ *Client, L *lua.LState, w *widget) int {
 		n, err := parseNumber(w.text)
 		if err != nil {
@@ -394,10 +438,35 @@ var editBoxMethods = map[string]method{
 		L.Push(lua.LNumber(n))
 		return 1
 	},
-	"SetAutoFocus": noop, "SetMaxLetters": noop, "SetMaxBytes": noop, "SetFocus": noop, "ClearFocus": noop,
-	"HighlightText": noop, "SetNumeric": noop, "SetFontObject": noop, "SetMultiLine": noop,
-	"SetTextInsets": noop, "SetCursorPosition": noop, "SetJustifyH": noop,
-	"Insert": func(_ *Client, L *lua.LState, w *widget) int { w.text += L.CheckString(2); return 0 },
+	"SetAutoFocus":  func(_ *Client, L *lua.LState, w *widget) int { w.autoFocus = L.ToBool(2); return 0 },
+	"IsAutoFocus":   func(_ *Client, L *lua.LState, w *widget) int { L.Push(luaFlag(w.autoFocus)); return 1 },
+	"SetMultiLine":  func(_ *Client, L *lua.LState, w *widget) int { w.multiLine = L.ToBool(2); return 0 },
+	"IsMultiLine":   func(_ *Client, L *lua.LState, w *widget) int { L.Push(luaFlag(w.multiLine)); return 1 },
+	"SetNumeric":    func(_ *Client, L *lua.LState, w *widget) int { w.numeric = L.ToBool(2); return 0 },
+	"IsNumeric":     func(_ *Client, L *lua.LState, w *widget) int { L.Push(luaFlag(w.numeric)); return 1 },
+	"SetMaxLetters": func(_ *Client, L *lua.LState, w *widget) int { w.maxLetters = L.CheckInt(2); return 0 },
+	"GetMaxLetters": func(_ *Client, L *lua.LState, w *widget) int { L.Push(lua.LNumber(w.maxLetters)); return 1 },
+	"SetMaxBytes":   func(_ *Client, L *lua.LState, w *widget) int { w.maxBytes = L.CheckInt(2); return 0 },
+	"GetMaxBytes":   func(_ *Client, L *lua.LState, w *widget) int { L.Push(lua.LNumber(w.maxBytes)); return 1 },
+	"GetNumLetters": func(_ *Client, L *lua.LState, w *widget) int {
+		L.Push(lua.LNumber(utf8.RuneCountInString(w.text)))
+		return 1
+	},
+	"SetFocus":   func(c *Client, _ *lua.LState, w *widget) int { c.setFocus(w); return 0 },
+	"ClearFocus": func(c *Client, _ *lua.LState, w *widget) int { c.clearFocus(w, true); return 0 },
+	"HasFocus":   func(c *Client, L *lua.LState, w *widget) int { L.Push(luaFlag(c.focus == w)); return 1 },
+	"GetCursorPosition": func(_ *Client, L *lua.LState, w *widget) int {
+		L.Push(lua.LNumber(w.cursor))
+		return 1
+	},
+	"SetCursorPosition": func(_ *Client, L *lua.LState, w *widget) int {
+		w.cursor = max(0, min(L.CheckInt(2), len(w.text)))
+		return 0
+	},
+	"Insert":        func(c *Client, L *lua.LState, w *widget) int { c.insertText(w, L.CheckString(2), false); return 0 },
+	"HighlightText": noop, "SetFontObject": noop, "SetTextInsets": noop, "SetJustifyH": noop,
+	"AddHistoryLine": noop, "ClearHistory": noop, "SetHistoryLines": noop, "SetBlinkSpeed": noop,
+	"SetAltArrowKeyMode": noop, "SetPassword": noop, "SetTextColor": noop,
 }
 
 var fontStringMethods = map[string]method{

@@ -171,7 +171,7 @@ func run() error {
 		return err
 	}
 	step("at the mailbox the streamer presses Prepare Mail: to %s, 1000g armed", game.Text("SendMailNameEditBox"))
-	if err := game.ClickButton("SendMailMailButton"); err != nil {
+	if err := game.PressSend(); err != nil {
 		return err
 	}
 	step("streamer presses Send")

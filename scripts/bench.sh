@@ -6,4 +6,13 @@ cd "$(dirname "$0")/.."
 export PATH=/usr/local/go/bin:$PATH
 MGM_TEST_DATABASE_URL=$(bash scripts/ensure-postgres.sh)
 export MGM_TEST_DATABASE_URL
-go run ./services/mgm/cmd/mgm-bench "$@"
+
+# The panel's scheduler (extension/src/schedule.ts) run for 10,000 simulated viewers;
+# mgm-bench turns its requests per viewer-minute into a share of the read capacity.
+bash scripts/ensure-node.sh >/dev/null
+(cd extension && npm ci --no-audit --no-fund --loglevel=error >/dev/null && node build.mjs --core >/dev/null)
+panel_schedule=$(mktemp)
+trap 'rm -f "$panel_schedule"' EXIT
+node extension/bench/schedule.mjs >"$panel_schedule"
+
+go run ./services/mgm/cmd/mgm-bench -panel-schedule "$panel_schedule" "$@"

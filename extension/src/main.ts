@@ -9,7 +9,7 @@ import { clockOffsetMs, formatCountdown, isOld, secondsLeft } from "./clock";
 import { describeCode, dictionaries, langFromQuery, rewardLine } from "./i18n";
 import { checkName } from "./names";
 import { parsePush, PushOrder } from "./push";
-import { defaultSchedule, Scheduler, type Reason } from "./schedule";
+import { defaultSchedule, readMine, Scheduler, type Reason } from "./schedule";
 import type { GiftQueue, GiftRequest, Mine, Payout, PoolMe, RouletteState, StatePush, ViewerPush } from "./types";
 
 const lang = langFromQuery(location.search);
@@ -93,21 +93,47 @@ function schedule(): void {
   if (at !== Infinity) timer = setTimeout(schedule, Math.max(50, at - Date.now()));
 }
 
-async function fetchRound(_reason: Reason): Promise<void> {
+let roundsSinceMine = 0;
+
+/** mineActive: a payout or a gift request of the viewer's is under way. */
+function mineActive(): boolean {
+  const p = mine.payout;
+  const g = mine.gift?.myRequest;
+  return (
+    (!!p && (p.status === "Pending" || p.status === "InProgress")) ||
+    (!!g && g.status !== "Completed" && g.status !== "Failed")
+  );
+}
+
+async function fetchRound(reason: Reason): Promise<void> {
   if (!viewer) return;
   sched.started();
   const seen = { ...pushesApplied };
-  const personal = identityShared();
   const channel = encodeURIComponent(viewer.channelId);
   const sent = Date.now();
-  const [st, pool, payout, gift] = await Promise.allSettled([
-    api.get<RouletteState>("/api/roulette/state"),
-    personal ? api.get<PoolMe>("/api/pool/me") : Promise.resolve(undefined),
-    personal ? api.get<Payout>("/api/payouts/my-last", true) : Promise.resolve(undefined),
-    personal ? api.get<GiftQueue>("/api/streamers/" + channel + "/gift-queue") : Promise.resolve(undefined),
+  const ctx = () => ({
+    shared: identityShared(),
+    active: mineActive(),
+    namedInLastSpin: false,
+    roundsSinceMine,
+  });
+  // A round that starts or repairs the picture reads everything at once; a fallback
+  // round reads the shared state first and the viewer's routes only when it matters
+  // (schedule.ts readMine).
+  const eager = reason !== "fallback" && readMine(reason, ctx());
+  const mineRoutes = () =>
+    Promise.allSettled([
+      api.get<PoolMe>("/api/pool/me"),
+      api.get<Payout>("/api/payouts/my-last", true),
+      api.get<GiftQueue>("/api/streamers/" + channel + "/gift-queue"),
+    ]);
+  const [st, early] = await Promise.all([
+    api.get<RouletteState>("/api/roulette/state").then(
+      (v) => ({ status: "fulfilled", value: v }) as PromiseSettledResult<RouletteState | null>,
+      (e) => ({ status: "rejected", reason: e }) as PromiseSettledResult<RouletteState | null>,
+    ),
+    eager ? mineRoutes() : Promise.resolve(null),
   ]);
-  // Each answer stands on its own: a refusal of one route never throws away what the
-  // others returned. An answer older than a push applied meanwhile is dropped.
   let failure: ApiError | null = null;
   const note = (r: PromiseSettledResult<unknown>): void => {
     if (r.status === "rejected") {
@@ -119,22 +145,43 @@ async function fetchRound(_reason: Reason): Promise<void> {
       if (!failure || (e.retryAfterMs ?? 0) > (failure.retryAfterMs ?? 0)) failure = e;
     }
   };
+  // Each answer stands on its own: a refusal of one route never throws away what the
+  // others returned. An answer older than a push applied meanwhile is dropped.
+  let namedInLastSpin = false;
   if (st.status === "fulfilled" && st.value) {
+    const before = shared?.lastSpin?.spinCycleId;
+    const l = st.value.lastSpin;
+    namedInLastSpin =
+      !!l && l.spinCycleId !== before && !!l.characterName && sameName(l.characterName, mine.pool?.characterName);
     if (pushesApplied.state === seen.state) applyState(st.value, (sent + Date.now()) / 2);
   }
   note(st);
-  if (pushesApplied.viewer === seen.viewer) {
-    if (pool.status === "fulfilled" && pool.value) mine.pool = pool.value;
-    if (payout.status === "fulfilled" && payout.value !== undefined) mine.payout = payout.value;
-    if (gift.status === "fulfilled" && gift.value) mine.gift = gift.value;
+  let personal = early;
+  if (!personal && readMine(reason, { ...ctx(), namedInLastSpin })) personal = await mineRoutes();
+  if (personal) {
+    roundsSinceMine = 0;
+    const [pool, payout, gift] = personal;
+    if (pushesApplied.viewer === seen.viewer) {
+      if (pool.status === "fulfilled" && pool.value) mine.pool = pool.value;
+      if (payout.status === "fulfilled") mine.payout = payout.value;
+      if (gift.status === "fulfilled" && gift.value) mine.gift = gift.value;
+    }
+    note(pool);
+    note(payout);
+    note(gift);
+  } else if (identityShared()) {
+    roundsSinceMine++;
   }
-  note(pool);
-  note(payout);
-  note(gift);
   pollError = failure;
   sched.finished(!failure, (failure as ApiError | null)?.retryAfterMs);
   render();
   schedule();
+}
+
+/** sameName compares character names case-insensitively (docs/product.md §2; the
+ * backend folds fully, this is close enough to decide whether to read more). */
+function sameName(a: string, b: string | null | undefined): boolean {
+  return !!b && a.toLocaleLowerCase() === b.toLocaleLowerCase();
 }
 
 function applyState(s: RouletteState, localAt: number): void {

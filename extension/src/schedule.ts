@@ -182,3 +182,33 @@ export class Scheduler {
     return true;
   }
 }
+
+/** What the panel knows when deciding whether a round reads the viewer's own routes. */
+export interface PersonalContext {
+  /** The viewer shared identity (without it the routes are never called). */
+  shared: boolean;
+  /** Something of the viewer's is under way: a Pending or InProgress payout, or a
+   * gift request that is not finished. */
+  active: boolean;
+  /** The state just read names the viewer's enrolled character in a new last spin. */
+  namedInLastSpin: boolean;
+  /** Fallback rounds since the viewer's routes were last read. */
+  roundsSinceMine: number;
+}
+
+/** Every this many fallback rounds the viewer's routes are read even when nothing
+ * points at a change (an enrollment made in chat, say). */
+export const MINE_EVERY_ROUNDS = 5;
+
+/**
+ * readMine says whether a fetch round reads the viewer's own routes (pool/me,
+ * payouts/my-last, gift-queue) besides the shared state. Rounds that start or repair
+ * the picture (load, resync, shown again, a retry) always do; a fallback round does
+ * only when something of the viewer's is moving, when the last spin names them, or
+ * every MINE_EVERY_ROUNDS rounds — so a fallback costs one request most of the time.
+ */
+export function readMine(reason: Reason, c: PersonalContext): boolean {
+  if (!c.shared) return false;
+  if (reason !== "fallback") return true;
+  return c.active || c.namedInLastSpin || c.roundsSinceMine + 1 >= MINE_EVERY_ROUNDS;
+}

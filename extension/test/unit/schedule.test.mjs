@@ -134,3 +134,14 @@ test("a push that cannot be applied asks for one read at once", () => {
   s.resync();
   assert.equal(s.due(), "resync");
 });
+
+test("readMine: fallback rounds read the viewer's routes only when something moves, or every 5th round", async () => {
+  const { readMine, MINE_EVERY_ROUNDS } = await import("../../build/core.mjs");
+  const calm = { shared: true, active: false, namedInLastSpin: false, roundsSinceMine: 0 };
+  for (const why of ["load", "resync", "visible", "retry"]) assert.equal(readMine(why, calm), true, why);
+  assert.equal(readMine("load", { ...calm, shared: false }), false, "never without identity");
+  assert.equal(readMine("fallback", calm), false);
+  assert.equal(readMine("fallback", { ...calm, active: true }), true);
+  assert.equal(readMine("fallback", { ...calm, namedInLastSpin: true }), true);
+  assert.equal(readMine("fallback", { ...calm, roundsSinceMine: MINE_EVERY_ROUNDS - 1 }), true);
+});

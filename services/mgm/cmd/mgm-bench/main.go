@@ -6,6 +6,8 @@
 //	GET /api/pool/me req/s ÷ bare net/http fixed body req/s              target ≥ 0.5
 //	GET /api/roulette/state req/s ÷ bare net/http fixed body req/s       target ≥ 0.6
 //	draw time and state time, 1,000,000 vs 10 eligible members          target ≤ 1.5×
+//	panel requests per viewer-minute (its own scheduler)                 target ≤ 1 at idle
+//	10,000 idle panels' requests ÷ measured read capacity (panel.go)     target ≤ 5 %
 package main
 
 import (
@@ -39,7 +41,7 @@ var (
 	flagEnroll   = flag.Int("enroll", 2000, "viewers enrolled in the enrollment benchmark")
 	flagBig      = flag.Int("big", 1_000_000, "eligible members for the large draw/state measurement")
 	flagProfile  = flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
-	flagSections = flag.String("only", "", "comma-separated sections to run (publish,enroll,poolme,state,draw); empty runs all")
+	flagSections = flag.String("only", "", "comma-separated sections to run (publish,enroll,poolme,state,draw,panel); empty runs all")
 )
 
 type row struct {
@@ -150,6 +152,11 @@ func run() error {
 			if err := benchEnroll(ctx, sys, pubRate); err != nil {
 				return err
 			}
+		}
+	}
+	if want("panel") {
+		if err := benchPanel(sys, newClient()); err != nil {
+			return err
 		}
 	}
 	if want("poolme") || want("state") {

@@ -40,6 +40,9 @@ type Config struct {
 	SenderToken        string        // TWITCH_SENDER_TOKEN
 	SenderRefresh      string        // TWITCH_SENDER_REFRESH_TOKEN
 	EventSubCallback   string        // TWITCH_EVENTSUB_CALLBACK_URL (for the subscription CLI)
+	EventSubWSURL      string        // TWITCH_EVENTSUB_WS_URL: the EventSub WebSocket server
+	EventSubTransport  string        // TWITCH_EVENTSUB_TRANSPORT: "webhook" (default) or "websocket"
+	TokenKey           string        // MGM_TOKEN_KEY: base64 AES-256 key encrypting stored Twitch tokens
 	IngestAddr         string        // MGM_INGEST_ADDR: ingest's own listener (EventSub webhook)
 	IngestURL          string        // MGM_INGEST_URL: where the gateway proxies the EventSub webhook
 	NotifierMetrics    string        // MGM_NOTIFIER_METRICS_ADDR: helix-notifier's /metrics and /debug/vars (unset: off)
@@ -60,6 +63,8 @@ func Defaults() Config {
 		DesktopPerMin:     600,
 		HelixBaseURL:      "https://api.twitch.tv",
 		AuthBaseURL:       "https://id.twitch.tv",
+		EventSubWSURL:     "wss://eventsub.wss.twitch.tv/ws",
+		EventSubTransport: "webhook",
 		IngestAddr:        "127.0.0.1:8081",
 		IngestURL:         "http://127.0.0.1:8081",
 		NATSReplicas:      1,
@@ -100,6 +105,9 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	r.str("TWITCH_SENDER_TOKEN", &c.SenderToken)
 	r.str("TWITCH_SENDER_REFRESH_TOKEN", &c.SenderRefresh)
 	r.str("TWITCH_EVENTSUB_CALLBACK_URL", &c.EventSubCallback)
+	r.str("TWITCH_EVENTSUB_WS_URL", &c.EventSubWSURL)
+	r.str("TWITCH_EVENTSUB_TRANSPORT", &c.EventSubTransport)
+	r.str("MGM_TOKEN_KEY", &c.TokenKey)
 	r.str("MGM_INGEST_ADDR", &c.IngestAddr)
 	r.str("MGM_INGEST_URL", &c.IngestURL)
 	r.str("MGM_NOTIFIER_METRICS_ADDR", &c.NotifierMetrics)
@@ -115,6 +123,9 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 func (c Config) validate() error {
 	if c.SpinInterval < time.Second {
 		return fmt.Errorf("MGM_SPIN_INTERVAL must be at least 1 second")
+	}
+	if c.EventSubTransport != "webhook" && c.EventSubTransport != "websocket" {
+		return fmt.Errorf("TWITCH_EVENTSUB_TRANSPORT must be webhook or websocket")
 	}
 	if s := c.EventSubSecret; s != "" && (len(s) < 10 || len(s) > 100) {
 		return fmt.Errorf("TWITCH_EVENTSUB_SECRET must be 10 to 100 characters")

@@ -187,6 +187,21 @@ func (s *Sender) NewRequest(ctx context.Context, messageType, subscriptionType s
 // ChatMessageBody is the JSON body of a channel.chat.message notification, shaped like
 // Twitch's (null for absent optional fields, fragments, …).
 func (s *Sender) ChatMessageBody(o ChatMessageOpts) []byte {
+	sub := s.subscription(StatusEnabled, o.BroadcasterID)
+	body, err := json.Marshal(struct {
+		Subscription Subscription    `json:"subscription"`
+		Event        json.RawMessage `json:"event"`
+	}{sub, ChatMessageEvent(o)})
+	if err != nil {
+		panic(fmt.Sprintf("eventsub: encode chat message: %v", err)) // only plain strings inside
+	}
+	return body
+}
+
+// ChatMessageEvent is the "event" object of a channel.chat.message notification
+// (https://dev.twitch.tv/docs/eventsub/eventsub-reference/#channel-chat-message-event),
+// shared by the webhook Sender and the fake Twitch's WebSocket server.
+func ChatMessageEvent(o ChatMessageOpts) json.RawMessage {
 	login := o.UserLogin
 	if login == "" {
 		login = strings.ToLower(o.UserName)
@@ -267,15 +282,11 @@ func (s *Sender) ChatMessageBody(o ChatMessageOpts) []byte {
 	}
 	event.Message.Text = o.Text
 	event.Message.Fragments = []fragment{{Type: "text", Text: o.Text}}
-	sub := s.subscription(StatusEnabled, o.BroadcasterID)
-	body, err := json.Marshal(struct {
-		Subscription Subscription `json:"subscription"`
-		Event        any          `json:"event"`
-	}{sub, event})
+	b, err := json.Marshal(event)
 	if err != nil {
 		panic(fmt.Sprintf("eventsub: encode chat message: %v", err)) // only plain strings inside
 	}
-	return body
+	return b
 }
 
 func (s *Sender) subscription(status, broadcasterID string) Subscription {

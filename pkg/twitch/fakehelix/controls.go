@@ -1,17 +1,79 @@
 package fakehelix
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
-// IssueUserToken creates an access token and a refresh token for userID, as if the user
-// had authorized the application.
-func (s *Server) IssueUserToken(userID string) (access, refresh string) {
+// IssueUserToken plays userID authorising the application with scopes (replacing what
+// it granted before) and returns the access and refresh tokens of that grant.
+func (s *Server) IssueUserToken(userID string, scopes ...string) (access, refresh string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	access, refresh = "ua-"+randomID(), "ur-"+randomID()
-	s.issued = append(s.issued, access, refresh)
-	s.tokens[access] = token{userID: userID, expiresAt: time.Now().Add(s.ttl)}
-	s.refresh[refresh] = userID
-	return access, refresh
+	return s.issueLocked(userID, scopes)
+}
+
+// Authorize plays userID authorising the application with scopes without handing any
+// token to the backend (what matters to an app access token).
+func (s *Server) Authorize(userID string, scopes ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.userLocked(userID)
+	u.authorized, u.removed = true, false
+	u.scopes = append([]string(nil), scopes...)
+	u.authorizes++
+}
+
+// Scopes is what userID has granted the application (nil when it has not, or revoked).
+func (s *Server) Scopes(userID string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.users[userID]
+	if u == nil || !u.authorized {
+		return nil
+	}
+	return slices.Clone(u.scopes)
+}
+
+// SetModerator makes userID a moderator of broadcasterID's channel (or not).
+func (s *Server) SetModerator(broadcasterID, userID string, on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.userLocked(userID)
+	if on {
+		u.moderates[broadcasterID] = true
+	} else {
+		delete(u.moderates, broadcasterID)
+	}
+}
+
+// SetSharedChat puts broadcasterID in a Shared Chat session with others (none ends it).
+func (s *Server) SetSharedChat(broadcasterID string, others ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.shared[broadcasterID] = append([]string(nil), others...)
+}
+
+// SetClock replaces the fake's clock for token and device-code expiry.
+func (s *Server) SetClock(now func() time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.now = now
+}
+
+// SetMaxDeliveryFailures sets how many webhook deliveries in a row may fail before a
+// subscription is revoked with notification_failures_exceeded (default 3).
+func (s *Server) SetMaxDeliveryFailures(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.maxFailures = n
+}
+
+// Revocations counts tokens revoked through /oauth2/revoke.
+func (s *Server) Revocations() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.revocations
 }
 
 // SetTokenTTL sets the lifetime of tokens issued from now on.
@@ -91,14 +153,15 @@ func (s *Server) Attempts() []Post {
 	return append([]Post(nil), s.posts...)
 }
 
-// FailNext makes the next n Helix requests answer status (e.g. 503) without effect.
+// FailNext makes the next n Helix requests that pass authentication answer status
+// (e.g. 503) without effect.
 func (s *Server) FailNext(n, status int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failNext, s.failStatus = n, status
 }
 
-// SetDown makes every Helix request answer 503 until SetDown(false).
+// SetDown makes every authenticated Helix request answer 503 until SetDown(false).
 func (s *Server) SetDown(down bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -146,5 +209,19 @@ func (s *Server) SetSubscriber(userID, tier string) {
 func (s *Server) Subscriptions() []Subscription {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]Subscription(nil), s.subs...)
+	out := make([]Subscription, 0, len(s.subs))
+	for _, o := range s.subs {
+		out = append(out, s.viewLocked(o))
+	}
+	return out
+}
+
+// Subscription is one subscription by id.
+func (s *Server) Subscription(id string) (Subscription, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if o := s.subLocked(id); o != nil {
+		return s.viewLocked(o), true
+	}
+	return Subscription{}, false
 }

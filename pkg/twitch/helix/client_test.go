@@ -2,7 +2,10 @@ package helix_test
 
 import (
 	"context"
+	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -291,8 +294,25 @@ func TestCheckSubscription_WithoutBroadcasterTokenIsUnauthorized(t *testing.T) {
 	assert.Zero(t, f.Requests("GET /helix/subscriptions"))
 }
 
+// answerChallenges routes https://example.test to a receiver that echoes
+// verification challenges, as ingest does.
+func answerChallenges(t *testing.T, f *fakehelix.Server) {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Challenge string `json:"challenge"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = io.WriteString(w, body.Challenge)
+	}))
+	t.Cleanup(srv.Close)
+	f.Route("https://example.test", srv.URL)
+}
+
 func TestEventSub_CreateListDelete(t *testing.T) {
 	f, c, _ := setup(t, false)
+	answerChallenges(t, f)
 	ctx := context.Background()
 	req := helix.ChatMessageSubscription(broadcaster, broadcaster, "https://example.test/api/twitch/eventsub", "s3cret-s3cret")
 	sub, err := c.CreateEventSubSubscription(ctx, req)
@@ -305,7 +325,7 @@ func TestEventSub_CreateListDelete(t *testing.T) {
 	assert.Empty(t, sub.Transport.Secret, "Twitch never returns the secret")
 
 	_, err = c.CreateEventSubSubscription(ctx, req)
-	assert.Equal(t, errs.Conflict, errs.CodeOf(err))
+	assert.Equal(t, errs.Conflict, errs.CodeOf(err), "a subscription waiting for its verification counts")
 
 	list, err := c.ListEventSubSubscriptions(ctx)
 	require.NoError(t, err)

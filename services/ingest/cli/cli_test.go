@@ -3,6 +3,10 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -17,6 +21,19 @@ func setup(t *testing.T) (*fakehelix.Server, config.Config) {
 	t.Helper()
 	fake := fakehelix.New()
 	t.Cleanup(fake.Close)
+	// Twitch enables a webhook subscription only after the callback echoes its
+	// challenge; these tests route the public callbacks to a receiver that does.
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Challenge string `json:"challenge"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = io.WriteString(w, body.Challenge)
+	}))
+	t.Cleanup(echo.Close)
+	fake.Route("https://mgm.example.com", echo.URL)
+	fake.Route("https://other.example.com", echo.URL)
 	cfg := config.Defaults()
 	cfg.BroadcasterID = "1971641"
 	cfg.EventSubSecret = "cli-test-secret-0123"
@@ -78,6 +95,10 @@ func TestCLI_SubscribeReadsChatAsSenderOrGivenUser(t *testing.T) {
 	t.Parallel()
 	fake, cfg := setup(t)
 	cfg.SenderID = "2914196"
+	// Reading chat with an app token needs the reader's user:read:chat and user:bot
+	// (https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types/#channelchatmessage).
+	fake.Authorize("2914196", fakehelix.BotScopes...)
+	fake.Authorize("555", fakehelix.BotScopes...)
 	_, err := run(t, cfg, "subscribe")
 	require.NoError(t, err)
 	_, err = run(t, cfg, "subscribe", "-user", "555", "-callback", "https://other.example.com/api/twitch/eventsub")

@@ -20,13 +20,11 @@ local function utf8char(cp)
 end
 M.utf8char = utf8char
 
--- LOWER maps an upper-case UTF-8 letter to its folded form; LETTER holds every
--- non-ASCII letter a character name may use.
-local LOWER, LETTER = {}, {}
+-- LOWER maps an upper-case UTF-8 letter to its full case folding (how names compare,
+-- docs/product.md §2): Latin-1, Latin Extended-A and Cyrillic.
+local LOWER = {}
 local function pair(up, low)
 	LOWER[utf8char(up)] = utf8char(low)
-	LETTER[utf8char(up)] = true
-	LETTER[utf8char(low)] = true
 end
 for cp = 0x0410, 0x042F do pair(cp, cp + 0x20) end -- А..Я -> а..я
 for cp = 0x0400, 0x040F do pair(cp, cp + 0x50) end -- Ѐ..Џ (Ё, Є, І, Ї, Ў …)
@@ -39,8 +37,38 @@ for cp = 0x0139, 0x0147, 2 do pair(cp, cp + 1) end
 for cp = 0x014A, 0x0176, 2 do pair(cp, cp + 1) end
 for cp = 0x0179, 0x017D, 2 do pair(cp, cp + 1) end
 pair(0x0178, 0x00FF) -- Ÿ -> ÿ
-LOWER[utf8char(0x00DF)] = "ss" -- ß folds to "ss", as full Unicode folding does
-LETTER[utf8char(0x00DF)] = true
+LOWER[utf8char(0x00DF)] = "ss" -- ß and ẞ fold to "ss", as full Unicode folding does
+LOWER[utf8char(0x1E9E)] = "ss"
+
+-- The game's own letter tables, the ones that decide whether a character can exist:
+-- the same rules as pkg/domain/name.go, which cites the 3.3.5 server code for each
+-- (isExtendedLatinCharacter, isCyrillicCharacter, wcharToLower, wcharToUpper in Util.h).
+-- pkg/domain/testdata/names.json is checked against both.
+local SCRIPT, GAME_LOWER, GAME_UPPER = {}, {}, {}
+local function script(from, to, s)
+	for cp = from, to do SCRIPT[utf8char(cp)] = s end
+end
+script(0x41, 0x5A, "latin"); script(0x61, 0x7A, "latin")
+script(0xC0, 0xD6, "latin"); script(0xD8, 0xDE, "latin"); script(0xDF, 0xDF, "latin")
+script(0xE0, 0xF6, "latin"); script(0xF8, 0xFE, "latin")
+script(0x0100, 0x012F, "latin"); script(0x1E9E, 0x1E9E, "latin")
+script(0x0410, 0x044F, "cyrillic"); script(0x0401, 0x0401, "cyrillic"); script(0x0451, 0x0451, "cyrillic")
+local function shift(tbl, from, to, by, step)
+	for cp = from, to, step or 1 do tbl[utf8char(cp)] = utf8char(cp + by) end
+end
+shift(GAME_LOWER, 0x41, 0x5A, 0x20); shift(GAME_LOWER, 0xC0, 0xD6, 0x20); shift(GAME_LOWER, 0xD8, 0xDE, 0x20)
+shift(GAME_LOWER, 0x0100, 0x012E, 1, 2); shift(GAME_LOWER, 0x0410, 0x042F, 0x20)
+GAME_LOWER[utf8char(0x1E9E)] = utf8char(0xDF)
+GAME_LOWER[utf8char(0x0401)] = utf8char(0x0451)
+shift(GAME_UPPER, 0x61, 0x7A, -0x20); shift(GAME_UPPER, 0xE0, 0xF6, -0x20); shift(GAME_UPPER, 0xF8, 0xFE, -0x20)
+shift(GAME_UPPER, 0x0101, 0x012F, -1, 2); shift(GAME_UPPER, 0x0430, 0x044F, -0x20)
+GAME_UPPER[utf8char(0xDF)] = utf8char(0x1E9E)
+GAME_UPPER[utf8char(0x0451)] = utf8char(0x0401)
+
+-- USPACE holds the non-ASCII characters that Go's strings.TrimSpace trims (unicode.IsSpace).
+local USPACE = {}
+for _, cp in ipairs({ 0x85, 0xA0, 0x1680, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000 }) do USPACE[utf8char(cp)] = true end
+for cp = 0x2000, 0x200A do USPACE[utf8char(cp)] = true end
 
 local function charLen(b)
 	if b >= 0xF0 then return 4 elseif b >= 0xE0 then return 3 elseif b >= 0xC0 then return 2 end
@@ -80,32 +108,97 @@ function M.StripRealm(name)
 	return name:match("^([^%-]*)") or name
 end
 
--- NameKey is how two character names are compared everywhere in the addon.
+-- NameKey is how two character names are compared everywhere in the addon: trimmed as
+-- the backend trims (TrimName), realm dropped, full case folding.
 function M.NameKey(name)
-	return M.Fold(M.Trim(M.StripRealm(M.Trim(name))))
+	return M.Fold(M.TrimName(M.StripRealm(M.TrimName(name))))
 end
 
 function M.SameName(a, b)
 	return M.NameKey(a) == M.NameKey(b)
 end
 
--- ValidName: 2-12 letters of the Latin or Cyrillic scripts (docs/product.md §2).
-function M.ValidName(name)
-	if type(name) ~= "string" then return false end
-	local n, i = 0, 1
+-- utf8Len is the length of the well-formed UTF-8 character at byte i of s, or nil when
+-- the bytes there are not one (RFC 3629: no overlong forms, no surrogates, nothing past
+-- U+10FFFF), which is what Go's utf8.ValidString accepts.
+local function utf8Len(s, i)
+	local b = s:byte(i)
+	if b < 0x80 then return 1 end
+	local n, lo, hi
+	if b >= 0xC2 and b <= 0xDF then n, lo, hi = 2, 0x80, 0xBF
+	elseif b == 0xE0 then n, lo, hi = 3, 0xA0, 0xBF
+	elseif b == 0xED then n, lo, hi = 3, 0x80, 0x9F
+	elseif b >= 0xE1 and b <= 0xEF then n, lo, hi = 3, 0x80, 0xBF
+	elseif b == 0xF0 then n, lo, hi = 4, 0x90, 0xBF
+	elseif b >= 0xF1 and b <= 0xF3 then n, lo, hi = 4, 0x80, 0xBF
+	elseif b == 0xF4 then n, lo, hi = 4, 0x80, 0x8F
+	else return nil end
+	local c = s:byte(i + 1)
+	if not c or c < lo or c > hi then return nil end
+	for k = 2, n - 1 do
+		c = s:byte(i + k)
+		if not c or c < 0x80 or c > 0xBF then return nil end
+	end
+	return n
+end
+
+-- TrimName trims what Go's strings.TrimSpace trims: ASCII white space and the Unicode
+-- spaces, so a name is trimmed here exactly as the backend trims it.
+function M.TrimName(s)
+	s = tostring(s or "")
+	local i, j = 1, #s
+	while i <= j do
+		if s:sub(i, i):match("^%s$") then i = i + 1
+		elseif USPACE[s:sub(i, i + 1)] then i = i + 2
+		elseif USPACE[s:sub(i, i + 2)] then i = i + 3
+		else break end
+	end
+	while j >= i do
+		if s:sub(j, j):match("^%s$") then j = j - 1
+		elseif j - 1 >= i and USPACE[s:sub(j - 1, j)] then j = j - 2
+		elseif j - 2 >= i and USPACE[s:sub(j - 2, j)] then j = j - 3
+		else break end
+	end
+	return s:sub(i, j)
+end
+
+-- CheckName applies the game's name rules (docs/product.md §2) in the server's order:
+-- it returns the name as the game shows it (first letter upper case, the rest lower
+-- case, by the game's tables), or nil and the rule it breaks: "no_name", "too_short",
+-- "too_long", "invalid_character", "mixed_languages" or "three_consecutive".
+function M.CheckName(name)
+	if type(name) ~= "string" then return nil, "invalid_character" end
+	name = M.TrimName(name)
+	local chars, n, i = {}, 0, 1
 	while i <= #name do
-		local b = name:byte(i)
-		local len = charLen(b)
-		local ch = name:sub(i, i + len - 1)
-		if len == 1 then
-			if not ch:match("^%a$") then return false end
-		elseif not LETTER[ch] then
-			return false
-		end
+		local len = utf8Len(name, i)
+		if not len then return nil, "invalid_character" end
 		n = n + 1
+		if n <= 12 then chars[n] = name:sub(i, i + len - 1) end
 		i = i + len
 	end
-	return n >= 2 and n <= 12
+	if n == 0 then return nil, "no_name" end
+	if n > 12 then return nil, "too_long" end
+	if n < 2 then return nil, "too_short" end
+	local seen = {}
+	for _, ch in ipairs(chars) do
+		local s = SCRIPT[ch]
+		if not s then return nil, "invalid_character" end
+		seen[s] = true
+	end
+	if seen.latin and seen.cyrillic then return nil, "mixed_languages" end
+	for k, ch in ipairs(chars) do chars[k] = GAME_LOWER[ch] or ch end
+	for k = 3, #chars do
+		if chars[k] == chars[k - 1] and chars[k] == chars[k - 2] then return nil, "three_consecutive" end
+	end
+	chars[1] = GAME_UPPER[chars[1]] or chars[1]
+	return table.concat(chars)
+end
+
+-- ValidName: a name the game could give a character (CheckName); the reason when not.
+function M.ValidName(name)
+	local ok, why = M.CheckName(name)
+	return ok ~= nil, why
 end
 
 -- ValidId: payout, gift and spin ids are UUIDs; accept 1-64 letters, digits and dashes.

@@ -12,6 +12,12 @@ assert(M.Fold("нОРИНН") == "норинн", M.Fold("нОРИНН"))
 assert(M.Fold("ЁЖИК Élodie STRAßE") == "ёжик élodie strasse")
 assert(M.NameKey("  Norinn-Icecrown ") == "norinn")
 assert(M.ValidName("Норинн") and M.ValidName("Élodie") and not M.ValidName("Nor1nn") and not M.ValidName("N") and not M.ValidName("Abcdefghijklm"))
+-- the game's name rules (the whole table, pkg/domain/testdata/names.json, runs through
+-- the headless client; these few run on the real interpreter too)
+assert(M.CheckName("нОРИНН") == "Норинн" and M.CheckName(" thrall ") == "Thrall")
+assert(select(2, M.CheckName("Thr\208\176ll")) == "mixed_languages") -- Cyrillic а: the look-alike of Thrall
+assert(select(2, M.CheckName("Aaarg")) == "three_consecutive" and select(2, M.CheckName("\255")) == "invalid_character")
+assert(M.TrimName("\194\160Norinn\227\128\128") == "Norinn" and M.NameKey("\194\160NORINN") == "norinn")
 assert(M.Trim("  a b  ") == "a b" and M.Trim("   ") == "" and M.Trim("") == "")
 assert(M.JSONString('a"b\\c|d\1') == '"a\\"b\\\\c\\u007cd\\u0001"', M.JSONString('a"b\\c|d\1'))
 assert(M.TruncateUTF8("жжж", 5) == "жж")

@@ -126,6 +126,23 @@ func TestClaim_InvalidInputIs400BeforeAnyLookup(t *testing.T) {
 	assert.Zero(t, fh.Requests("GET /helix/subscriptions"), "no Helix call for a request that cannot succeed")
 }
 
+// The panel's side of the issue 12 regression: the Cyrillic-а look-alike of "Thrall" is
+// refused with the game's reason, in English and Russian; the Latin name is enrolled in
+// the game's form.
+func TestClaim_LookAlikeNameIsRefusedWithTheGamesReason(t *testing.T) {
+	h, fh, pool := newHelixHarness(t)
+	fh.SetSubscriber("42", "1000")
+	r := h.do("POST", "/api/payouts/claim", claimBody("Thr\u0430ll", reqID), bearer(h.viewer("42"))...)
+	require.Equal(t, http.StatusBadRequest, r.status, "%s", r.body)
+	assert.JSONEq(t, `{"code":"invalid_character_name","message":"Names must contain only one language",
+		"details":{"characterName":"Thr\u0430ll","reason":"mixed_languages","messageRu":"Имя должно состоять из букв одного языка"}}`, string(r.body))
+	assert.Empty(t, pool.requests())
+
+	r = h.do("POST", "/api/payouts/claim", claimBody("tHRALL", reqID), bearer(h.viewer("42"))...)
+	require.Equal(t, http.StatusCreated, r.status, "%s", r.body)
+	assert.Equal(t, "Thrall", r.json(t)["characterName"])
+}
+
 func TestClaim_PoolRefusalsPassThrough(t *testing.T) {
 	h, fh, _ := newHelixHarness(t)
 	fh.SetSubscriber("42", "1000")

@@ -341,7 +341,7 @@ func TestDesktopRoutes_ValidateIDsAndBodies(t *testing.T) {
 	}
 	r := h.do("POST", "/api/payouts/"+id+"/confirm-acceptance", `{"characterName":" норинн "}`, key(apiKey)...)
 	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
-	assert.Equal(t, "норинн", r.json(t)["characterName"], "trimmed before it is sent on")
+	assert.Equal(t, "Норинн", r.json(t)["characterName"], "trimmed and in the game's form before it is sent on")
 	assert.NotNil(t, r.json(t)["acceptedAt"])
 }
 

@@ -129,14 +129,18 @@ func (a *Gifts) Chat(ctx context.Context, c events.ChatCommand) error {
 		return errs.E(errs.Invalid, "chat command without message id or user id")
 	}
 	log := a.log().With(zap.String("messageId", c.MessageID), zap.String("twitchUserId", c.UserID))
-	name, ignore := a.Policy.Screen(domain.ChatMessage{
+	name, ignore, problem := a.Policy.Screen(domain.ChatMessage{
 		BroadcasterUserID: c.BroadcasterUserID, SourceBroadcasterUserID: c.SourceBroadcasterUserID,
 		Text: c.Text, Badges: c.Badges,
 	})
 	if ignore != "" {
-		if ignore == domain.IgnoreNotSubscriber {
+		switch ignore {
+		case domain.IgnoreNotSubscriber:
 			log.Info("gift request ignored: not a subscriber", zap.Strings("badges", c.Badges))
-		} else {
+		case domain.IgnoreBadName:
+			log.Info("gift request refused", zap.String("code", ignore), zap.String("reason", string(problem)),
+				zap.String("message", problem.Message()), zap.String("messageRu", problem.MessageRu()))
+		default:
 			log.Debug("gift chat message ignored", zap.String("reason", ignore))
 		}
 		return nil

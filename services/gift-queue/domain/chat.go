@@ -23,15 +23,16 @@ type ChatPolicy shared.ChatPolicy
 
 // Screen applies the stateless rules: the channel, Shared Chat relays, the command
 // shape, subscriber badges (shared.ChatPolicy.Screen) and the character name. It
-// returns the validated name, or an ignore reason.
-func (p ChatPolicy) Screen(m ChatMessage) (name, ignore string) {
+// returns the validated name (in the game's form), or an ignore reason; for a bad name
+// also the rule it breaks.
+func (p ChatPolicy) Screen(m ChatMessage) (name, ignore string, problem shared.NameProblem) {
 	raw, ignore := shared.ChatPolicy(p).Screen(m, shared.CommandGift)
 	if ignore != "" {
-		return "", ignore
+		return "", ignore, ""
 	}
-	n, err := shared.ParseCharacterName(raw)
-	if err != nil {
-		return "", IgnoreBadName
+	n, problem := shared.CheckCharacterName(raw)
+	if problem != "" {
+		return "", IgnoreBadName, problem
 	}
-	return n.String(), ""
+	return n.String(), "", ""
 }

@@ -16,7 +16,7 @@ func FuzzScreen(f *testing.F) {
 	f.Add("b1", "b1", "!twgift a b", "subscriber")
 	f.Fuzz(func(t *testing.T, channel, source, text, badge string) {
 		p := ChatPolicy{BroadcasterID: "b1"}
-		name, ignore := p.Screen(ChatMessage{BroadcasterUserID: channel, SourceBroadcasterUserID: source, Text: text, Badges: []string{badge}})
+		name, ignore, _ := p.Screen(ChatMessage{BroadcasterUserID: channel, SourceBroadcasterUserID: source, Text: text, Badges: []string{badge}})
 		if ignore != "" {
 			if name != "" {
 				t.Fatalf("ignored (%s) but named %q", ignore, name)

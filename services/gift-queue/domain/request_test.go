@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	shared "github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/errs"
 	"github.com/mimiron/mgm/pkg/events"
 )
@@ -233,7 +234,7 @@ func TestScreen_ChatRules(t *testing.T) {
 	t.Parallel()
 	p := ChatPolicy{BroadcasterID: "b1"}
 	ok := ChatMessage{BroadcasterUserID: "b1", Text: "!TwGift  Норинн ", Badges: []string{"subscriber"}}
-	name, ignore := p.Screen(ok)
+	name, ignore, _ := p.Screen(ok)
 	assert.Equal(t, "Норинн", name)
 	assert.Empty(t, ignore)
 	for want, m := range map[string]ChatMessage{
@@ -243,9 +244,22 @@ func TestScreen_ChatRules(t *testing.T) {
 		IgnoreNotCommand:    {BroadcasterUserID: "b1", Text: "!twgold Норинн", Badges: ok.Badges},
 		IgnoreBadName:       {BroadcasterUserID: "b1", Text: "!twgift N0rinn", Badges: ok.Badges},
 	} {
-		_, got := p.Screen(m)
+		_, got, _ := p.Screen(m)
 		assert.Equal(t, want, got)
 	}
-	_, ignore = p.Screen(ChatMessage{BroadcasterUserID: "b1", Text: ok.Text, Badges: []string{"founder"}})
+	_, ignore, _ = p.Screen(ChatMessage{BroadcasterUserID: "b1", Text: ok.Text, Badges: []string{"founder"}})
 	assert.Empty(t, ignore, "founder counts")
+}
+
+// The look-alike of issue 12 asks for a gift no character can receive: refused, with the
+// game's reason.
+func TestScreen_RefusesALookAlikeNameWithTheReason(t *testing.T) {
+	t.Parallel()
+	p := ChatPolicy{BroadcasterID: "b1"}
+	name, ignore, problem := p.Screen(ChatMessage{BroadcasterUserID: "b1", Text: "!twgift Thr\u0430ll", Badges: []string{"subscriber"}})
+	assert.Empty(t, name)
+	assert.Equal(t, IgnoreBadName, ignore)
+	assert.Equal(t, shared.NameMixedLanguages, problem)
+	name, _, _ = p.Screen(ChatMessage{BroadcasterUserID: "b1", Text: "!twgift tHRALL", Badges: []string{"subscriber"}})
+	assert.Equal(t, "Thrall", name, "the name as the game shows it")
 }

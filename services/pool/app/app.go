@@ -206,9 +206,13 @@ func (s *Service) chatRequest(c events.ChatCommand) (EnrollRequest, bool, error)
 		}
 		return EnrollRequest{}, false, nil
 	}
-	name, err := shared.ParseCharacterName(raw)
-	if err != nil {
-		log.Info("chat enrollment refused", zap.String("code", string(errs.InvalidCharacterName)), zap.String("name", raw))
+	name, problem := shared.CheckCharacterName(raw)
+	if problem != "" {
+		// A name no WoW character can have (docs/product.md §2): say which rule, in the
+		// game's words, so the streamer can tell the viewer.
+		log.Info("chat enrollment refused", zap.String("code", string(errs.InvalidCharacterName)),
+			zap.String("reason", string(problem)), zap.String("message", problem.Message()),
+			zap.String("messageRu", problem.MessageRu()), zap.String("name", shared.Excerpt(raw, 64)))
 		return EnrollRequest{}, false, nil
 	}
 	display := c.UserName

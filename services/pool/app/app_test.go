@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/mimiron/mgm/pkg/errs"
 	"github.com/mimiron/mgm/pkg/events"
@@ -55,5 +56,24 @@ func TestCryptoRandom_StaysBelowTheLimit(t *testing.T) {
 		assert.NoError(t, err)
 		assert.GreaterOrEqual(t, v, int64(0))
 		assert.Less(t, v, RandomLimit)
+	}
+}
+
+// The chat path refuses the look-alike of issue 12 without storage, and its log line
+// says why in the game's words.
+func TestHandleChatBatch_LookAlikeNameIsRefusedWithTheGamesReasonInTheLog(t *testing.T) {
+	core, logs := observer.New(zap.InfoLevel)
+	s := &Service{Repo: downRepo{}, Policy: domain.ChatPolicy{BroadcasterID: "b"}, Log: zap.New(core)}
+	got := s.HandleChatBatch(context.Background(), []events.ChatCommand{{
+		MessageID: "1", BroadcasterUserID: "b", UserID: "u1", Text: "!twgold Thr\u0430ll", Badges: []string{"subscriber"},
+	}})
+	assert.NoError(t, got[0], "refused without touching storage")
+	refused := logs.FilterMessage("chat enrollment refused").All()
+	if assert.Len(t, refused, 1) {
+		f := refused[0].ContextMap()
+		assert.Equal(t, "invalid_character_name", f["code"])
+		assert.Equal(t, "mixed_languages", f["reason"])
+		assert.Equal(t, "Names must contain only one language", f["message"])
+		assert.Equal(t, "Имя должно состоять из букв одного языка", f["messageRu"])
 	}
 }

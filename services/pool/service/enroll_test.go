@@ -42,7 +42,7 @@ func TestChat_RenameFreesOldName(t *testing.T) {
 	h.chatDrained()
 
 	assert.Equal(t, "Bob", h.name("u1"))
-	assert.Equal(t, "alice", h.name("u2"), "the old name is free once renamed")
+	assert.Equal(t, "Alice", h.name("u2"), "the old name is free once renamed (and shown the game's way)")
 	assert.Equal(t, 2, h.stats().PoolSize)
 	h.assertSlotsDense()
 
@@ -72,6 +72,30 @@ func TestChat_NameTakenByAnotherViewerIsRefusedAndAcked(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, info.NumRedelivered, "a refusal is acked, not retried")
 	assert.Equal(t, uint64(2), info.AckFloor.Stream)
+}
+
+// The regression of issue 12: "Thrall" (Latin) and "Thrаll" (Cyrillic а) both enrolled,
+// two members no human can tell apart. The second is a name no character can have.
+func TestChat_LookAlikeOfALatinNameIsRefused(t *testing.T) {
+	h := start(t)
+	h.chat("u1", "!twgold Thrall")
+	h.chat("u2", "!twgold Thr\u0430ll")
+	h.chat("u3", "!twgold \u0422hrall")
+	h.chatDrained()
+
+	assert.Equal(t, "Thrall", h.name("u1"))
+	assert.False(t, h.me("u2").IsEnrolled)
+	assert.False(t, h.me("u3").IsEnrolled)
+	assert.Equal(t, 1, h.stats().PoolSize)
+}
+
+func TestChat_NameIsShownTheWayTheGameShowsIt(t *testing.T) {
+	h := start(t)
+	h.chat("u1", "!twgold tHRALL")
+	h.chat("u2", "!twgold нОРИНН")
+	h.chatDrained()
+	assert.Equal(t, "Thrall", h.name("u1"))
+	assert.Equal(t, "Норинн", h.name("u2"))
 }
 
 func TestChat_IgnoredMessagesChangeNothing(t *testing.T) {
@@ -169,6 +193,8 @@ func TestClaim_Refusals(t *testing.T) {
 		code errs.Code
 	}{
 		{"invalid name", events.PoolClaimRequest{TwitchUserID: "u1", CharacterName: "A1", EnrollmentRequestID: "r"}, errs.InvalidCharacterName},
+		{"look-alike", events.PoolClaimRequest{TwitchUserID: "u1", CharacterName: "Thr\u0430ll", EnrollmentRequestID: "r"}, errs.InvalidCharacterName},
+		{"three in a row", events.PoolClaimRequest{TwitchUserID: "u1", CharacterName: "Aaarg", EnrollmentRequestID: "r"}, errs.InvalidCharacterName},
 		{"two words", events.PoolClaimRequest{TwitchUserID: "u1", CharacterName: "Ali ce", EnrollmentRequestID: "r"}, errs.InvalidCharacterName},
 		{"no user", events.PoolClaimRequest{CharacterName: "Alice", EnrollmentRequestID: "r"}, errs.Invalid},
 	}

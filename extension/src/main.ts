@@ -210,7 +210,7 @@ function onPush(target: string, _contentType: string, message: string): void {
       applyStatePush(p);
       break;
     case "viewer":
-      if (!viewer || target !== "whisper-" + viewer.opaqueId || !order.accept("viewer", p.version)) return;
+      if (!viewer || target !== "whisper-" + viewer.opaqueId) return;
       applyViewerPush(p);
       break;
     case "resync":
@@ -221,6 +221,8 @@ function onPush(target: string, _contentType: string, message: string): void {
   schedule();
 }
 
+let spinTimer: ReturnType<typeof setTimeout> | undefined;
+
 function applyStatePush(p: StatePush): void {
   pushesApplied.state++;
   const prev = shared;
@@ -228,18 +230,42 @@ function applyStatePush(p: StatePush): void {
   // The push's serverNow was taken when it was sent; an answer's offset is better,
   // so it is used only until one arrives.
   if (!offsetKnown) offsetMs = clockOffsetMs(p.state.serverNow, Date.now());
-  const withOrder = p.state as RouletteState & { giftOrder?: string[] };
-  if (Array.isArray(withOrder.giftOrder)) giftOrder = withOrder.giftOrder;
+  if (Array.isArray(p.state.giftOrder)) giftOrder = p.state.giftOrder;
   sched.broadcastReceived(Date.parse(p.state.nextSpinAt) - offsetMs);
   if (prev && prev.spinPhase !== "spinning" && p.state.spinPhase === "spinning") spin();
   else if (prev && prev.lastSpin?.spinCycleId !== p.state.lastSpin?.spinCycleId) spin();
+  // "spinning" turns into "verification" by the clock; the backend does not spend a
+  // message on it.
+  clearTimeout(spinTimer);
+  const until = p.state.spinningUntil ? Date.parse(p.state.spinningUntil) - offsetMs : NaN;
+  if (p.state.spinPhase === "spinning" && Number.isFinite(until)) {
+    const cycle = p.state.currentSpinCycleId;
+    spinTimer = setTimeout(() => {
+      if (shared && shared.spinPhase === "spinning" && shared.currentSpinCycleId === cycle) {
+        shared = { ...shared, spinPhase: "verification" };
+        render();
+      }
+    }, Math.max(0, until - Date.now()));
+  }
 }
 
 function applyViewerPush(p: ViewerPush): void {
-  pushesApplied.viewer++;
-  if (p.pool !== undefined) mine.pool = p.pool;
-  if (p.payout !== undefined) mine.payout = p.payout;
-  if (p.gift !== undefined) mine.gift = p.gift;
+  let applied = false;
+  if (p.pool && order.accept("pool", p.pool.version)) {
+    mine.pool = p.pool.value;
+    applied = true;
+  }
+  if (p.payout && order.accept("payout", p.payout.version)) {
+    mine.payout = p.payout.value;
+    applied = true;
+  }
+  if (p.gift && order.accept("gift", p.gift.version)) {
+    const r = p.gift.value;
+    const used = (mine.gift?.giftUsed ?? false) || r?.status === "Completed";
+    mine.gift = { queueLength: mine.gift?.queueLength ?? 0, giftUsed: used, myRequest: r };
+    applied = true;
+  }
+  if (applied) pushesApplied.viewer++;
 }
 
 // --- actions ---

@@ -1,8 +1,9 @@
 // Extension PubSub messages from the backend (docs/product.md §6, "Pushing to the
 // panel"). Twitch hands the panel the message string through Twitch.ext.listen
 // (https://dev.twitch.tv/docs/extensions/reference/#listen); every message carries a
-// version, and each kind is a whole snapshot of what it describes, so a message older
-// than one already applied is simply dropped and a lost one costs nothing but a delay.
+// version: the shared state is a whole snapshot, and a viewer's message carries whole
+// parts (pool, payout, gift) each with the version of its own source, so anything
+// older than what was applied is simply dropped and a lost message costs only a delay.
 
 import { PUSH_SCHEMA, type Push } from "./types";
 
@@ -25,6 +26,13 @@ export function parsePush(message: string): Push | { unknown: true } | null {
       if (typeof m.state !== "object" || m.state === null) return null;
       return m as unknown as Push;
     case "viewer":
+      for (const part of ["pool", "payout", "gift"]) {
+        const v = m[part] as Record<string, unknown> | undefined;
+        if (v !== undefined && (typeof v !== "object" || v === null || typeof v.version !== "number" || !("value" in v))) {
+          return null;
+        }
+      }
+      return m as unknown as Push;
     case "resync":
       return m as unknown as Push;
     default:

@@ -82,23 +82,40 @@ export interface Mine {
 /** Schema of the push messages this panel understands. */
 export const PUSH_SCHEMA = 1;
 
+/** The shared state as pushed: the state route's body, plus what only a push needs. */
+export interface PushedState extends RouletteState {
+  /** While spinPhase is "spinning": when the phase becomes "verification" by itself
+   * (no second message is spent on it). */
+  spinningUntil?: string;
+  /** Ids of the gift requests waiting or being served, in queue order (the first is
+   * served now); a viewer finds their own place in it. */
+  giftOrder?: string[];
+}
+
 /** Broadcast to everyone on the channel: the shared state. */
 export interface StatePush {
   schema: number;
   kind: "state";
   version: number;
-  state: RouletteState;
+  state: PushedState;
+}
+
+/** One part of a viewer's own state, with the version of its source (the stream
+ * sequence of the event it comes from), so parts are ordered independently. */
+export interface Part<T> {
+  version: number;
+  value: T;
 }
 
 /** Whispered to one viewer: the parts of their own state that changed (a part left
- * out is unchanged; null means "none"). */
+ * out is unchanged). */
 export interface ViewerPush {
   schema: number;
   kind: "viewer";
   version: number;
-  pool?: PoolMe;
-  payout?: Payout | null;
-  gift?: GiftQueue;
+  pool?: Part<PoolMe>;
+  payout?: Part<Payout | null>;
+  gift?: Part<GiftRequest | null>;
 }
 
 /** Asks the panel to read the routes again (for example after a message was dropped

@@ -122,6 +122,10 @@ test("a viewer who has not shared identity sees the draw and one button to share
   await fitsThePanel(page);
   await shot(page, "01-not-linked");
   assert.deepEqual([...new Set(requests.map((r) => r.path))], ["/api/roulette/state"]);
+  // The ticking countdown is a timer, never a live region.
+  assert.equal(await page.getAttribute("#countdown", "role"), "timer");
+  assert.equal(await page.getAttribute("#countdown", "aria-live"), null);
+  assert.equal(await page.locator("#countdown").evaluate((el) => el.closest("[aria-live]")), null);
 
   await page.click("#share");
   assert.equal(await page.evaluate(() => window.__fakeTwitch.log.requestIdShare), 1);
@@ -223,8 +227,14 @@ test("with the backend down the panel says so, counts down its retry, and recove
     assert.equal(await text(page, "#countdown"), "--:--");
     await fitsThePanel(page);
     await shot(page, "08-backend-down");
-    const failedRounds = requests.filter((r) => r.path === "/api/roulette/state").length;
-    assert.ok(failedRounds >= 1);
+    assert.equal(await page.getAttribute("#error-text", "role"), "alert", "the error is announced");
+    // Hidden (onVisibilityChanged false), the panel stops retrying.
+    await page.evaluate(() => window.__fakeTwitch.setVisible(false));
+    const hiddenAt = requests.length;
+    await new Promise((r) => setTimeout(r, 5_000));
+    assert.equal(requests.length, hiddenAt, "no request while hidden");
+    await page.evaluate(() => window.__fakeTwitch.setVisible(true));
+    await until("a retry once shown again", async () => requests.length > hiddenAt, 5_000);
   } finally {
     await control("/backend?up=true");
   }
@@ -250,5 +260,8 @@ test("the light theme from onContext, in Russian, with reduced motion", async ()
   await shot(page, "10-light-ru");
   await page.evaluate(() => window.__fakeTwitch.setTheme("dark"));
   await until("dark again", async () => (await page.getAttribute("html", "data-theme")) === "dark");
+  // Twitch's onError is said to the viewer (in the assertive live region).
+  await page.evaluate(() => window.__fakeTwitch.error(new Error("helper failure")));
+  assert.equal(await text(page, "#announce"), "Twitch сообщил об ошибке расширения.");
   await page.close();
 });

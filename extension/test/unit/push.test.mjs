@@ -5,7 +5,11 @@ import { parsePush, PushOrder, retryAfterMs, Api, ApiError, langFromQuery, rewar
 test("parsePush reads state, viewer and resync messages and flags unknown ones", () => {
   const st = parsePush(JSON.stringify({ schema: 1, kind: "state", version: 3, state: { spinPhase: "idle" } }));
   assert.equal(st.kind, "state");
-  assert.equal(parsePush(JSON.stringify({ schema: 1, kind: "viewer", version: 4, pool: null })).kind, "viewer");
+  const v = parsePush(JSON.stringify({ schema: 1, kind: "viewer", version: 4, payout: { version: 9, value: null } }));
+  assert.equal(v.kind, "viewer");
+  assert.equal(v.payout.version, 9);
+  assert.equal(parsePush(JSON.stringify({ schema: 1, kind: "viewer", version: 4, pool: null })), null, "a part needs a version and a value");
+  assert.equal(parsePush(JSON.stringify({ schema: 1, kind: "viewer", version: 4, pool: { value: {} } })), null);
   assert.deepEqual(parsePush(JSON.stringify({ schema: 2, kind: "state", version: 5, state: {} })), { unknown: true });
   assert.deepEqual(parsePush(JSON.stringify({ schema: 1, kind: "confetti", version: 5 })), { unknown: true });
   assert.equal(parsePush("not json"), null);

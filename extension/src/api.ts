@@ -10,6 +10,7 @@ export class ApiError extends Error {
     readonly code: string, // the body's code; "network" when nothing answered
     message: string,
     readonly retryAfterMs?: number,
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
   }
@@ -61,16 +62,18 @@ export class Api {
     if (r.ok) return (await r.json()) as T;
     let code = "other";
     let message = r.statusText;
+    let details: Record<string, unknown> | undefined;
     try {
       const b = (await r.json()) as ErrorBody;
       if (typeof b.code === "string") code = b.code;
       if (typeof b.message === "string") message = b.message;
+      if (typeof b.details === "object" && b.details !== null) details = b.details;
     } catch {
       // a proxy's HTML page: keep the status
       if (r.status === 429) code = "rate_limited";
       else if (r.status >= 500) code = "unavailable";
     }
-    throw new ApiError(r.status, code, message, retryAfterMs(r.headers.get("Retry-After"), Date.now()));
+    throw new ApiError(r.status, code, message, retryAfterMs(r.headers.get("Retry-After"), Date.now()), details);
   }
 }
 

@@ -92,12 +92,15 @@ const ru: Dict = {
   joinButton: "Участвовать",
   enrolledAs: (n) => "Ты в пуле как " + n,
   rename: "Сменить имя",
+  // The game's own texts (character creation screen, GlueStrings CHAR_NAME_*), as the
+  // backend sends them in details.messageRu (pkg/domain nameMessages).
   nameProblem: {
-    empty: "Введи имя персонажа.",
-    short: "Имя — от 2 букв.",
-    long: "Имя — не длиннее 12 букв.",
-    letters: "Только латинские или русские буквы, без цифр и пробелов.",
-    mixed: "Имя пишется одним алфавитом: латиницей или кириллицей.",
+    no_name: "Введите имя персонажа",
+    too_short: "Имя должно содержать не менее 2 символов",
+    too_long: "Имя не может содержать больше 12 букв",
+    invalid_character: "Имя может содержать только буквы",
+    mixed_languages: "Имя должно состоять из букв одного языка",
+    three_consecutive: "Вы не можете использовать один и тот же символ три раза подряд",
   },
   payout: {
     won: (n) => "Ты выиграл 1 000 золота на " + n + "!",
@@ -125,7 +128,7 @@ const ru: Dict = {
   },
   giftUsed: "Ты уже получил свой подарок.",
   codes: {
-    invalid_character_name: "Такое имя не подходит: 2–12 латинских или русских букв.",
+    invalid_character_name: "Такого имени не может быть в игре.",
     character_name_taken_in_pool: "Это имя уже занято другим зрителем.",
     not_subscriber: "Участвовать могут только подписчики канала.",
     duplicate_enrollment: "Ты уже в пуле.",
@@ -180,12 +183,14 @@ const en: Dict = {
   joinButton: "Join",
   enrolledAs: (n) => "You are in the pool as " + n,
   rename: "Change name",
+  // The game's own texts, as the backend sends them in message (pkg/domain).
   nameProblem: {
-    empty: "Type your character's name.",
-    short: "A name has at least 2 letters.",
-    long: "A name has at most 12 letters.",
-    letters: "Latin or Cyrillic letters only — no digits or spaces.",
-    mixed: "Use one alphabet: Latin or Cyrillic, not both.",
+    no_name: "Enter a name for your character",
+    too_short: "Names must be at least 2 characters",
+    too_long: "Names must be no more than 12 characters",
+    invalid_character: "Names can only contain letters",
+    mixed_languages: "Names must contain only one language",
+    three_consecutive: "You cannot use the same letter three times consecutively",
   },
   payout: {
     won: (n) => "You won 1,000 gold for " + n + "!",
@@ -213,7 +218,7 @@ const en: Dict = {
   },
   giftUsed: "You already received your gift.",
   codes: {
-    invalid_character_name: "That name won't do: 2–12 Latin or Cyrillic letters.",
+    invalid_character_name: "The game does not allow that name.",
     character_name_taken_in_pool: "Another viewer already uses that name.",
     not_subscriber: "Only subscribers of the channel can take part.",
     duplicate_enrollment: "You are already in the pool.",
@@ -242,7 +247,12 @@ const en: Dict = {
 export const dictionaries: Record<Lang, Dict> = { ru, en };
 export type { Dict };
 
-/** describeCode turns an error code into plain words. */
-export function describeCode(d: Dict, code: string): string {
+/** describeCode turns an error code into plain words; an invalid_character_name
+ * refusal says which of the game's rules the name breaks (details.reason). */
+export function describeCode(d: Dict, code: string, details?: Record<string, unknown>): string {
+  const reason = details?.reason;
+  if (code === "invalid_character_name" && typeof reason === "string" && reason in d.nameProblem) {
+    return d.nameProblem[reason as NameProblem];
+  }
   return d.codes[code] ?? d.codes.other!;
 }

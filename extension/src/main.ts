@@ -337,7 +337,7 @@ async function write(msg: HTMLElement, button: HTMLButtonElement, f: () => Promi
       tickWriteBlock(msg, button);
       return;
     }
-    msg.textContent = describeCode(d, err.code);
+    msg.textContent = describeCode(d, err.code, err.details);
   } finally {
     if (Date.now() >= writeBlockedUntil) button.disabled = false;
     render();

@@ -157,7 +157,12 @@ test("enrolling: a bad name is caught before sending, refusals are said in plain
 
   await page.fill("#join-name", "N0rinn");
   await page.click("#join-button");
-  assert.equal(await text(page, "#join-msg"), "Latin or Cyrillic letters only — no digits or spaces.");
+  assert.equal(await text(page, "#join-msg"), "Names can only contain letters");
+  assert.equal(requests.filter((r) => r.method === "POST").length, 0, "nothing is sent for a name the rules refuse");
+
+  await page.fill("#join-name", "Thrаll"); // a Cyrillic а: no character can have it
+  await page.click("#join-button");
+  assert.equal(await text(page, "#join-msg"), "Names must contain only one language");
   assert.equal(requests.filter((r) => r.method === "POST").length, 0, "nothing is sent for a name the rules refuse");
 
   await page.fill("#join-name", "Norinn");

@@ -30,6 +30,7 @@ type Config struct {
 	BroadcasterID      string        // TWITCH_BROADCASTER_ID
 	EventSubSecret     string        // TWITCH_EVENTSUB_SECRET
 	ExtensionSecrets   []string      // TWITCH_EXTENSION_SECRETS (base64)
+	ExtensionClientID  string        // TWITCH_EXTENSION_CLIENT_ID: the extension's client id (Extension PubSub); unset: no pushes
 	ClientID           string        // TWITCH_CLIENT_ID
 	ClientSecret       string        // TWITCH_CLIENT_SECRET
 	HelixBaseURL       string        // TWITCH_HELIX_BASE_URL
@@ -95,6 +96,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	r.str("TWITCH_BROADCASTER_ID", &c.BroadcasterID)
 	r.str("TWITCH_EVENTSUB_SECRET", &c.EventSubSecret)
 	r.list("TWITCH_EXTENSION_SECRETS", &c.ExtensionSecrets)
+	r.str("TWITCH_EXTENSION_CLIENT_ID", &c.ExtensionClientID)
 	r.str("TWITCH_CLIENT_ID", &c.ClientID)
 	r.str("TWITCH_CLIENT_SECRET", &c.ClientSecret)
 	r.str("TWITCH_HELIX_BASE_URL", &c.HelixBaseURL)

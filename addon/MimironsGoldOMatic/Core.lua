@@ -96,6 +96,7 @@ f:RegisterEvent("PLAYER_LOGIN")
 f:RegisterEvent("PLAYER_ENTERING_WORLD")
 f:RegisterEvent("CHAT_MSG_WHISPER")
 f:RegisterEvent("WHO_LIST_UPDATE")
+f:RegisterEvent("CHAT_MSG_SYSTEM")
 f:RegisterEvent("MAIL_SHOW")
 f:RegisterEvent("MAIL_CLOSED")
 f:RegisterEvent("MAIL_SEND_SUCCESS")
@@ -116,6 +117,8 @@ f:SetScript("OnEvent", function(self, event, a1, a2)
 		M.OnWhisper(a1, a2)
 	elseif event == "WHO_LIST_UPDATE" then
 		M.Who.OnWhoListUpdate()
+	elseif event == "CHAT_MSG_SYSTEM" then
+		M.Who.OnSystemMessage(a1)
 	elseif event == "MAIL_SHOW" then
 		M.UI.OnMailShow()
 	elseif event == "MAIL_CLOSED" then

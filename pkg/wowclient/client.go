@@ -57,11 +57,18 @@ type Options struct {
 	MailLatency time.Duration
 	// Money is the character's copper (default 100,000 gold).
 	Money int64
-	// Locale is what GetLocale returns (default "enUS").
+	// Locale is what GetLocale returns and the global strings' language: "enUS"
+	// (default) or "ruRU" (locale.go).
 	Locale string
+	// Faction of the character, "Alliance" (default) or "Horde": /who hides the other
+	// one, whispers to it fail, mail to it is refused.
+	Faction string
 	// UnloggedAddMessage simulates a client that does not write ChatFrame:AddMessage output
 	// to WoWChatLog.txt (the risk of docs/product.md §9); chat events (whispers) are still logged.
 	UnloggedAddMessage bool
+	// ExtraAddons are folders of other addons loaded beside ours (each with its .toc; no
+	// SavedVariables), e.g. a LibWho-style library in a test.
+	ExtraAddons []string
 	// BagSlots is the number of slots of bags 0..4 (default 16 each).
 	BagSlots [5]int
 	// CodePage is the ANSI code page of the Windows the game runs on: a character the
@@ -78,6 +85,8 @@ type Options struct {
 type Player struct {
 	Name, Guild, Race, Class, Zone string
 	Level                          int
+	// Faction is "Alliance" or "Horde" (default: the character's, Options.Faction).
+	Faction string
 }
 
 // Item is a bag item.
@@ -223,6 +232,9 @@ func New(opts Options) (*Client, error) {
 	if opts.Locale == "" {
 		opts.Locale = "enUS"
 	}
+	if opts.Faction == "" {
+		opts.Faction = "Alliance"
+	}
 	if opts.CodePage == 0 {
 		opts.CodePage = 1252
 	}
@@ -312,6 +324,32 @@ func (c *Client) readTOC() error {
 	return sc.Err()
 }
 
+// tocFiles lists the Lua files of another addon's .toc, in order.
+func tocFiles(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("wowclient: read addon dir: %w", err)
+	}
+	var out []string
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".toc") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			line = strings.TrimSpace(line)
+			if line != "" && !strings.HasPrefix(line, "#") {
+				out = append(out, strings.ReplaceAll(line, `\`, "/"))
+			}
+		}
+		return out, nil
+	}
+	return nil, errors.New("wowclient: no .toc in " + dir)
+}
+
 // LogPath is <Dir>/Logs/WoWChatLog.txt.
 func (c *Client) LogPath() string { return filepath.Join(c.opts.Dir, "Logs", "WoWChatLog.txt") }
 
@@ -334,18 +372,39 @@ func (c *Client) login() error {
 	}
 	c.newState()
 	c.session++
-	for _, f := range c.tocFiles {
-		src, err := os.ReadFile(filepath.Join(c.opts.AddonDir, filepath.FromSlash(f)))
+	// Addons load in the order of their folder names, case-insensitively (the client's
+	// AddOns list order; unknown whether dependencies were honoured first, none here).
+	type addon struct {
+		name, dir string
+		files     []string
+	}
+	all := []addon{{c.addonName, c.opts.AddonDir, c.tocFiles}}
+	for _, dir := range c.opts.ExtraAddons {
+		files, err := tocFiles(dir)
 		if err != nil {
-			return fmt.Errorf("wowclient: toc file %s: %w", f, err)
+			return err
 		}
-		fn, err := c.L.Load(strings.NewReader(string(src)), "@Interface/AddOns/"+c.addonName+"/"+f)
-		if err != nil {
-			// A syntax error stops that file only, as in the real client.
-			c.errs = append(c.errs, fmt.Errorf("load %s: %w", f, err))
-			continue
+		all = append(all, addon{filepath.Base(dir), dir, files})
+	}
+	sort.SliceStable(all, func(i, j int) bool { return strings.ToLower(all[i].name) < strings.ToLower(all[j].name) })
+	for _, a := range all {
+		ns := c.L.NewTable()
+		if a.name == c.addonName {
+			ns = c.addonNS()
 		}
-		c.protect(fn, lua.LString(c.addonName), c.addonNS())
+		for _, f := range a.files {
+			src, err := os.ReadFile(filepath.Join(a.dir, filepath.FromSlash(f)))
+			if err != nil {
+				return fmt.Errorf("wowclient: toc file %s: %w", f, err)
+			}
+			fn, err := c.L.Load(strings.NewReader(string(src)), "@Interface/AddOns/"+a.name+"/"+f)
+			if err != nil {
+				// A syntax error stops that file only, as in the real client.
+				c.errs = append(c.errs, fmt.Errorf("load %s: %w", f, err))
+				continue
+			}
+			c.protect(fn, lua.LString(a.name), ns)
+		}
 	}
 	for _, per := range []bool{false, true} {
 		src, err := os.ReadFile(c.svPath(per))
@@ -357,7 +416,9 @@ func (c *Client) login() error {
 	}
 	c.loggedIn = true
 	c.screen = ScreenWorld
-	c.fire("ADDON_LOADED", lua.LString(c.addonName))
+	for _, a := range all {
+		c.fire("ADDON_LOADED", lua.LString(a.name))
+	}
 	c.fire("VARIABLES_LOADED")
 	c.fire("PLAYER_LOGIN")
 	c.fire("PLAYER_ENTERING_WORLD")
@@ -847,6 +908,9 @@ func (c *Client) SetOnlinePlayers(ps ...Player) {
 		}
 		if p.Zone == "" {
 			p.Zone = "Dalaran"
+		}
+		if p.Faction == "" {
+			p.Faction = c.opts.Faction
 		}
 		c.online = append(c.online, p)
 	}

@@ -65,12 +65,18 @@
 //
 // # World
 //
-//   - SetOnline(names…) / SetOnlinePlayers(…): the server's online list. SendWho answers
-//     a filter (n-"Name", bare terms, g-/z-/r-/c-, levels) with substring matches after
-//     WhoLatency, at most one query per WhoThrottle (5 s; negative disables): a query sent
-//     sooner is dropped and never answered. DropWhoQueries(n) drops the next n queries.
-//     Results reach WHO_LIST_UPDATE when SetWhoToUI(1) is set or there are more than
-//     three; otherwise they are printed as system lines.
+//   - SetOnline(names…) / SetOnlinePlayers(…): the server's online list. The client
+//     parses a /who filter with its own locale's tags (WHO_TAG_NAME …: "n-" in enUS,
+//     another in ruRU), the server matches names, guilds and zones as substrings and
+//     hides the other faction (Player.Faction), after WhoLatency, at most one query per
+//     WhoThrottle (5 s; negative disables): a query sent sooner is dropped and never
+//     answered. DropWhoQueries(n) drops the next n queries. Results reach
+//     WHO_LIST_UPDATE when SetWhoToUI(1) is set (the Who panel sets it while shown);
+//     with more than three the client also opens the Who panel; otherwise they are
+//     printed as system lines (WHO_LIST_FORMAT).
+//   - Options.Locale "ruRU" switches the global strings (locale.go) the addon and the
+//     emulation use; Options.ExtraAddons loads other addons beside ours, in folder-name
+//     order (testdata/addons/LibWhoLike takes over SendWho like LibWho-2.0).
 //   - SendChatMessage WHISPER to an online player is delivered (CHAT_MSG_WHISPER_INFORM),
 //     to an offline one produces the "No player named …" system line, to oneself also
 //     echoes CHAT_MSG_WHISPER (how the addon's whisper emit mode reaches the log).

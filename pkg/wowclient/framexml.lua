@@ -67,12 +67,6 @@ SlashCmdList = {}
 NUM_BAG_SLOTS = 4
 ATTACHMENTS_MAX_SEND = 12
 BACKPACK_CONTAINER = 0
-ITEM_SOULBOUND = "Soulbound"
-ITEM_BIND_QUEST = "Quest Item"
-ITEM_ACCOUNTBOUND = "Account Bound"
-ITEM_BIND_TO_ACCOUNT = "Binds to account"
-ITEM_CONJURED = "Conjured Item"
-ITEM_STARTS_QUEST = "This Item Begins a Quest"
 
 UIParent = CreateFrame("Frame", "UIParent")
 WorldFrame = CreateFrame("Frame", "WorldFrame")
@@ -219,13 +213,17 @@ StaticPopup1:SetScript("OnHide", function(self)
 	if info and info.OnCancel then info.OnCancel(self) end
 end)
 
--- The Who panel opens itself when results arrive for the UI (SetWhoToUI(1)).
+-- The Who panel: its WHO_LIST_UPDATE handler refreshes the list, it does not open the
+-- panel (FrameXML/FriendsFrame.lua:1226-1228); the Who tab sets SetWhoToUI(1) while shown
+-- (FriendsFrame.xml:2635-2643).
 FriendsFrame = CreateFrame("Frame", "FriendsFrame", UIParent)
 FriendsFrame:Hide()
 FriendsFrame:RegisterEvent("WHO_LIST_UPDATE")
 FriendsFrame:SetScript("OnEvent", function(self, event)
-	if event == "WHO_LIST_UPDATE" then ShowUIPanel(self) end
+	if event == "WHO_LIST_UPDATE" then self.whoUpdates = (self.whoUpdates or 0) + 1 end
 end)
+FriendsFrame:SetScript("OnShow", function() SetWhoToUI(1) end)
+FriendsFrame:SetScript("OnHide", function() SetWhoToUI(0) end)
 
 -- The mailbox.
 MailFrame = CreateFrame("Frame", "MailFrame", UIParent)
@@ -335,7 +333,6 @@ function SendMailFrame_SendMail()
 	SendMail(SendMailNameEditBox:GetText(), SendMailSubjectEditBox:GetText(), SendMailBodyEditBox:GetText())
 end
 
-SEND_MONEY_CONFIRMATION = "Really send %s the following amount?"
 StaticPopupDialogs["SEND_MONEY"] = {
 	text = SEND_MONEY_CONFIRMATION,
 	OnAccept = function()

@@ -1,6 +1,7 @@
 package wowclient_test
 
 import (
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -26,17 +27,23 @@ func TestWho_OnlineCandidateIsReportedOnline(t *testing.T) {
 	qs := c.WhoQueries()
 	require.Len(t, qs, 1)
 	assert.Equal(t, `n-"Norinn"`, qs[0].Filter, "an exact-name query")
+	assert.False(t, c.WhoToUI(), "SetWhoToUI put back")
 	assert.False(t, c.Shown("FriendsFrame"), "our /who must not pop the Who panel open")
 }
 
-func TestWho_OfflineCandidateIsReportedOffline(t *testing.T) {
+// An answer without the candidate could be someone else's list: the addon asks once
+// more before it reports offline.
+func TestWho_OfflineCandidateIsReportedOfflineAfterASecondAnswer(t *testing.T) {
 	t.Parallel()
 	c := newClient(t)
 	c.SetOnline("Arthas")
 	runWho(t, c, spinID, "Norinn")
 	c.Advance(2 * time.Second)
+	assert.Empty(t, c.TagLines(), "one empty answer is not enough")
+	c.Advance(6 * time.Second)
 
 	golden(t, "who_offline", c.TagLines())
+	assert.Len(t, c.WhoQueries(), 2)
 }
 
 func TestWho_SubstringMatchIsNotTheCandidate(t *testing.T) {
@@ -44,7 +51,7 @@ func TestWho_SubstringMatchIsNotTheCandidate(t *testing.T) {
 	c := newClient(t)
 	c.SetOnline("Норинна", "Норинниэль") // /who matches substrings; only an exact name counts
 	runWho(t, c, spinID, "Норинн")
-	c.Advance(2 * time.Second)
+	c.Advance(8 * time.Second)
 
 	tags := c.TagLines()
 	require.Len(t, tags, 1)
@@ -101,9 +108,24 @@ func TestWho_ThrottledQueryTimesOutAndIsAskedAgain(t *testing.T) {
 	assert.False(t, qs[1].Answered)
 	assert.Empty(t, c.TagLines())
 
-	c.Advance(3 * time.Second) // timeout at +11.5 s, asked again, answered
+	// timed out at +11.5 s; asked again 16 s after the dropped one, answered
+	c.Advance(12 * time.Second)
 	golden(t, "who_throttled", c.TagLines())
+	require.Len(t, c.WhoQueries(), 3)
 	assert.True(t, c.WhoQueries()[2].Answered)
+}
+
+// A server that throttles /who to one per 15 s (some do) still gets the addon an answer.
+func TestWho_FifteenSecondThrottleStillAnswers(t *testing.T) {
+	t.Parallel()
+	c := newClient(t, func(o *wowclient.Options) { o.WhoThrottle = 15 * time.Second })
+	c.SetOnline("Norinn", "Arthas")
+	typeLine(t, c, "/who Arthas")
+	runWho(t, c, spinID, "Norinn")
+	c.Advance(60 * time.Second)
+	tags := c.TagLines()
+	require.Len(t, tags, 1)
+	assert.Contains(t, tags[0], `"online":true`)
 }
 
 func TestWho_NoAnswerAtAllReportsOfflineAfterTheRetries(t *testing.T) {
@@ -112,14 +134,13 @@ func TestWho_NoAnswerAtAllReportsOfflineAfterTheRetries(t *testing.T) {
 	c.SetOnline("Norinn")
 	c.DropWhoQueries(100)
 	runWho(t, c, spinID, "Norinn")
-	c.Advance(17 * time.Second)
+	c.Advance(80 * time.Second)
 	assert.Empty(t, c.TagLines(), "still retrying")
-	c.Advance(2 * time.Second)
-
+	c.Advance(10 * time.Second)
 	tags := c.TagLines()
 	require.Len(t, tags, 1)
 	assert.Contains(t, tags[0], `"online":false`)
-	assert.Len(t, c.WhoQueries(), 3)
+	assert.Len(t, c.WhoQueries(), 6)
 }
 
 func TestWho_ForeignWhoWhileOursIsOutIsNotTakenForOurs(t *testing.T) {
@@ -134,29 +155,110 @@ func TestWho_ForeignWhoWhileOursIsOutIsNotTakenForOurs(t *testing.T) {
 	c.SetOnline("Arthas", "Norinn") // Norinn logs in meanwhile
 	c.Advance(time.Second)
 	assert.Empty(t, c.TagLines(), "an ambiguous result is not reported")
-	assert.True(t, c.Shown("FriendsFrame"), "the player's own /who shows its panel")
 
-	c.Advance(6 * time.Second)
+	c.Advance(8 * time.Second)
 	tags := c.TagLines()
 	require.Len(t, tags, 1)
 	assert.Contains(t, tags[0], `"characterName":"Norinn","online":true`)
 }
 
-func TestWho_ForeignWhoBeforeOursDelaysOursPastTheThrottle(t *testing.T) {
+// The addon sets SetWhoToUI only for its own query: afterwards the player's /who with
+// a few results prints in chat and one with many opens the Who panel, as without it.
+func TestWho_LeavesSetWhoToUIAsThePlayerHadIt(t *testing.T) {
 	t.Parallel()
 	c := newClient(t)
-	c.SetOnline("Arthas", "Norinn")
+	c.SetOnline("Arthas", "Norinn", "Jaina", "Thrall", "Varian")
+	runWho(t, c, spinID, "Norinn")
+	c.Advance(2 * time.Second)
+	require.Len(t, c.TagLines(), 1)
+	assert.False(t, c.WhoToUI(), "put back as FriendsFrame left it (SetWhoToUI(0))")
+
+	c.Advance(6 * time.Second)
+	n := len(c.ChatLines())
 	typeLine(t, c, "/who Arthas")
 	c.Advance(time.Second)
-	runWho(t, c, spinID, "Norinn")
-	c.Advance(5 * time.Second)
+	assert.Contains(t, newLines(c, n), "[Arthas]: Level 80 Human Warrior - Dalaran", "a short result prints in chat")
+	assert.False(t, c.Shown("FriendsFrame"))
 
+	c.Advance(6 * time.Second)
+	typeLine(t, c, "/who 80")
+	c.Advance(time.Second)
+	assert.True(t, c.Shown("FriendsFrame"), "a long result opens the Who panel")
+}
+
+// With the Who panel open the player has SetWhoToUI(1); the addon leaves it on.
+func TestWho_KeepsSetWhoToUIOnWhileTheWhoPanelIsOpen(t *testing.T) {
+	t.Parallel()
+	c := newClient(t)
+	c.SetOnline("Norinn")
+	require.NoError(t, c.Run("FriendsFrame:Show()"))
+	runWho(t, c, spinID, "Norinn")
+	c.Advance(2 * time.Second)
+	require.Len(t, c.TagLines(), 1)
+	assert.True(t, c.WhoToUI())
+}
+
+// A LibWho-style library takes over SendWho and scans a zone with the original function,
+// which no hook sees: its result lists arrive while ours is out and must not be taken
+// for the answer to ours.
+func TestWho_LibWhoStyleResultsAreNotTakenForOurs(t *testing.T) {
+	t.Parallel()
+	for _, locale := range []string{"enUS", "ruRU"} {
+		t.Run(locale, func(t *testing.T) {
+			t.Parallel()
+			c := newClient(t, func(o *wowclient.Options) {
+				o.Locale = locale
+				o.WhoThrottle = -1
+				o.ExtraAddons = []string{libWhoDir(t)}
+			})
+			c.SetOnlinePlayers(
+				wowclient.Player{Name: "Arthas", Zone: "Dalaran"},
+				wowclient.Player{Name: "Jaina", Zone: "Dalaran"},
+				wowclient.Player{Name: "Norinn", Zone: "Stormwind"},
+			)
+			c.Advance(1100 * time.Millisecond) // the library's scan went out just before ours
+			runWho(t, c, spinID, "Norinn")
+			c.Advance(20 * time.Second)
+			tags := c.TagLines()
+			require.Len(t, tags, 1)
+			assert.Contains(t, tags[0], `"characterName":"Norinn","online":true`)
+		})
+	}
+}
+
+func libWhoDir(t testing.TB) string {
+	d, err := filepath.Abs(filepath.Join("testdata", "addons", "LibWhoLike"))
+	require.NoError(t, err)
+	return d
+}
+
+// The /who filter is parsed by the client with its own locale's tags: in a Russian
+// client "n-" is not the name tag, and a query built with it finds nobody.
+func TestWho_UsesTheClientsOwnNameTag(t *testing.T) {
+	t.Parallel()
+	c := newClient(t, func(o *wowclient.Options) { o.Locale = "ruRU" })
+	c.SetOnline("Норинн", "Arthas")
+	runWho(t, c, spinID, "Норинн")
+	c.Advance(2 * time.Second)
+	qs := c.WhoQueries()
+	require.NotEmpty(t, qs)
+	assert.Equal(t, `и-"Норинн"`, qs[0].Filter)
 	tags := c.TagLines()
 	require.Len(t, tags, 1)
-	assert.Contains(t, tags[0], `"online":true`)
-	for _, q := range c.WhoQueries() {
-		assert.True(t, q.Answered, "no query of ours fell into the throttle: %+v", q)
-	}
+	assert.Contains(t, tags[0], `"characterName":"Норинн","online":true`)
+}
+
+// The other faction is hidden from /who (TrinityCore HandleWhoOpcode): a winner of the
+// other faction is reported offline — a limit the README states.
+func TestWho_OtherFactionIsReportedOffline(t *testing.T) {
+	t.Parallel()
+	c := newClient(t)
+	c.SetOnlinePlayers(wowclient.Player{Name: "Norinn", Faction: "Horde"})
+	runWho(t, c, spinID, "Norinn")
+	c.Advance(10 * time.Second)
+	tags := c.TagLines()
+	require.Len(t, tags, 1)
+	assert.Contains(t, tags[0], `"online":false`)
 }
 
 func TestWho_QueriesRunOneAtATimeInOrder(t *testing.T) {
@@ -168,10 +270,10 @@ func TestWho_QueriesRunOneAtATimeInOrder(t *testing.T) {
 	runWho(t, c, spinID, "Norinn") // a repeat is not queued twice
 	c.Advance(time.Second)
 	require.Len(t, c.WhoQueries(), 1)
-	c.Advance(6 * time.Second)
+	c.Advance(12 * time.Second) // Jaina is offline: asked twice
 
 	golden(t, "who_queue", c.TagLines())
-	assert.Len(t, c.WhoQueries(), 2)
+	assert.Len(t, c.WhoQueries(), 3)
 }
 
 func TestWho_BadArgumentsPrintNoTag(t *testing.T) {

@@ -129,13 +129,13 @@ func (c *Client) chatFrameEvent(event string, args []lua.LValue) {
 	}
 	switch event {
 	case "CHAT_MSG_WHISPER":
-		c.display(fmt.Sprintf("[%s] whispers: %s", arg(1), arg(0)), true)
+		c.display(fmt.Sprintf(c.gs("CHAT_WHISPER_GET"), "["+arg(1)+"]")+arg(0), true)
 	case "CHAT_MSG_WHISPER_INFORM":
-		c.display(fmt.Sprintf("To [%s]: %s", arg(1), arg(0)), true)
+		c.display(fmt.Sprintf(c.gs("CHAT_WHISPER_INFORM_GET"), "["+arg(1)+"]")+arg(0), true)
 	case "CHAT_MSG_SAY":
-		c.display(fmt.Sprintf("[%s] says: %s", arg(1), arg(0)), true)
+		c.display(fmt.Sprintf(c.gs("CHAT_SAY_GET"), "["+arg(1)+"]")+arg(0), true)
 	case "CHAT_MSG_SYSTEM":
-		c.display(arg(0), true)
+		c.display(stripLinks(arg(0)), true)
 	}
 }
 
@@ -517,7 +517,7 @@ var tooltipMethods = map[string]method{
 	"SetBagItem": func(c *Client, L *lua.LState, w *widget) int {
 		w.lines = nil
 		if it := c.bagItem(L.CheckInt(2), L.CheckInt(3)); it != nil {
-			w.lines = tooltipLines(*it)
+			w.lines = c.tooltipLines(*it)
 		}
 		c.syncTooltip(w)
 		L.Push(lua.LNil)
@@ -527,20 +527,20 @@ var tooltipMethods = map[string]method{
 	"SetHyperlink": func(c *Client, L *lua.LState, w *widget) int {
 		w.lines = nil
 		if it, ok := c.itemFromArg(L.CheckString(2)); ok {
-			w.lines = tooltipLines(it)
+			w.lines = c.tooltipLines(it)
 		}
 		c.syncTooltip(w)
 		return 0
 	},
 }
 
-func tooltipLines(it Item) []string {
+func (c *Client) tooltipLines(it Item) []string {
 	lines := []string{it.Name}
 	if it.Soulbound {
-		lines = append(lines, "Soulbound")
+		lines = append(lines, c.gs("ITEM_SOULBOUND"))
 	}
 	if it.Quest {
-		lines = append(lines, "Quest Item")
+		lines = append(lines, c.gs("ITEM_BIND_QUEST"))
 	}
 	lines = append(lines, it.Class)
 	return lines

@@ -18,7 +18,7 @@ import (
 	"github.com/mimiron/mgm/services/pool/domain"
 )
 
-func openRepo(t *testing.T) (*pgxpool.Pool, *adapters.Repo) {
+func openRepo(t testing.TB) (*pgxpool.Pool, *adapters.Repo) {
 	t.Helper()
 	pg, err := adapters.Open(context.Background(), testenv.Postgres(t))
 	require.NoError(t, err)

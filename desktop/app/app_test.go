@@ -18,6 +18,7 @@ import (
 	"github.com/mimiron/mgm/desktop/internal/fakeapi"
 	"github.com/mimiron/mgm/desktop/journal"
 	"github.com/mimiron/mgm/desktop/settings"
+	"github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/events"
 )
 
@@ -162,18 +163,18 @@ func TestBridge_FirstRunDoesNotReplayOldLog(t *testing.T) {
 
 func TestBridge_ConfirmSetsSentOnce(t *testing.T) {
 	r := newRig(t)
-	p := r.api.AddPayout("Норинн", events.StatusInProgress)
+	p := r.api.AddPayout("Норинн", domain.PayoutInProgress)
 	r.start()
 	appendLog(r.log, "[MGM_CONFIRM:"+p.ID+"]")
 	appendLog(r.log, "To Mimiron: [MGM_CONFIRM:"+p.ID+"]") // the same tag again
-	eventually(t, func() bool { got, _ := r.api.Payout(p.ID); return got.Status == events.StatusSent }, "payout Sent")
+	eventually(t, func() bool { got, _ := r.api.Payout(p.ID); return got.Status == domain.PayoutSent }, "payout Sent")
 	time.Sleep(50 * time.Millisecond)
 	assert.Equal(t, 1, r.api.Count("PATCH /api/payouts/"+p.ID+"/status"))
 }
 
 func TestBridge_BackendDownThenBackAcrossDesktopRestart(t *testing.T) {
 	r := newRig(t)
-	p := r.api.AddPayout("Arthas", events.StatusInProgress)
+	p := r.api.AddPayout("Arthas", domain.PayoutInProgress)
 	r.start()
 	r.api.SetDown(true)
 	appendLog(r.log, "[MGM_CONFIRM:"+p.ID+"]")
@@ -182,7 +183,7 @@ func TestBridge_BackendDownThenBackAcrossDesktopRestart(t *testing.T) {
 
 	r.api.SetDown(false)
 	r.start()
-	eventually(t, func() bool { got, _ := r.api.Payout(p.ID); return got.Status == events.StatusSent }, "delivered after restart")
+	eventually(t, func() bool { got, _ := r.api.Payout(p.ID); return got.Status == domain.PayoutSent }, "delivered after restart")
 	// The backend answers before the journal records it: wait for that, or a stop in
 	// between rightly delivers the tag once more.
 	eventually(t, func() bool {
@@ -198,15 +199,15 @@ func TestBridge_BackendDownThenBackAcrossDesktopRestart(t *testing.T) {
 
 func TestBridge_ConfirmAfterUnlockStillEndsSent(t *testing.T) {
 	r := newRig(t)
-	p := r.api.AddPayout("Arthas", events.StatusPending) // unlocked after the mail was armed
+	p := r.api.AddPayout("Arthas", domain.PayoutPending) // unlocked after the mail was armed
 	r.start()
 	appendLog(r.log, "[MGM_CONFIRM:"+p.ID+"]")
-	eventually(t, func() bool { got, _ := r.api.Payout(p.ID); return got.Status == events.StatusSent }, "Sent")
+	eventually(t, func() bool { got, _ := r.api.Payout(p.ID); return got.Status == domain.PayoutSent }, "Sent")
 }
 
 func TestBridge_ConfirmOfCancelledPayoutIsShownAsFailed(t *testing.T) {
 	r := newRig(t)
-	p := r.api.AddPayout("Arthas", events.StatusCancelled)
+	p := r.api.AddPayout("Arthas", domain.PayoutCancelled)
 	r.start()
 	appendLog(r.log, "[MGM_CONFIRM:"+p.ID+"]")
 	eventually(t, func() bool {
@@ -230,7 +231,7 @@ func TestBridge_UnknownPayoutIsAPermanentFailure(t *testing.T) {
 
 func TestBridge_AcceptUsesTheNameFromThePendingList(t *testing.T) {
 	r := newRig(t)
-	p := r.api.AddPayout("Жёлтоглазка", events.StatusPending)
+	p := r.api.AddPayout("Жёлтоглазка", domain.PayoutPending)
 	r.start()
 	appendLog(r.log, "Жёлтоглазка whispers: !twgold")
 	appendLog(r.log, "|cffffd100[MGM_ACCEPT:"+p.ID+"]|r")
@@ -294,22 +295,22 @@ func TestDriver_NothingTypedWhileTheGameIsMissing(t *testing.T) {
 
 func TestSync_RefusedWithoutTheGame(t *testing.T) {
 	r := newRig(t)
-	p := r.api.AddPayout("Arthas", events.StatusPending)
+	p := r.api.AddPayout("Arthas", domain.PayoutPending)
 	r.inj.Attach(nil)
 	r.start()
 	_, err := r.app.Sync(context.Background(), nil)
 	require.ErrorIs(t, err, ErrNoGame)
 	got, _ := r.api.Payout(p.ID)
-	assert.Equal(t, events.StatusPending, got.Status)
+	assert.Equal(t, domain.PayoutPending, got.Status)
 }
 
 func TestSync_MovesToInProgressAndTypesReceiveGoldByBytes(t *testing.T) {
 	r := newRig(t)
 	var ids []string
 	for i := 0; i < 5; i++ {
-		ids = append(ids, r.api.AddPayout("Жёлтоглазка", events.StatusPending).ID)
+		ids = append(ids, r.api.AddPayout("Жёлтоглазка", domain.PayoutPending).ID)
 	}
-	other := r.api.AddPayout("Arthas", events.StatusPending)
+	other := r.api.AddPayout("Arthas", domain.PayoutPending)
 	r.start()
 	msg, err := r.app.Sync(context.Background(), ids)
 	require.NoError(t, err)
@@ -325,24 +326,24 @@ func TestSync_MovesToInProgressAndTypesReceiveGoldByBytes(t *testing.T) {
 	joined := strings.Join(lines, "")
 	for _, id := range ids {
 		got, _ := r.api.Payout(id)
-		assert.Equal(t, events.StatusInProgress, got.Status)
+		assert.Equal(t, domain.PayoutInProgress, got.Status)
 		assert.Contains(t, joined, id+":Жёлтоглазка:10000000")
 	}
 	got, _ := r.api.Payout(other.ID)
-	assert.Equal(t, events.StatusPending, got.Status, "not chosen")
+	assert.Equal(t, domain.PayoutPending, got.Status, "not chosen")
 }
 
 func TestActions_MarkAndUnlock(t *testing.T) {
 	r := newRig(t)
-	p := r.api.AddPayout("Arthas", events.StatusInProgress)
+	p := r.api.AddPayout("Arthas", domain.PayoutInProgress)
 	r.start()
 	ctx := context.Background()
-	require.NoError(t, r.app.SetStatus(ctx, p.ID, events.StatusPending)) // Unlock
+	require.NoError(t, r.app.SetStatus(ctx, p.ID, domain.PayoutPending)) // Unlock
 	got, _ := r.api.Payout(p.ID)
-	assert.Equal(t, events.StatusPending, got.Status)
-	require.NoError(t, r.app.SetStatus(ctx, p.ID, events.StatusCancelled))
-	assert.Error(t, r.app.SetStatus(ctx, p.ID, events.StatusSent), "terminal")
-	assert.Error(t, r.app.SetStatus(ctx, p.ID, events.StatusExpired), "clients cannot expire")
+	assert.Equal(t, domain.PayoutPending, got.Status)
+	require.NoError(t, r.app.SetStatus(ctx, p.ID, domain.PayoutCancelled))
+	assert.Error(t, r.app.SetStatus(ctx, p.ID, domain.PayoutSent), "terminal")
+	assert.Error(t, r.app.SetStatus(ctx, p.ID, domain.PayoutExpired), "clients cannot expire")
 }
 
 func TestSelfTest_OKWhenThePongComesBack(t *testing.T) {
@@ -396,7 +397,7 @@ func TestSelfTest_RunsAtStartOnceTheGameIsFound(t *testing.T) {
 
 func TestLogPathChangeFollowsTheNewFile(t *testing.T) {
 	r := newRig(t)
-	p := r.api.AddPayout("Arthas", events.StatusInProgress)
+	p := r.api.AddPayout("Arthas", domain.PayoutInProgress)
 	r.start()
 	other := filepath.Join(r.dir, "other.txt")
 	appendLog(other, "[MGM_CONFIRM:"+p.ID+"] old content of another file is not replayed")
@@ -406,7 +407,7 @@ func TestLogPathChangeFollowsTheNewFile(t *testing.T) {
 	eventually(t, func() bool { return strings.Contains(r.app.State().Log.Text, "other.txt") }, "following other")
 	time.Sleep(50 * time.Millisecond)
 	got, _ := r.api.Payout(p.ID)
-	assert.Equal(t, events.StatusInProgress, got.Status)
+	assert.Equal(t, domain.PayoutInProgress, got.Status)
 	appendLog(other, "[MGM_CONFIRM:"+p.ID+"]")
-	eventually(t, func() bool { got, _ := r.api.Payout(p.ID); return got.Status == events.StatusSent }, "Sent")
+	eventually(t, func() bool { got, _ := r.api.Payout(p.ID); return got.Status == domain.PayoutSent }, "Sent")
 }

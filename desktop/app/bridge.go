@@ -11,8 +11,8 @@ import (
 	"github.com/mimiron/mgm/desktop/journal"
 	"github.com/mimiron/mgm/desktop/logtail"
 	"github.com/mimiron/mgm/desktop/tags"
+	"github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/errs"
-	"github.com/mimiron/mgm/pkg/events"
 )
 
 // tailLoop follows the chat log named by the settings, restarting on a new path.
@@ -235,15 +235,15 @@ func (a *App) deliver(ctx context.Context, r journal.Record) (done bool, note st
 //   - from Cancelled, Failed or Expired: gold went to a payout that is closed — a
 //     permanent failure the streamer must look at.
 func (a *App) markSent(ctx context.Context, id string) (bool, string, error) {
-	err := a.api.SetStatus(ctx, id, events.StatusSent)
-	if from := conflictFrom(err); from == events.StatusPending {
-		if err = a.api.SetStatus(ctx, id, events.StatusInProgress); err == nil {
-			err = a.api.SetStatus(ctx, id, events.StatusSent)
+	err := a.api.SetStatus(ctx, id, domain.PayoutSent)
+	if from := conflictFrom(err); from == domain.PayoutPending {
+		if err = a.api.SetStatus(ctx, id, domain.PayoutInProgress); err == nil {
+			err = a.api.SetStatus(ctx, id, domain.PayoutSent)
 		}
 	}
 	if api.StatusOf(err) == http.StatusConflict {
 		switch from := conflictFrom(err); from {
-		case "", events.StatusSent:
+		case "", domain.PayoutSent:
 			return true, "payout was already final", nil
 		default:
 			return false, "", fmt.Errorf("the mail went out but the payout is %s: %w", from, err)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/mimiron/mgm/desktop/inject"
 	"github.com/mimiron/mgm/pkg/domain"
-	"github.com/mimiron/mgm/pkg/events"
 )
 
 // pollLoop polls the backend and drives the game: one /who per spin cycle, one consent
@@ -90,7 +89,7 @@ func (a *App) pollOnce(ctx context.Context) {
 		}
 	}
 	for _, p := range payouts {
-		if p.Status != events.StatusPending || p.AcceptedAt != nil {
+		if p.Status != domain.PayoutPending || p.AcceptedAt != nil {
 			continue
 		}
 		if typed, _ := a.j.Typed("notify", p.ID); typed {
@@ -138,8 +137,8 @@ func (a *App) Sync(ctx context.Context, ids []string) (string, error) {
 		if len(want) > 0 && !want[p.ID] {
 			continue
 		}
-		if p.Status == events.StatusPending {
-			if err := a.api.SetStatus(ctx, p.ID, events.StatusInProgress); err != nil {
+		if p.Status == domain.PayoutPending {
+			if err := a.api.SetStatus(ctx, p.ID, domain.PayoutInProgress); err != nil {
 				problems = append(problems, fmt.Sprintf("%s: %v", p.CharacterName, err))
 				continue
 			}
@@ -176,7 +175,7 @@ func (a *App) Sync(ctx context.Context, ids []string) (string, error) {
 // SetStatus is the window's Mark Sent / Mark Failed / Cancel / Unlock (→ Pending).
 func (a *App) SetStatus(ctx context.Context, id, status string) error {
 	switch status {
-	case events.StatusSent, events.StatusFailed, events.StatusCancelled, events.StatusPending:
+	case domain.PayoutSent, domain.PayoutFailed, domain.PayoutCancelled, domain.PayoutPending:
 	default:
 		return fmt.Errorf("status %q cannot be set from the Desktop", status)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/mimiron/mgm/desktop/inject"
 	"github.com/mimiron/mgm/desktop/internal/loop"
 	"github.com/mimiron/mgm/desktop/journal"
+	"github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/testenv"
 	"github.com/mimiron/mgm/pkg/wowclient"
@@ -111,7 +112,7 @@ func (w *world) untilPending() events.Payout {
 		}
 		return false
 	}, "no Pending payout: the draw → /who → [MGM_WHO] → verify-candidate chain did not complete")
-	assert.Equal(w.t, events.StatusPending, p.Status)
+	assert.Equal(w.t, domain.PayoutPending, p.Status)
 	assert.True(w.t, strings.EqualFold(p.CharacterName, winner))
 	whoTags := w.count("[MGM_WHO]", w.game.TagLines())
 	assert.GreaterOrEqual(w.t, whoTags, 1)
@@ -135,7 +136,7 @@ func (w *world) syncAndSend(p events.Payout) {
 	assert.Contains(w.t, msg, "synced 1")
 	ps := w.pending()
 	require.Len(w.t, ps, 1)
-	assert.Equal(w.t, events.StatusInProgress, ps[0].Status)
+	assert.Equal(w.t, domain.PayoutInProgress, ps[0].Status)
 	require.NoError(w.t, w.game.OpenMailbox())
 	require.NoError(w.t, w.game.ClickButton("MGM_PrepareMailButton"))
 	require.NoError(w.t, w.game.PressSend())
@@ -284,7 +285,7 @@ func TestGoldLoop_MailSentAfterUnlockStillEndsSent(t *testing.T) {
 	require.Contains(t, msg, "synced 1")
 	require.NoError(t, w.game.OpenMailbox())
 	require.NoError(t, w.game.ClickButton("MGM_PrepareMailButton"))
-	require.NoError(t, w.desk.App.SetStatus(w.ctx, p.ID, events.StatusPending)) // Unlock
+	require.NoError(t, w.desk.App.SetStatus(w.ctx, p.ID, domain.PayoutPending)) // Unlock
 	require.NoError(t, w.game.PressSend())
 	w.assertSentAndAnnouncedOnce(p)
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/mimiron/mgm/desktop/inject"
 	"github.com/mimiron/mgm/desktop/internal/fakeapi"
 	"github.com/mimiron/mgm/desktop/settings"
+	"github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/events"
 )
 
@@ -218,10 +219,10 @@ func poll(t *testing.T, ctx context.Context, expr string) {
 
 func TestWindow_InChromium(t *testing.T) {
 	f := start(t)
-	pending := f.api.AddPayout("Жёлтоглазка", events.StatusPending)
+	pending := f.api.AddPayout("Жёлтоглазка", domain.PayoutPending)
 	f.api.Accept(pending.ID)
-	inprog := f.api.AddPayout("Arthas", events.StatusInProgress)
-	waiting := f.api.AddPayout("Норинн", events.StatusPending)
+	inprog := f.api.AddPayout("Arthas", domain.PayoutInProgress)
+	waiting := f.api.AddPayout("Норинн", domain.PayoutPending)
 	f.api.SetCandidate(&events.Candidate{SpinCycleID: "cycle-9", CharacterName: "Тралл"})
 
 	ctx := browser(t)
@@ -255,7 +256,7 @@ func TestWindow_InChromium(t *testing.T) {
 
 	// Unlock moves the InProgress payout back to Pending.
 	require.NoError(t, chromedp.Do(ctx, chromedp.Click(css(row(inprog.ID)+` button[data-action="Pending"]`))))
-	require.Eventually(t, func() bool { p, _ := f.api.Payout(inprog.ID); return p.Status == events.StatusPending }, 5*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { p, _ := f.api.Payout(inprog.ID); return p.Status == domain.PayoutPending }, 5*time.Second, 20*time.Millisecond)
 
 	// Sync with one payout selected: it goes InProgress and ReceiveGold is typed for it only.
 	// Wait for the table to show the unlock first: it is redrawn then, and a click on a
@@ -270,10 +271,10 @@ func TestWindow_InChromium(t *testing.T) {
 		chromedp.WaitVisible(css(row(pending.ID)+` .badge.InProgress`)),
 	))
 	p, _ := f.api.Payout(pending.ID)
-	assert.Equal(t, events.StatusInProgress, p.Status)
+	assert.Equal(t, domain.PayoutInProgress, p.Status)
 	assert.Contains(t, f.game.typed(), `/run ReceiveGold("`+pending.ID+`:Жёлтоглазка:10000000")`)
 	p, _ = f.api.Payout(waiting.ID)
-	assert.Equal(t, events.StatusPending, p.Status, "not selected, not synced")
+	assert.Equal(t, domain.PayoutPending, p.Status, "not selected, not synced")
 
 	// Settings: a new key is stored (sealed / 0600), and Test connection uses it.
 	require.NoError(t, chromedp.Do(ctx,

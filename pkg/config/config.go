@@ -46,8 +46,9 @@ type Config struct {
 	TokenKey           string        // MGM_TOKEN_KEY: base64 AES-256 key encrypting stored Twitch tokens
 	IngestAddr         string        // MGM_INGEST_ADDR: ingest's own listener (EventSub webhook)
 	IngestURL          string        // MGM_INGEST_URL: where the gateway proxies the EventSub webhook
-	NotifierMetrics    string        // MGM_NOTIFIER_METRICS_ADDR: helix-notifier's /metrics and /debug/vars (unset: off)
 	NATSReplicas       int           // MGM_NATS_REPLICAS: copies of every stream and KV bucket (1; 3 on a three-node cluster)
+	NotifierMetrics    string        // MGM_NOTIFIER_METRICS_ADDR: helix-notifier's ops address when MGM_OPS_ADDR is unset (older name)
+	OpsAddr            string        // MGM_OPS_ADDR: a standalone service's /healthz, /readyz and /metrics (unset: off)
 }
 
 // Defaults are the values used when a variable is unset.
@@ -114,6 +115,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	r.str("MGM_INGEST_URL", &c.IngestURL)
 	r.str("MGM_NOTIFIER_METRICS_ADDR", &c.NotifierMetrics)
 	r.integer("MGM_NATS_REPLICAS", &c.NATSReplicas)
+	r.str("MGM_OPS_ADDR", &c.OpsAddr)
 	if r.err != nil {
 		return c, r.err
 	}

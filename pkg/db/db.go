@@ -17,6 +17,31 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
+// Schema is a service's own PostgreSQL schema and the migrations that build it.
+type Schema struct {
+	Name string
+	// Files holds the migrations as migrations/*.sql: the adapter's
+	// `//go:embed migrations/*.sql`.
+	Files fs.FS
+}
+
+// Open connects to url on the schema and applies its migrations (see Open). An empty
+// url is the missing DATABASE_URL.
+func (s Schema) Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	if url == "" {
+		return nil, fmt.Errorf("%s: DATABASE_URL is required", s.Name)
+	}
+	sub, err := fs.Sub(s.Files, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("%s migrations: %w", s.Name, err)
+	}
+	pool, err := Open(ctx, url, s.Name, sub)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.Name, err)
+	}
+	return pool, nil
+}
+
 // Open connects to url with search_path set to schema, creates the schema if needed
 // and applies every *.sql file of migrations (sorted by name) not yet applied.
 func Open(ctx context.Context, url, schema string, migrations fs.FS) (*pgxpool.Pool, error) {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 )
 
 // Code is a stable, documented error code ("not_found", "active_payout_exists", …).
@@ -165,3 +166,57 @@ func Public(err error) *Error {
 
 // Has reports whether err carries code.
 func Has(err error, code Code) bool { return CodeOf(err) == code }
+
+// Delivery hints. A consumer's handler decides, with its error, what becomes of the
+// message it handled; natsx.Settle turns that into Ack, Nak or Term in one place:
+//
+//   - nil: done (Ack);
+//   - Later(d, err): try again after d, a delay the handler chose (NakWithDelay(d));
+//   - an error whose code is Temporary: try again after the consumer's growing delay;
+//   - Abandon(err): leave the message unanswered, so it comes back after the
+//     consumer's AckWait, exactly as if this process had stopped there;
+//   - any other error: the message can never succeed (Term).
+
+// Later marks err as worth retrying after d.
+func Later(d time.Duration, err error) error { return &laterError{delay: d, err: err} }
+
+// LaterDelay is the delay Later attached to err.
+func LaterDelay(err error) (time.Duration, bool) {
+	var l *laterError
+	if errors.As(err, &l) {
+		return l.delay, true
+	}
+	return 0, false
+}
+
+type laterError struct {
+	delay time.Duration
+	err   error
+}
+
+func (e *laterError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("retry in %s", e.delay)
+	}
+	return fmt.Sprintf("retry in %s: %v", e.delay, e.err)
+}
+func (e *laterError) Unwrap() error { return e.err }
+
+// Abandon marks a message to be left unanswered (see the delivery hints above).
+func Abandon(err error) error { return &abandonError{err: err} }
+
+// Abandoned reports an error made by Abandon.
+func Abandoned(err error) bool {
+	var a *abandonError
+	return errors.As(err, &a)
+}
+
+type abandonError struct{ err error }
+
+func (e *abandonError) Error() string {
+	if e.err == nil {
+		return "abandoned"
+	}
+	return "abandoned: " + e.err.Error()
+}
+func (e *abandonError) Unwrap() error { return e.err }

@@ -1,17 +1,16 @@
-// Package events is the wire contract of everything published on JetStream: the
-// envelope, the subjects and streams, and the payload of each event type. proto/events
+// Package events is the wire contract between the services: the envelope, the subjects
+// and streams, the payload of each event type and the request/reply bodies. It is data
+// only and imports nothing of the project, so every service (and the Desktop) can read
+// it without pulling in NATS or a rule; natsx publishes and decodes it. proto/
 // documents the same contract for readers who are not reading Go.
 package events
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Envelope wraps every event. ID doubles as the Nats-Msg-Id, so a retried publish of
@@ -48,30 +47,4 @@ func Decode(data []byte, payload any) (Envelope, error) {
 		}
 	}
 	return env, nil
-}
-
-// Msg is env as a message on subject env.Type with Nats-Msg-Id = env.ID.
-func Msg(env Envelope) (*nats.Msg, error) {
-	b, err := json.Marshal(env)
-	if err != nil {
-		return nil, err
-	}
-	msg := nats.NewMsg(env.Type)
-	msg.Data = b
-	msg.Header.Set(jetstream.MsgIDHeader, env.ID)
-	return msg, nil
-}
-
-// Publish sends env on subject (its type) with Nats-Msg-Id = env.ID and waits for the
-// stream's acknowledgement, which with SyncAlways means the event is on disk.
-func Publish(ctx context.Context, js jetstream.JetStream, env Envelope) (*jetstream.PubAck, error) {
-	msg, err := Msg(env)
-	if err != nil {
-		return nil, err
-	}
-	ack, err := js.PublishMsg(ctx, msg)
-	if err != nil {
-		return nil, fmt.Errorf("publish %s: %w", env.Type, err)
-	}
-	return ack, nil
 }

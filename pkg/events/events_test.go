@@ -22,9 +22,9 @@ func TestPublish_SameEnvelopeIDIsStoredOnce(t *testing.T) {
 
 	env, err := events.New("", events.PoolMemberEnrolled, "test", time.Now(), events.PoolMember{TwitchUserID: "1", CharacterName: "Norinn"})
 	require.NoError(t, err)
-	a1, err := events.Publish(ctx, js, env)
+	a1, err := natsx.PublishEvent(ctx, js, env)
 	require.NoError(t, err)
-	a2, err := events.Publish(ctx, js, env)
+	a2, err := natsx.PublishEvent(ctx, js, env)
 	require.NoError(t, err)
 	assert.False(t, a1.Duplicate)
 	assert.True(t, a2.Duplicate, "a retried publish is deduplicated by Nats-Msg-Id")

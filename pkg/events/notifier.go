@@ -14,20 +14,11 @@ const (
 	RPCNotifierReplay   = "mgm.rpc.notifier.replay"   // ReplayRequest → Announcement (now pending)
 )
 
-// Announcement states, as helix-notifier records them per payout.
-const (
-	AnnouncementPending = "pending" // known, waiting for (another) attempt
-	AnnouncementPosting = "posting" // claimed by a notifier, Helix call in flight
-	AnnouncementPosted  = "posted"  // is_sent: true
-	AnnouncementFailed  = "failed"  // given up: terminal drop, permanent error or retries spent
-	AnnouncementUnknown = "unknown" // a notifier stopped between Helix's answer and recording it
-)
-
 // Announcement is helix-notifier's record of one payout's reward announcement.
 type Announcement struct {
 	PayoutID      string     `json:"payoutId"`
 	CharacterName string     `json:"characterName"`
-	State         string     `json:"state"`
+	State         string     `json:"state"` // pending, posting, posted, failed or unknown (helix-notifier's domain.State)
 	Reason        string     `json:"reason,omitempty"`
 	Attempts      int        `json:"attempts"`
 	Replays       int        `json:"replays"`

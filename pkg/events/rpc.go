@@ -112,16 +112,6 @@ type VerifyReply struct {
 	Payout      *Payout `json:"payout,omitempty"`
 }
 
-// Payout statuses (docs/product.md §5).
-const (
-	StatusPending    = "Pending"
-	StatusInProgress = "InProgress"
-	StatusSent       = "Sent"
-	StatusFailed     = "Failed"
-	StatusCancelled  = "Cancelled"
-	StatusExpired    = "Expired"
-)
-
 // Payout is the payout read model as every client sees it (PayoutDto).
 type Payout struct {
 	ID                          string     `json:"id"`
@@ -131,7 +121,7 @@ type Payout struct {
 	GoldAmount                  int64      `json:"goldAmount"`
 	EnrollmentRequestID         string     `json:"enrollmentRequestId"` // the spin cycle id that created it
 	SpinCycleID                 string     `json:"spinCycleId"`
-	Status                      string     `json:"status"`
+	Status                      string     `json:"status"` // domain.PayoutPending, …
 	CreatedAt                   time.Time  `json:"createdAt"`
 	UpdatedAt                   time.Time  `json:"updatedAt"`
 	AcceptedAt                  *time.Time `json:"acceptedAt"`

@@ -1,7 +1,5 @@
 package events
 
-import "github.com/mimiron/mgm/pkg/natsx"
-
 // Event subjects. The subject is the event type.
 const (
 	ChatTwGold = "mgm.chat.command.twgold" // ingest → pool
@@ -59,15 +57,22 @@ const (
 	KeyRouletteState = "roulette.state" // RouletteSnapshot, written by roulette
 )
 
+// Stream names a JetStream stream and the subjects it captures (natsx.EnsureStreams
+// provisions it).
+type Stream struct {
+	Name     string
+	Subjects []string
+}
+
 // Streams, one per aggregate family.
 var (
-	StreamChat     = natsx.StreamSpec{Name: "MGM_CHAT", Subjects: []string{"mgm.chat.>"}}
-	StreamPool     = natsx.StreamSpec{Name: "MGM_POOL", Subjects: []string{"mgm.pool.>"}}
-	StreamRoulette = natsx.StreamSpec{Name: "MGM_ROULETTE", Subjects: []string{"mgm.roulette.>"}}
-	StreamPayout   = natsx.StreamSpec{Name: "MGM_PAYOUT", Subjects: []string{"mgm.payout.>"}}
-	StreamNotify   = natsx.StreamSpec{Name: "MGM_NOTIFY", Subjects: []string{"mgm.notify.>"}}
-	StreamGift     = natsx.StreamSpec{Name: "MGM_GIFT", Subjects: []string{"mgm.gift.>"}}
+	StreamChat     = Stream{Name: "MGM_CHAT", Subjects: []string{"mgm.chat.>"}}
+	StreamPool     = Stream{Name: "MGM_POOL", Subjects: []string{"mgm.pool.>"}}
+	StreamRoulette = Stream{Name: "MGM_ROULETTE", Subjects: []string{"mgm.roulette.>"}}
+	StreamPayout   = Stream{Name: "MGM_PAYOUT", Subjects: []string{"mgm.payout.>"}}
+	StreamNotify   = Stream{Name: "MGM_NOTIFY", Subjects: []string{"mgm.notify.>"}}
+	StreamGift     = Stream{Name: "MGM_GIFT", Subjects: []string{"mgm.gift.>"}}
 )
 
 // AllStreams is every stream; each service ensures the ones it touches at start-up.
-var AllStreams = []natsx.StreamSpec{StreamChat, StreamPool, StreamRoulette, StreamPayout, StreamNotify, StreamGift}
+var AllStreams = []Stream{StreamChat, StreamPool, StreamRoulette, StreamPayout, StreamNotify, StreamGift}

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/natsx"
 	"github.com/mimiron/mgm/pkg/testenv"
 )
@@ -21,7 +22,7 @@ func groupStream(t testing.TB) (jetstream.JetStream, jetstream.Stream) {
 	_, url := testenv.NATS(t)
 	_, js := testenv.Conn(t, url)
 	ctx := context.Background()
-	require.NoError(t, natsx.EnsureStreams(ctx, js, natsx.StreamSpec{Name: "T_GROUP", Subjects: []string{"t.group.>"}}))
+	require.NoError(t, natsx.EnsureStreams(ctx, js, events.Stream{Name: "T_GROUP", Subjects: []string{"t.group.>"}}))
 	s, err := js.Stream(ctx, "T_GROUP")
 	require.NoError(t, err)
 	return js, s

@@ -1,9 +1,6 @@
 package natsx
 
-import (
-	"context"
-	"time"
-)
+import "context"
 
 // Handle is the Handler of a use case that takes one request value: the body is
 // decoded into Req (invalid_payload when it does not fit) and fn's result is the reply.
@@ -31,12 +28,7 @@ func HandleOptional[Req, Resp any](fn func(context.Context, Req) (Resp, error)) 
 	}
 }
 
-// WithTimeout bounds a handler's work to d: the caller gives up after its RPC timeout
-// anyway.
-func WithTimeout(d time.Duration, h Handler) Handler {
-	return func(ctx context.Context, data []byte) (any, error) {
-		ctx, cancel := context.WithTimeout(ctx, d)
-		defer cancel()
-		return h(ctx, data)
-	}
+// HandleNone is the Handler of a query that takes no request body.
+func HandleNone[Resp any](fn func(context.Context) (Resp, error)) Handler {
+	return func(ctx context.Context, _ []byte) (any, error) { return fn(ctx) }
 }

@@ -3,7 +3,6 @@ package natsx_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -38,15 +37,4 @@ func TestHandleOptional_AnEmptyBodyIsTheZeroRequest(t *testing.T) {
 	assert.Equal(t, "hello Jaina", out)
 	_, err = h(context.Background(), []byte(`[`))
 	assert.Equal(t, errs.Invalid, errs.CodeOf(err))
-}
-
-func TestWithTimeout_GivesTheHandlerADeadline(t *testing.T) {
-	t.Parallel()
-	h := natsx.WithTimeout(time.Minute, func(ctx context.Context, _ []byte) (any, error) {
-		d, ok := ctx.Deadline()
-		return ok && time.Until(d) <= time.Minute, nil
-	})
-	out, err := h(context.Background(), nil)
-	require.NoError(t, err)
-	assert.Equal(t, true, out)
 }

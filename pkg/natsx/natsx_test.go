@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mimiron/mgm/pkg/errs"
+	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/natsx"
 	"github.com/mimiron/mgm/pkg/testenv"
 )
@@ -25,7 +26,7 @@ func TestCall_CarriesRepliesAndErrorCodes(t *testing.T) {
 	_, url := testenv.NATS(t)
 	nc, _ := testenv.Conn(t, url)
 	log := testenv.Logger(t)
-	_, err := natsx.Serve(nc, "t.echo", "t", log, func(ctx context.Context, data []byte) (any, error) {
+	_, err := natsx.Serve(nc, "t", 0, log, map[string]natsx.Handler{"t.echo": func(ctx context.Context, data []byte) (any, error) {
 		var r echoReq
 		if err := natsx.Decode(data, &r); err != nil {
 			return nil, err
@@ -37,7 +38,7 @@ func TestCall_CarriesRepliesAndErrorCodes(t *testing.T) {
 			return nil, errors.New("database password=hunter2 exploded")
 		}
 		return r, nil
-	})
+	}})
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -68,25 +69,26 @@ func TestCall_NoResponderIsUnavailable(t *testing.T) {
 	assert.Equal(t, errs.Unavailable, errs.CodeOf(err))
 }
 
-func TestConsume_AcksRetriesAndTerminates(t *testing.T) {
+func TestConsume_SettlesByTheHandlersDeliveryHint(t *testing.T) {
 	t.Parallel()
 	_, url := testenv.NATS(t)
 	_, js := testenv.Conn(t, url)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	require.NoError(t, natsx.EnsureStreams(ctx, js, natsx.StreamSpec{Name: "T", Subjects: []string{"t.>"}}))
+	require.NoError(t, natsx.EnsureStreams(ctx, js, events.Stream{Name: "T", Subjects: []string{"t.>"}}))
 	// Idempotent at every start-up.
-	require.NoError(t, natsx.EnsureStreams(ctx, js, natsx.StreamSpec{Name: "T", Subjects: []string{"t.>"}}))
-	c, err := natsx.EnsureConsumer(ctx, js, "T", jetstream.ConsumerConfig{Durable: "c", MaxDeliver: 5})
+	require.NoError(t, natsx.EnsureStreams(ctx, js, events.Stream{Name: "T", Subjects: []string{"t.>"}}))
+	c, err := natsx.EnsureConsumer(ctx, js, "T", jetstream.ConsumerConfig{Durable: "c", MaxDeliver: 5, AckWait: 300 * time.Millisecond})
 	require.NoError(t, err)
 
 	old := natsx.RetryDelay
 	natsx.RetryDelay = func(uint64) time.Duration { return 10 * time.Millisecond }
 	t.Cleanup(func() { natsx.RetryDelay = old })
 
-	var okN, flakyN, poisonN atomic.Int32
+	var okN, flakyN, poisonN, laterN, abandonN atomic.Int32
+	var laterAt, abandonAt [2]atomic.Int64
 	go func() {
-		_ = natsx.Consume(ctx, c, testenv.Logger(t), func(ctx context.Context, m jetstream.Msg) error {
+		_ = natsx.Consume(ctx, c, testenv.Logger(t), 0, func(ctx context.Context, m jetstream.Msg) error {
 			switch m.Subject() {
 			case "t.ok":
 				okN.Add(1)
@@ -96,13 +98,27 @@ func TestConsume_AcksRetriesAndTerminates(t *testing.T) {
 					return errs.E(errs.Unavailable, "try later")
 				}
 				return nil
+			case "t.later":
+				n := laterN.Add(1)
+				laterAt[min(n, 2)-1].Store(time.Now().UnixNano())
+				if n == 1 {
+					return errs.Later(time.Second, errs.E(errs.Invalid, "not yet, whatever the code says"))
+				}
+				return nil
+			case "t.abandon":
+				n := abandonN.Add(1)
+				abandonAt[min(n, 2)-1].Store(time.Now().UnixNano())
+				if n == 1 {
+					return errs.Abandon(errors.New("stopped mid-way"))
+				}
+				return nil
 			default:
 				poisonN.Add(1)
 				return errs.E(errs.Invalid, "never")
 			}
 		})
 	}()
-	for _, s := range []string{"t.ok", "t.flaky", "t.poison"} {
+	for _, s := range []string{"t.ok", "t.flaky", "t.poison", "t.later", "t.abandon"} {
 		_, err := js.Publish(ctx, s, []byte("x"))
 		require.NoError(t, err)
 	}
@@ -110,6 +126,12 @@ func TestConsume_AcksRetriesAndTerminates(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	assert.Equal(t, int32(1), poisonN.Load(), "a poison message is terminated, not redelivered")
 	assert.Equal(t, int32(3), flakyN.Load(), "a temporary failure is redelivered until it succeeds")
+
+	testenv.Eventually(t, 5*time.Second, func() bool { return laterN.Load() == 2 && abandonN.Load() == 2 }, "later=%d abandon=%d", laterN.Load(), abandonN.Load())
+	assert.GreaterOrEqual(t, time.Duration(laterAt[1].Load()-laterAt[0].Load()), 900*time.Millisecond,
+		"Later naks with the handler's delay, not the consumer's (and not Term for its code)")
+	assert.GreaterOrEqual(t, time.Duration(abandonAt[1].Load()-abandonAt[0].Load()), 250*time.Millisecond,
+		"an abandoned message comes back after AckWait")
 }
 
 func TestStartEmbedded_SyncAlways(t *testing.T) {
@@ -127,7 +149,7 @@ func TestServe_HandlesRequestsConcurrently(t *testing.T) {
 	nc, _ := testenv.Conn(t, url)
 	var inFlight, peak atomic.Int32
 	release := make(chan struct{})
-	_, err := natsx.Serve(nc, "t.slow", "t", testenv.Logger(t), func(ctx context.Context, data []byte) (any, error) {
+	_, err := natsx.Serve(nc, "t", 0, testenv.Logger(t), map[string]natsx.Handler{"t.slow": func(ctx context.Context, data []byte) (any, error) {
 		n := inFlight.Add(1)
 		for {
 			p := peak.Load()
@@ -138,7 +160,7 @@ func TestServe_HandlesRequestsConcurrently(t *testing.T) {
 		<-release
 		inFlight.Add(-1)
 		return struct{}{}, nil
-	})
+	}})
 	require.NoError(t, err)
 	done := make(chan error, 4)
 	for i := 0; i < 4; i++ {

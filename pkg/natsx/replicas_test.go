@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/natsx"
 	"github.com/mimiron/mgm/pkg/testenv"
 )
@@ -71,7 +72,7 @@ func TestWithReplicas_StreamsAndBucketsKeepThreeCopiesOnACluster(t *testing.T) {
 	require.Eventually(t, func() bool {
 		c, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()
-		return natsx.EnsureStreams(c, js, natsx.StreamSpec{Name: "R3TEST", Subjects: []string{"r3.>"}}) == nil
+		return natsx.EnsureStreams(c, js, events.Stream{Name: "R3TEST", Subjects: []string{"r3.>"}}) == nil
 	}, 25*time.Second, 100*time.Millisecond, "stream never created on the cluster")
 	info, err := raw.Stream(ctx, "R3TEST")
 	require.NoError(t, err)
@@ -82,7 +83,7 @@ func TestWithReplicas_StreamsAndBucketsKeepThreeCopiesOnACluster(t *testing.T) {
 	assert.Len(t, si.Cluster.Replicas, 2, "a leader and two followers")
 
 	// Every replica re-ensures its streams at start: an update keeps the three copies.
-	require.NoError(t, natsx.EnsureStreams(ctx, js, natsx.StreamSpec{Name: "R3TEST", Subjects: []string{"r3.>"}}))
+	require.NoError(t, natsx.EnsureStreams(ctx, js, events.Stream{Name: "R3TEST", Subjects: []string{"r3.>"}}))
 	si, err = info.Info(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 3, si.Config.Replicas)

@@ -1,6 +1,7 @@
 package natsx
 
 import (
+	"context"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -9,16 +10,27 @@ import (
 	"go.uber.org/zap"
 )
 
+// MaxConcurrentRequests bounds how many requests of one subject a replica handles at
+// once. NATS delivers a subscription's messages one at a time; handing each to its own
+// goroutine lets a replica answer many viewers while one waits on PostgreSQL.
+const MaxConcurrentRequests = 64
+
 // Responders is a service's set of request handlers, served in one queue group.
 type Responders struct {
 	subs     []*nats.Subscription
 	inflight atomic.Int64
 }
 
-// ServeAll answers requests on every subject of handlers in queue group queue, like
-// Serve, and tracks the requests in flight so Stop can let them finish. On error no
+// Serve answers requests on every subject of handlers in queue group queue, so
+// replicas share the load. Each request's work is bounded by timeout (the RPC timeout:
+// the caller gives up after it, so work past it is wasted; 0 leaves it unbounded).
+// Requests are handled concurrently (up to MaxConcurrentRequests a subject); handler
+// errors travel back in headers and internal causes are logged here, once. On error no
 // subscription is left behind.
-func ServeAll(nc *nats.Conn, queue string, log *zap.Logger, handlers map[string]Handler) (*Responders, error) {
+func Serve(nc *nats.Conn, queue string, timeout time.Duration, log *zap.Logger, handlers map[string]Handler) (*Responders, error) {
+	if log == nil {
+		log = zap.NewNop()
+	}
 	r := &Responders{}
 	for subject, h := range handlers {
 		sem := make(chan struct{}, MaxConcurrentRequests)
@@ -29,7 +41,12 @@ func ServeAll(nc *nats.Conn, queue string, log *zap.Logger, handlers map[string]
 			r.inflight.Add(1)
 			go func() {
 				defer func() { <-sem; r.inflight.Add(-1) }()
-				respond(m, subject, log, h)
+				ctx, cancel := context.Background(), context.CancelFunc(func() {})
+				if timeout > 0 {
+					ctx, cancel = context.WithTimeout(ctx, timeout)
+				}
+				defer cancel()
+				respond(ctx, m, subject, log, h)
 			}()
 		})
 		if err != nil {
@@ -42,8 +59,12 @@ func ServeAll(nc *nats.Conn, queue string, log *zap.Logger, handlers map[string]
 }
 
 // Stop stops taking requests and waits, at most timeout, for those already received to
-// be answered (so a service can close its database after Stop returns).
+// be answered (so a service can close its database after Stop returns). A nil
+// Responders has nothing to stop.
 func (r *Responders) Stop(timeout time.Duration) {
+	if r == nil {
+		return
+	}
 	for _, s := range r.subs {
 		_ = s.Drain()
 	}

@@ -14,13 +14,13 @@ import (
 	"github.com/mimiron/mgm/pkg/testenv"
 )
 
-func TestServeAll_AnswersEverySubjectAndStopWaitsForRequestsInFlight(t *testing.T) {
+func TestServe_AnswersEverySubjectAndStopWaitsForRequestsInFlight(t *testing.T) {
 	t.Parallel()
 	_, url := testenv.NATS(t)
 	nc, _ := testenv.Conn(t, url)
 	release := make(chan struct{})
 	var finished atomic.Bool
-	r, err := natsx.ServeAll(nc, "t", testenv.Logger(t), map[string]natsx.Handler{
+	r, err := natsx.Serve(nc, "t", 0, testenv.Logger(t), map[string]natsx.Handler{
 		"t.a": func(context.Context, []byte) (any, error) { return echoReq{"a"}, nil },
 		"t.slow": func(context.Context, []byte) (any, error) {
 			<-release

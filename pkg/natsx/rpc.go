@@ -23,27 +23,7 @@ const (
 // Handler answers one request: decode data, do the work, return the reply value or an error.
 type Handler func(ctx context.Context, data []byte) (any, error)
 
-// MaxConcurrentRequests bounds how many requests one Serve subscription handles at
-// once. NATS delivers a subscription's messages one at a time; handing each to its own
-// goroutine lets a replica answer many viewers while one waits on PostgreSQL.
-const MaxConcurrentRequests = 64
-
-// Serve answers requests on subject in queue group queue, so replicas share the load.
-// Requests are handled concurrently (up to MaxConcurrentRequests). Handler errors
-// travel back in headers; internal causes are logged here, once.
-func Serve(nc *nats.Conn, subject, queue string, log *zap.Logger, h Handler) (*nats.Subscription, error) {
-	sem := make(chan struct{}, MaxConcurrentRequests)
-	return nc.QueueSubscribe(subject, queue, func(m *nats.Msg) {
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem }()
-			respond(m, subject, log, h)
-		}()
-	})
-}
-
-func respond(m *nats.Msg, subject string, log *zap.Logger, h Handler) {
-	ctx := context.Background()
+func respond(ctx context.Context, m *nats.Msg, subject string, log *zap.Logger, h Handler) {
 	out, err := h(ctx, m.Data)
 	reply := nats.NewMsg(m.Reply)
 	if err != nil {
@@ -71,7 +51,6 @@ func respond(m *nats.Msg, subject string, log *zap.Logger, h Handler) {
 	if m.Reply != "" {
 		_ = m.RespondMsg(reply)
 	}
-
 }
 
 // Call sends req as JSON to subject and decodes the reply into resp (which may be nil).

@@ -7,33 +7,27 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/mimiron/mgm/pkg/events"
 )
 
 // DuplicateWindow is how long JetStream remembers a Nats-Msg-Id. EventSub asks for at
 // least 10 minutes of replay protection; we keep 20.
 const DuplicateWindow = 20 * time.Minute
 
-// StreamSpec names a stream and the subjects it captures.
-type StreamSpec struct {
-	Name     string
-	Subjects []string
-	MaxAge   time.Duration // 0 keeps messages until limits; default 7 days
-}
+// StreamMaxAge is how long a stream keeps a message.
+const StreamMaxAge = 7 * 24 * time.Hour
 
 // EnsureStreams creates or updates each stream; safe to call from every replica at
 // every start-up.
-func EnsureStreams(ctx context.Context, js jetstream.JetStream, specs ...StreamSpec) error {
-	for _, s := range specs {
-		age := s.MaxAge
-		if age == 0 {
-			age = 7 * 24 * time.Hour
-		}
+func EnsureStreams(ctx context.Context, js jetstream.JetStream, streams ...events.Stream) error {
+	for _, s := range streams {
 		_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 			Name:       s.Name,
 			Subjects:   s.Subjects,
 			Storage:    jetstream.FileStorage,
 			Retention:  jetstream.LimitsPolicy,
-			MaxAge:     age,
+			MaxAge:     StreamMaxAge,
 			Duplicates: DuplicateWindow,
 			Discard:    jetstream.DiscardOld,
 			// Group commit: publishers that write many messages at once send them as

@@ -1,36 +1,87 @@
-// Package outbox is the loop that moves a service's committed, unpublished events to
-// JetStream: a pass right after a local commit (Kick) and a poll, so events committed
-// by another replica or left behind by a crash are published too. What one batch is —
-// which rows may be taken, in which order, how they are published and marked — stays
-// in each service's adapter, with its own ordering guarantee.
+// Package outbox moves a service's committed, unpublished events to JetStream: the
+// transactional outbox every service that publishes events uses. The service's
+// repository keeps the rows (Rows: which may be taken, in which order, how they are
+// marked); this package maps them to envelopes, publishes them (Publisher) and runs
+// the loop — a pass right after a local commit (Kick) and a poll, so events committed
+// by another replica or left behind by a crash are published too.
 package outbox
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
+
+	"github.com/mimiron/mgm/pkg/events"
+	"github.com/mimiron/mgm/pkg/natsx"
 )
 
-// BatchSize is how many events one batch asks for.
+// BatchSize is how many events one batch asks for by default.
 const BatchSize = 100
 
 // DefaultInterval is the poll when NewRelay is given none.
 const DefaultInterval = 200 * time.Millisecond
+
+// PublishTimeout bounds the publishing of one batch.
+const PublishTimeout = 5 * time.Second
 
 // Batch publishes up to limit committed events and marks them published, in one
 // transaction. It returns how many it published; an error stops the batch (what was
 // published before it stays marked).
 type Batch func(ctx context.Context, limit int) (int, error)
 
+// Publisher stores envelopes on the bus in order (Nats-Msg-Id = envelope id, so a
+// republished event is stored once) and reports how many of the first ones are stored.
+type Publisher func(ctx context.Context, envs []events.Envelope) (int, error)
+
+// JetStream is the Publisher of a JetStream server: one batch is pipelined, or sent as
+// one atomic batch (one disk sync) when atomic is set (natsx.AtomicAllowed).
+func JetStream(js jetstream.JetStream, atomic bool) Publisher {
+	return func(ctx context.Context, envs []events.Envelope) (int, error) {
+		ctx, cancel := context.WithTimeout(ctx, PublishTimeout)
+		defer cancel()
+		return natsx.PublishEvents(ctx, js, envs, atomic)
+	}
+}
+
+// Rows is the outbox side of a service's repository. In one transaction it takes up to
+// limit committed, unpublished rows in the order they must reach the bus, hands them to
+// publish, marks (or deletes) the first n that publish reports stored, and commits. It
+// returns n. A crash after publishing but before the commit republishes those rows
+// with the same ids, which JetStream drops.
+type Rows[T any] func(ctx context.Context, limit int, publish func(context.Context, []T) (int, error)) (int, error)
+
+// Mapped is the Batch of a repository whose outbox rows are T: each row is turned into
+// its envelope (the wire form, decided at the service's edge) and published.
+func Mapped[T any](rows Rows[T], envelope func(T) (events.Envelope, error), pub Publisher) Batch {
+	return func(ctx context.Context, limit int) (int, error) {
+		return rows(ctx, limit, func(ctx context.Context, list []T) (int, error) {
+			envs := make([]events.Envelope, 0, len(list))
+			for _, row := range list {
+				env, err := envelope(row)
+				if err != nil {
+					return 0, err
+				}
+				envs = append(envs, env)
+			}
+			return pub(ctx, envs)
+		})
+	}
+}
+
 // Relay runs a service's Batch until nothing is left, whenever it is kicked and on a
 // timer.
 type Relay struct {
-	name     string
-	batch    Batch
-	log      *zap.Logger
-	interval time.Duration
-	wake     chan struct{}
+	name      string
+	batch     Batch
+	log       *zap.Logger
+	interval  time.Duration
+	size      int
+	after     func(context.Context) error
+	wake      chan struct{}
+	published atomic.Int64
 }
 
 // NewRelay builds a relay polling every interval (DefaultInterval when 0). name starts
@@ -42,7 +93,22 @@ func NewRelay(name string, batch Batch, log *zap.Logger, interval time.Duration)
 	if log == nil {
 		log = zap.NewNop()
 	}
-	return &Relay{name: name, batch: batch, log: log, interval: interval, wake: make(chan struct{}, 1)}
+	return &Relay{name: name, batch: batch, log: log, interval: interval, size: BatchSize, wake: make(chan struct{}, 1)}
+}
+
+// WithBatchSize sets how many events one batch asks for (before Run).
+func (r *Relay) WithBatchSize(n int) *Relay {
+	if n > 0 {
+		r.size = n
+	}
+	return r
+}
+
+// WithAfter sets a step run after every pass that published everything, such as
+// writing a state document that follows the events (before Run).
+func (r *Relay) WithAfter(fn func(context.Context) error) *Relay {
+	r.after = fn
+	return r
 }
 
 // Kick wakes the relay; it never blocks.
@@ -53,14 +119,17 @@ func (r *Relay) Kick() {
 	}
 }
 
-// Run relays until ctx ends. A failure is logged once, and again only after
-// publishing worked in between.
+// Published is how many events this relay published (acknowledged by the bus).
+func (r *Relay) Published() int64 { return r.published.Load() }
+
+// Run relays until ctx ends. A failure is logged once, and again only after a pass
+// worked in between.
 func (r *Relay) Run(ctx context.Context) {
 	t := time.NewTicker(r.interval)
 	defer t.Stop()
 	failing := false
 	for {
-		_, err := r.Drain(ctx)
+		err := r.Pass(ctx)
 		switch {
 		case err != nil && ctx.Err() == nil && !failing:
 			r.log.Warn(r.name+": publishing failed, will retry", zap.Error(err))
@@ -78,12 +147,26 @@ func (r *Relay) Run(ctx context.Context) {
 	}
 }
 
-// Drain publishes batches until nothing is left to publish or a publish fails.
+// Pass drains the outbox, then runs the after step.
+func (r *Relay) Pass(ctx context.Context) error {
+	if _, err := r.Drain(ctx); err != nil {
+		return err
+	}
+	if r.after != nil {
+		return r.after(ctx)
+	}
+	return nil
+}
+
+// Drain publishes batches until nothing is left to publish or a publish fails. A batch
+// smaller than asked for is not the end: a repository that orders events per aggregate
+// offers an aggregate's next event only once its predecessor is marked.
 func (r *Relay) Drain(ctx context.Context) (int, error) {
 	total := 0
 	for {
-		n, err := r.batch(ctx, BatchSize)
+		n, err := r.batch(ctx, r.size)
 		total += n
+		r.published.Add(int64(n))
 		if err != nil || n == 0 {
 			return total, err
 		}

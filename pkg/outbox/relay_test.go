@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
+
+	"github.com/mimiron/mgm/pkg/events"
 )
 
 func TestDrain_TakesBatchesUntilNoneLeft(t *testing.T) {
@@ -72,4 +74,26 @@ func TestKick_NeverBlocks(t *testing.T) {
 		r.Kick()
 	}
 	assert.Len(t, r.wake, 1)
+}
+
+func TestMapped_PublishesEnvelopesAndReportsTheStoredPrefix(t *testing.T) {
+	t.Parallel()
+	marked := 0
+	rows := Rows[string](func(ctx context.Context, limit int, publish func(context.Context, []string) (int, error)) (int, error) {
+		n, err := publish(ctx, []string{"a", "b", "c"}[:min(3, limit)])
+		marked = n
+		return n, err
+	})
+	boom := errors.New("stream full")
+	var got []events.Envelope
+	pub := Publisher(func(_ context.Context, envs []events.Envelope) (int, error) {
+		got = envs
+		return 2, boom
+	})
+	n, err := Mapped(rows, func(s string) (events.Envelope, error) { return events.Envelope{ID: "id-" + s, Type: "t." + s}, nil }, pub)(context.Background(), 10)
+	assert.ErrorIs(t, err, boom)
+	assert.Equal(t, 2, n)
+	assert.Equal(t, 2, marked, "only what was stored is marked")
+	require.Len(t, got, 3)
+	assert.Equal(t, "id-b", got[1].ID)
 }

@@ -2,12 +2,19 @@ package svc
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"expvar"
+	"fmt"
+	"net"
+	"net/http"
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
 
+	"github.com/mimiron/mgm/pkg/errs"
 	"github.com/mimiron/mgm/pkg/natsx"
 )
 
@@ -20,36 +27,115 @@ func Loop(run func(context.Context)) Task {
 	return func(ctx context.Context) error { run(ctx); return nil }
 }
 
-// Serve is the end of a Run that answers requests and runs background tasks. It
-// flushes nc, so the server has the responders' subscriptions before the service calls
-// itself ready, calls ready (when set), then runs every task until ctx ends or one
-// fails. On the way out it stops the responders first — the requests already received
-// finish while the tasks (a relay publishing their events) still run — then ends the
-// tasks and waits for them, so the caller may close its store. It returns the first
-// task failure; an error a task returns after ctx ended is not one.
-func Serve(ctx context.Context, nc *nats.Conn, log *zap.Logger, responders *natsx.Responders, ready func(), tasks ...Task) error {
-	if err := nc.FlushTimeout(5 * time.Second); err != nil {
-		log.Warn("flush after subscribing", zap.Error(err))
+// Check is one readiness condition; nil means ready.
+type Check func(ctx context.Context) error
+
+// Pinger is a database Serve checks for readiness (*pgxpool.Pool).
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Parts is what a service's Run built and hands to Serve.
+type Parts struct {
+	// Queue and Handlers are the service's request/reply handlers (core NATS, one queue
+	// group shared by the replicas), each bounded by the RPC timeout.
+	Queue    string
+	Handlers map[string]natsx.Handler
+	// HTTP is the service's public HTTP API, served on Deps.Listener or, when that is
+	// nil, on Addr.
+	HTTP http.Handler
+	Addr string
+	// Tasks run until the service stops (consumers, relays, sweeps, watchers).
+	Tasks []Task
+	// DB is the service's PostgreSQL; readiness needs it to answer.
+	DB Pinger
+	// Ready lists further readiness conditions (NATS connected, and DB when set, are
+	// always checked).
+	Ready []Check
+	// OnReady, when set, is called once the service answers requests (tests use it to
+	// wait for one particular replica).
+	OnReady func()
+}
+
+// ShutdownGrace bounds how long Serve waits for requests in flight on the way out.
+const ShutdownGrace = 5 * time.Second
+
+// Serve is the end of every service's Run. It subscribes the handlers and binds the
+// HTTP listener, flushes NATS (so the server has the subscriptions before the service
+// calls itself ready), serves /healthz, /readyz and /metrics on Deps.Ops, calls OnReady,
+// and runs the HTTP server and every task until ctx ends or one of them fails. On the
+// way out it stops taking HTTP requests and NATS requests first — those already
+// received finish while the tasks (a relay publishing their events) still run —, then
+// ends the tasks and waits for them, so the caller may close its store. It returns the
+// first failure; an error a task returns after ctx ended is not one.
+func Serve(ctx context.Context, d Deps, p Parts) error {
+	d = d.WithDefaults()
+	log := d.Log
+	responders, err := natsx.Serve(d.NC, p.Queue, d.Config.RPCTimeout, log, p.Handlers)
+	if err != nil {
+		return err
 	}
-	if ready != nil {
-		ready()
+	defer responders.Stop(ShutdownGrace)
+	var srv *http.Server
+	ln := d.Listener
+	if p.HTTP != nil {
+		if ln == nil {
+			if ln, err = net.Listen("tcp", p.Addr); err != nil {
+				return fmt.Errorf("listen %s: %w", p.Addr, err)
+			}
+		}
+		srv = &http.Server{
+			Handler:           p.HTTP,
+			ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      30 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			ErrorLog:          zap.NewStdLog(log.Named("http")),
+		}
+	}
+	if d.NC != nil {
+		if err := d.NC.FlushTimeout(5 * time.Second); err != nil {
+			log.Warn("flush after subscribing", zap.Error(err))
+		}
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
 	errc := make(chan error, 1)
+	fail := func(err error) {
+		select {
+		case errc <- err:
+		default: // another part failed first
+		}
+	}
+	tasks := p.Tasks
+	if d.Ops != nil {
+		tasks = append(tasks, opsTask(d, p))
+	}
 	for _, task := range tasks {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			if err := task(ctx); err != nil && ctx.Err() == nil {
-				select {
-				case errc <- err:
-				default: // another task failed first
-				}
+				fail(err)
 			}
 		}()
+	}
+	served := make(chan struct{})
+	if srv != nil {
+		go func() {
+			defer close(served)
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				fail(fmt.Errorf("serve http: %w", err))
+			}
+		}()
+		log.Info("listening", zap.String("addr", ln.Addr().String()))
+	} else {
+		close(served)
+	}
+	if p.OnReady != nil {
+		p.OnReady()
 	}
 
 	var runErr error
@@ -57,8 +143,83 @@ func Serve(ctx context.Context, nc *nats.Conn, log *zap.Logger, responders *nats
 	case <-ctx.Done():
 	case runErr = <-errc:
 	}
-	responders.Stop(5 * time.Second)
+	if srv != nil {
+		sctx, stop := context.WithTimeout(context.Background(), ShutdownGrace)
+		if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) && runErr == nil {
+			runErr = fmt.Errorf("http shutdown: %w", err)
+		}
+		stop()
+		<-served
+	}
+	responders.Stop(ShutdownGrace)
 	cancel()
 	wg.Wait()
 	return runErr
+}
+
+// Readiness reports whether the service can do its work now: NATS connected, the
+// database answering, and every further check of p.
+func Readiness(ctx context.Context, d Deps, p Parts) error {
+	if d.NC != nil && !d.NC.IsConnected() {
+		return errs.E(errs.Unavailable, "NATS not connected")
+	}
+	if p.DB != nil {
+		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		if err := p.DB.Ping(pctx); err != nil {
+			return errs.Wrap(errs.Unavailable, err, "PostgreSQL not answering")
+		}
+	}
+	for _, c := range p.Ready {
+		if err := c(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// OpsHandler answers GET /healthz (the process is up), GET /readyz (Readiness: 200 or
+// 503 with the error body of docs/product.md §6), GET /metrics (d.Metrics in the
+// Prometheus text format) and GET /debug/vars (expvar).
+func OpsHandler(d Deps, p Parts) http.Handler {
+	d = d.WithDefaults()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := Readiness(r.Context(), d, p); err != nil {
+			pub := errs.Public(err)
+			writeJSON(w, errs.HTTPStatus(pub.Code), pub)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Metrics, promhttp.HandlerOpts{Registry: d.Metrics}))
+	mux.Handle("GET /debug/vars", expvar.Handler())
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, _ := json.Marshal(v)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// opsTask serves OpsHandler on d.Ops until ctx ends.
+func opsTask(d Deps, p Parts) Task {
+	return func(ctx context.Context) error {
+		srv := &http.Server{Handler: OpsHandler(d, p), ReadHeaderTimeout: 5 * time.Second}
+		go func() {
+			<-ctx.Done()
+			sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			_ = srv.Shutdown(sctx)
+		}()
+		if err := srv.Serve(d.Ops); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("ops listener: %w", err)
+		}
+		return nil
+	}
 }

@@ -1,6 +1,8 @@
-// Package svc is what every service's Run receives and what every standalone main.go
-// does: read the configuration, build the logger, connect to NATS, run until a signal.
-// The one-process mode builds the same Deps and calls the same Run functions.
+// Package svc is the frame every service runs in: what a service's Run receives (Deps),
+// how every Run ends (Serve: requests, background tasks, the public HTTP API, health and
+// metrics, in one order of start and stop), and what every standalone main.go does
+// (Main: configuration, logger, NATS, run until a signal). The one-process mode builds
+// the same Deps and calls the same Run functions.
 package svc
 
 import (
@@ -14,6 +16,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.uber.org/zap"
 
 	"github.com/mimiron/mgm/pkg/config"
@@ -27,9 +31,15 @@ type Deps struct {
 	Log    *zap.Logger
 	NC     *nats.Conn
 	JS     jetstream.JetStream
-	// Listener, for services that serve HTTP: when nil they listen on their configured
-	// address. The one-process mode and tests pass 127.0.0.1:0 listeners.
+	// Listener, for services that serve a public HTTP API: when nil they listen on
+	// their configured address. The one-process mode and tests pass 127.0.0.1:0
+	// listeners.
 	Listener net.Listener
+	// Ops, when set, is where the service answers /healthz, /readyz and /metrics.
+	Ops net.Listener
+	// Metrics is the registry the service's metrics are registered with and /metrics
+	// serves; nil gives the service a registry of its own.
+	Metrics *prometheus.Registry
 	// Now is the clock; nil means time.Now. Tests pass a controllable one.
 	Now func() time.Time
 }
@@ -42,11 +52,30 @@ func (d Deps) Clock() func() time.Time {
 	return time.Now
 }
 
+// Logger returns d.Log, or a logger that discards.
+func (d Deps) Logger() *zap.Logger {
+	if d.Log != nil {
+		return d.Log
+	}
+	return zap.NewNop()
+}
+
+// WithDefaults fills what a Run may leave unset (a logger, a metrics registry), so the
+// Run and its Serve share them.
+func (d Deps) WithDefaults() Deps {
+	d.Log = d.Logger()
+	if d.Metrics == nil {
+		d.Metrics = prometheus.NewRegistry()
+	}
+	return d
+}
+
 // RunFunc is a service's entry point; it blocks until ctx ends or the service fails.
 type RunFunc func(ctx context.Context, d Deps) error
 
 // Main is the whole of a standalone service's main: config from the environment,
-// logger, NATS (NATS_URL, required), then run until SIGINT/SIGTERM.
+// logger, NATS (NATS_URL, required), the ops listener (MGM_OPS_ADDR, when set), a
+// metrics registry with the Go runtime's collectors, then run until SIGINT/SIGTERM.
 func Main(name string, run RunFunc) {
 	if err := mainErr(name, run); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
@@ -78,8 +107,22 @@ func mainErr(name string, run RunFunc) error {
 		return err
 	}
 	js = natsx.WithReplicas(js, cfg.NATSReplicas)
+	d := Deps{Config: cfg, Log: log, NC: nc, JS: js, Metrics: NewRegistry()}
+	if cfg.OpsAddr != "" {
+		if d.Ops, err = net.Listen("tcp", cfg.OpsAddr); err != nil {
+			return fmt.Errorf("ops listener (MGM_OPS_ADDR): %w", err)
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log.Info("starting")
-	return run(ctx, Deps{Config: cfg, Log: log, NC: nc, JS: js})
+	return run(ctx, d)
+}
+
+// NewRegistry is a metrics registry with the Go runtime's and the process's collectors,
+// what a standalone service's /metrics serves besides its own metrics.
+func NewRegistry() *prometheus.Registry {
+	r := prometheus.NewRegistry()
+	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return r
 }

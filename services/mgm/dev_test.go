@@ -12,13 +12,13 @@ import (
 
 	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/testenv"
-	"github.com/mimiron/mgm/services/mgm/allinone"
+	"github.com/mimiron/mgm/services/mgm/allinone/allinonetest"
 )
 
 // The development helpers talk to a running system the way a developer would: a
 // signed chat message enrolls, and the printed token reads the enrollment back.
 func TestDevCommands_ChatAndToken(t *testing.T) {
-	sys := allinone.TestSystem(t, nil)
+	sys := allinonetest.Start(t, nil)
 	t.Setenv("MGM_HTTP_ADDR", strings.TrimPrefix(sys.URL, "http://"))
 	var out bytes.Buffer
 	require.NoError(t, devCommand([]string{"chat", "3131", "!twgold", "Jaina"}, &out))

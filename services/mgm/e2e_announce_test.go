@@ -8,15 +8,16 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/testenv"
-	"github.com/mimiron/mgm/services/mgm/allinone"
+	"github.com/mimiron/mgm/services/mgm/allinone/allinonetest"
 )
 
 // Setting Sent never waits for Helix: while Helix hangs the PATCH answers at once, and
 // the announcement is posted once when Helix answers again.
 func TestE2E_SentReturnsQuicklyWhileHelixHangs(t *testing.T) {
-	sys := allinone.TestSystem(t, shortSpins)
+	sys := allinonetest.Start(t, shortSpins)
 	sys.Enroll(t, "7201", "Норинн")
 	cand := waitCandidate(t, sys)
 	var vr events.VerifyReply
@@ -24,12 +25,12 @@ func TestE2E_SentReturnsQuicklyWhileHelixHangs(t *testing.T) {
 	require.Equal(t, 2, status/100, string(body))
 	require.NotNil(t, vr.Payout)
 	id := vr.Payout.ID
-	status, _ = sys.Do(t, http.MethodPatch, "/api/payouts/"+id+"/status", "apikey", map[string]string{"status": events.StatusInProgress}, nil)
+	status, _ = sys.Do(t, http.MethodPatch, "/api/payouts/"+id+"/status", "apikey", map[string]string{"status": domain.PayoutInProgress}, nil)
 	require.Equal(t, http.StatusOK, status)
 
 	sys.Helix.Hang(3 * time.Second)
 	start := time.Now()
-	status, body = sys.Do(t, http.MethodPatch, "/api/payouts/"+id+"/status", "apikey", map[string]string{"status": events.StatusSent}, nil)
+	status, body = sys.Do(t, http.MethodPatch, "/api/payouts/"+id+"/status", "apikey", map[string]string{"status": domain.PayoutSent}, nil)
 	elapsed := time.Since(start)
 	require.Equal(t, http.StatusOK, status, string(body))
 	assert.Less(t, elapsed, time.Second, "PATCH Sent must not wait for Helix")

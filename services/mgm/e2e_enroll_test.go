@@ -14,13 +14,13 @@ import (
 	"github.com/mimiron/mgm/pkg/testenv"
 	"github.com/mimiron/mgm/pkg/twitch/eventsub"
 	"github.com/mimiron/mgm/pkg/twitch/extjwt"
-	"github.com/mimiron/mgm/services/mgm/allinone"
+	"github.com/mimiron/mgm/services/mgm/allinone/allinonetest"
 )
 
 // The foundation's end-to-end path: a signed channel.chat.message posted to the public
 // HTTP address enrolls the viewer, who then sees it in GET /api/pool/me.
 func TestE2E_ChatEnrollmentVisibleInPoolMe(t *testing.T) {
-	sys := allinone.TestSystem(t, nil)
+	sys := allinonetest.Start(t, nil)
 	token := sys.ViewerToken("5551")
 
 	var me events.PoolMeReply
@@ -52,7 +52,7 @@ func TestE2E_ChatEnrollmentVisibleInPoolMe(t *testing.T) {
 
 // waitEnrolled waits until user appears in GET /api/pool/me. Chat commands are applied
 // in delivery order, so once a later command shows, every earlier one was processed.
-func waitEnrolled(t *testing.T, sys *allinone.System, user string) {
+func waitEnrolled(t *testing.T, sys *allinonetest.System, user string) {
 	t.Helper()
 	testenv.Eventually(t, 5*time.Second, func() bool {
 		var me events.PoolMeReply
@@ -64,7 +64,7 @@ func waitEnrolled(t *testing.T, sys *allinone.System, user string) {
 // Refusals at the public address: the webhook's signature, timestamp and replay
 // checks, and the viewer and Desktop credentials.
 func TestE2E_Refusals(t *testing.T) {
-	sys := allinone.TestSystem(t, nil)
+	sys := allinonetest.Start(t, nil)
 	ctx := context.Background()
 	s := sys.Sender()
 	msg := eventsub.ChatMessageOpts{BroadcasterID: sys.Config.BroadcasterID, UserID: "42", Text: "!twgold Thrall", Badges: []string{"subscriber"}}
@@ -134,7 +134,7 @@ func errorCode(t *testing.T, resp *http.Response) string {
 	return body.Code
 }
 
-func wrongChannelToken(sys *allinone.System) string {
+func wrongChannelToken(sys *allinonetest.System) string {
 	return extjwt.Mint(sys.Config.ExtensionSecrets[0], extjwt.Claims{
 		UserID: "42", OpaqueUserID: "U42", ChannelID: "999", Role: "viewer", Exp: time.Now().Add(time.Hour),
 	})

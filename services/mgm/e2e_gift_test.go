@@ -12,7 +12,7 @@ import (
 	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/testenv"
 	"github.com/mimiron/mgm/pkg/twitch/eventsub"
-	"github.com/mimiron/mgm/services/mgm/allinone"
+	"github.com/mimiron/mgm/services/mgm/allinone/allinonetest"
 )
 
 // The `!twgift` flow of docs/product.md §8 through the public addresses: a subscriber's
@@ -22,7 +22,7 @@ import (
 // request Completed, the next viewer (from the panel) is served, and a second gift for
 // the first viewer is refused.
 func TestE2E_GiftFromChatToCompleted(t *testing.T) {
-	sys := allinone.TestSystem(t, nil)
+	sys := allinonetest.Start(t, nil)
 	ctx := context.Background()
 	resp, err := sys.Sender().ChatMessage(ctx, eventsub.ChatMessageOpts{
 		BroadcasterID: sys.Config.BroadcasterID, UserID: "7001", UserName: "viewer7001",

@@ -9,9 +9,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mimiron/mgm/pkg/config"
+	"github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/testenv"
 	"github.com/mimiron/mgm/services/mgm/allinone"
+	"github.com/mimiron/mgm/services/mgm/allinone/allinonetest"
 )
 
 const announcement = "Награда отправлена персонажу Норинн на почту, проверяй ящик!"
@@ -19,7 +21,7 @@ const announcement = "Награда отправлена персонажу Н�
 func shortSpins(c *config.Config) { c.SpinInterval = 2 * time.Second }
 
 // waitCandidate polls the Desktop's candidate route until a cycle awaits a report.
-func waitCandidate(t *testing.T, sys *allinone.System) events.Candidate {
+func waitCandidate(t *testing.T, sys *allinonetest.System) events.Candidate {
 	t.Helper()
 	var c events.Candidate
 	testenv.Eventually(t, 10*time.Second, func() bool {
@@ -38,7 +40,7 @@ func report(c events.Candidate, online bool) events.WhoReport {
 // draw → candidate → verify online → Pending → confirm-acceptance → InProgress → Sent →
 // announcement once → member gone from the pool and free to re-enroll.
 func TestE2E_GoldLoop(t *testing.T) {
-	sys := allinone.TestSystem(t, shortSpins)
+	sys := allinonetest.Start(t, shortSpins)
 	viewer := sys.ViewerToken("7001")
 	sys.Enroll(t, "7001", "Норинн")
 
@@ -55,7 +57,7 @@ func TestE2E_GoldLoop(t *testing.T) {
 	require.NotNil(t, vr.Payout)
 	assert.Equal(t, events.OutcomeWinner, vr.Outcome)
 	p := *vr.Payout
-	assert.Equal(t, events.StatusPending, p.Status)
+	assert.Equal(t, domain.PayoutPending, p.Status)
 	assert.Equal(t, int64(1000), p.GoldAmount)
 
 	// The same report again: idempotent, same payout.
@@ -75,19 +77,19 @@ func TestE2E_GoldLoop(t *testing.T) {
 	status, body = sys.Do(t, http.MethodPost, "/api/payouts/"+p.ID+"/confirm-acceptance", "apikey", map[string]string{"characterName": "норинн"}, &accepted)
 	require.Equal(t, http.StatusOK, status, string(body))
 	require.NotNil(t, accepted.AcceptedAt)
-	assert.Equal(t, events.StatusPending, accepted.Status, "acceptance never changes the status")
+	assert.Equal(t, domain.PayoutPending, accepted.Status, "acceptance never changes the status")
 
-	for _, st := range []string{events.StatusInProgress, events.StatusSent} {
+	for _, st := range []string{domain.PayoutInProgress, domain.PayoutSent} {
 		var out events.Payout
 		status, body = sys.Do(t, http.MethodPatch, "/api/payouts/"+p.ID+"/status", "apikey", map[string]string{"status": st}, &out)
 		require.Equal(t, http.StatusOK, status, string(body))
 		assert.Equal(t, st, out.Status)
 	}
 	// Log replay of the confirm tag: repeating Sent succeeds, changes nothing.
-	status, _ = sys.Do(t, http.MethodPatch, "/api/payouts/"+p.ID+"/status", "apikey", map[string]string{"status": events.StatusSent}, nil)
+	status, _ = sys.Do(t, http.MethodPatch, "/api/payouts/"+p.ID+"/status", "apikey", map[string]string{"status": domain.PayoutSent}, nil)
 	assert.Equal(t, http.StatusOK, status)
 	// Terminal: no way back.
-	status, body = sys.Do(t, http.MethodPatch, "/api/payouts/"+p.ID+"/status", "apikey", map[string]string{"status": events.StatusPending}, nil)
+	status, body = sys.Do(t, http.MethodPatch, "/api/payouts/"+p.ID+"/status", "apikey", map[string]string{"status": domain.PayoutPending}, nil)
 	assert.Equal(t, http.StatusConflict, status)
 	assert.Contains(t, string(body), "terminal_status_change_not_allowed")
 
@@ -98,7 +100,7 @@ func TestE2E_GoldLoop(t *testing.T) {
 		status, _ := sys.Do(t, http.MethodGet, "/api/payouts/my-last", viewer, nil, &last)
 		return status == http.StatusOK && last.IsRewardSentAnnouncedToChat
 	}, "isRewardSentAnnouncedToChat never became true")
-	assert.Equal(t, events.StatusSent, last.Status)
+	assert.Equal(t, domain.PayoutSent, last.Status)
 	posts := sys.Helix.Posts()
 	require.Len(t, posts, 1)
 	assert.Equal(t, announcement, posts[0].Message)
@@ -128,8 +130,8 @@ func TestE2E_GoldLoop(t *testing.T) {
 
 // An offline report and a late report produce no payout, and the cycle is not re-drawn.
 func TestE2E_OfflineAndLateReportsCreateNoPayout(t *testing.T) {
-	clock := &allinone.OffsetClock{}
-	sys := allinone.TestSystemWith(t, shortSpins, allinone.Options{Now: clock.Now})
+	clock := &allinonetest.OffsetClock{}
+	sys := allinonetest.StartWith(t, shortSpins, allinone.Options{Now: clock.Now})
 	sys.Enroll(t, "7101", "Thrall")
 
 	cand := waitCandidate(t, sys)

@@ -112,8 +112,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 var allowed = map[string][]string{
-	events.StatusPending:    {events.StatusInProgress, events.StatusCancelled, events.StatusFailed},
-	events.StatusInProgress: {events.StatusSent, events.StatusCancelled, events.StatusFailed, events.StatusPending},
+	domain.PayoutPending:    {domain.PayoutInProgress, domain.PayoutCancelled, domain.PayoutFailed},
+	domain.PayoutInProgress: {domain.PayoutSent, domain.PayoutCancelled, domain.PayoutFailed, domain.PayoutPending},
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
@@ -167,7 +167,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		reply := events.VerifyReply{SpinCycleID: rep.SpinCycleID, Outcome: "offline"}
 		if rep.Online {
 			p := &events.Payout{ID: uuid.NewString(), CharacterName: rep.CharacterName, GoldAmount: domain.PayoutGold,
-				Status: events.StatusPending, SpinCycleID: rep.SpinCycleID, CreatedAt: time.Now().UTC()}
+				Status: domain.PayoutPending, SpinCycleID: rep.SpinCycleID, CreatedAt: time.Now().UTC()}
 			s.payouts = append(s.payouts, p)
 			reply.Outcome, reply.Payout = "winner", p
 		}
@@ -175,7 +175,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case r.Method == "GET" && r.URL.Path == "/api/payouts/pending":
 		out := []events.Payout{}
 		for _, p := range s.payouts {
-			if p.Status == events.StatusPending || p.Status == events.StatusInProgress {
+			if p.Status == domain.PayoutPending || p.Status == domain.PayoutInProgress {
 				out = append(out, *p)
 			}
 		}

@@ -73,8 +73,11 @@ func newHarness(t testing.TB, edit func(*config.Config), opts ...Option) *harnes
 	h := &harness{t: t, cfg: cfg, clock: testenv.NewClock(t0), nc: nc, js: js}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	gw, err := New(ctx, svc.Deps{Config: cfg, Log: testenv.Logger(t), NC: nc, JS: js, Now: h.clock.Now}, opts...)
+	gw, err := New(svc.Deps{Config: cfg, Log: testenv.Logger(t), NC: nc, JS: js, Now: h.clock.Now}, opts...)
 	require.NoError(t, err)
+	for _, task := range gw.Tasks() {
+		go func() { _ = task(ctx) }()
+	}
 	h.gw = gw
 	srv := httptest.NewServer(gw)
 	t.Cleanup(srv.Close)
@@ -86,9 +89,9 @@ func newHarness(t testing.TB, edit func(*config.Config), opts ...Option) *harnes
 // serve registers a canned responder for subject.
 func (h *harness) serve(subject string, fn natsx.Handler) {
 	h.t.Helper()
-	sub, err := natsx.Serve(h.nc, subject, "test", testenv.Logger(h.t), fn)
+	r, err := natsx.Serve(h.nc, "test", 0, testenv.Logger(h.t), map[string]natsx.Handler{subject: fn})
 	require.NoError(h.t, err)
-	h.t.Cleanup(func() { _ = sub.Unsubscribe() })
+	h.t.Cleanup(func() { r.Stop(time.Second) })
 	require.NoError(h.t, h.nc.Flush())
 }
 

@@ -50,7 +50,7 @@ func TestPoolMe_CachedUntilAMemberEvent(t *testing.T) {
 	enrolled.Store(true)
 	env, err := events.New("", events.PoolMemberEnrolled, "test", time.Now(), events.PoolMember{TwitchUserID: "42", CharacterName: "Norinn"})
 	require.NoError(t, err)
-	_, err = events.Publish(ctx, h.js, env)
+	_, err = natsx.PublishEvent(ctx, h.js, env)
 	require.NoError(t, err)
 	testenv.Eventually(t, 5*time.Second, func() bool { return get().IsEnrolled }, "enrollment never became visible")
 	assert.Equal(t, int32(2), calls.Load())

@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"time"
@@ -16,9 +15,11 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
 	"github.com/mimiron/mgm/pkg/config"
+	"github.com/mimiron/mgm/pkg/errs"
 	"github.com/mimiron/mgm/pkg/svc"
 	"github.com/mimiron/mgm/services/gateway/auth"
 	"github.com/mimiron/mgm/services/gateway/ratelimit"
@@ -55,6 +56,7 @@ type Gateway struct {
 	cfg      config.Config
 	log      *zap.Logger
 	nc       *nats.Conn
+	js       jetstream.JetStream
 	now      func() time.Time
 	echo     *echo.Echo
 	verifier *auth.Verifier
@@ -71,44 +73,20 @@ func Run(ctx context.Context, d svc.Deps) error { return RunWith(ctx, d) }
 
 // RunWith is Run with options.
 func RunWith(ctx context.Context, d svc.Deps, opts ...Option) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	g, err := New(ctx, d, opts...)
+	g, err := New(d, opts...)
 	if err != nil {
 		return err
 	}
-	ln := d.Listener
-	if ln == nil {
-		if ln, err = net.Listen("tcp", d.Config.HTTPAddr); err != nil {
-			return fmt.Errorf("gateway listen %s: %w", d.Config.HTTPAddr, err)
-		}
-	}
-	srv := &http.Server{
-		Handler:           g,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          zap.NewStdLog(g.log.Named("http")),
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	g.log.Info("gateway listening", zap.String("addr", ln.Addr().String()))
-	select {
-	case err := <-served:
-		return fmt.Errorf("gateway serve: %w", err)
-	case <-ctx.Done():
-	}
-	shutdownCtx, stop := context.WithTimeout(context.Background(), 5*time.Second)
-	defer stop()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("gateway shutdown: %w", err)
-	}
-	return nil
+	return svc.Serve(ctx, d, svc.Parts{
+		HTTP:  g,
+		Addr:  d.Config.HTTPAddr,
+		Tasks: g.Tasks(),
+		Ready: []svc.Check{g.ready},
+	})
 }
 
-// New builds the gateway and starts watching the state bucket (until ctx ends).
-func New(ctx context.Context, d svc.Deps, opts ...Option) (*Gateway, error) {
+// New builds the gateway; its Tasks keep the state it answers from memory current.
+func New(d svc.Deps, opts ...Option) (*Gateway, error) {
 	var o options
 	for _, opt := range opts {
 		opt(&o)
@@ -162,10 +140,18 @@ func New(ctx context.Context, d svc.Deps, opts ...Option) (*Gateway, error) {
 	if cfg.APIKey == "" {
 		log.Warn("MGM_API_KEY is empty: every Desktop route answers 403")
 	}
+	g.js = d.JS
 	g.echo = g.routes(newEventSubProxy(ingest, g))
-	go g.view.Watch(ctx, d.JS, log)
-	go g.members.Watch(ctx, d.JS, log)
 	return g, nil
+}
+
+// Tasks are the watches of the state bucket and of the member events that feed what
+// the gateway answers from memory; they run until the gateway stops.
+func (g *Gateway) Tasks() []svc.Task {
+	return []svc.Task{
+		svc.Loop(func(ctx context.Context) { g.view.Watch(ctx, g.js, g.log) }),
+		svc.Loop(func(ctx context.Context) { g.members.Watch(ctx, g.js, g.log) }),
+	}
 }
 
 // ServeHTTP makes the gateway an http.Handler.
@@ -173,6 +159,13 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) { g.echo.Ser
 
 // Ready reports whether NATS is connected and the state watch is live.
 func (g *Gateway) Ready() bool { return g.nc.IsConnected() && g.view.Live() }
+
+func (g *Gateway) ready(context.Context) error {
+	if !g.view.Live() {
+		return errs.E(errs.Unavailable, "state watch not live")
+	}
+	return nil
+}
 
 func (g *Gateway) routes(eventsub http.Handler) *echo.Echo {
 	e := echo.New()

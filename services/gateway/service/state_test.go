@@ -12,8 +12,8 @@ import (
 
 	"github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/events"
+	"github.com/mimiron/mgm/pkg/natsx"
 	"github.com/mimiron/mgm/pkg/testenv"
-	"github.com/mimiron/mgm/services/gateway/state"
 )
 
 func TestRouletteState_ComputedFromKVWithTheClock(t *testing.T) {
@@ -26,7 +26,7 @@ func TestRouletteState_ComputedFromKVWithTheClock(t *testing.T) {
 	assert.JSONEq(t, `{"nextSpinAt":"2030-01-01T12:10:00Z","serverNow":"2030-01-01T12:05:03Z","spinIntervalSeconds":300,
 		"poolParticipantCount":0,"spinPhase":"idle","currentSpinCycleId":"`+domain.SpinCycleID(time.Date(2030, 1, 1, 12, 10, 0, 0, time.UTC))+`","lastSpin":null}`, string(r.body))
 
-	kv, err := state.Bucket(context.Background(), h.js)
+	kv, err := natsx.StateBucket(context.Background(), h.js)
 	require.NoError(t, err)
 	put := func(key string, v any) {
 		b, err := json.Marshal(v)

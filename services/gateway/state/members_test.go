@@ -75,7 +75,7 @@ func TestMembers_WatchInvalidatesOnMemberEvents(t *testing.T) {
 	m.Put(m.Begin(), "43", enrolled("Jaina"))
 	env, err := events.New("", events.PoolMemberEnrolled, "test", time.Now(), events.PoolMember{TwitchUserID: "42", CharacterName: "Norinn"})
 	require.NoError(t, err)
-	_, err = events.Publish(ctx, js, env)
+	_, err = natsx.PublishEvent(ctx, js, env)
 	require.NoError(t, err)
 	testenv.Eventually(t, 5*time.Second, func() bool { _, ok := m.Get("42"); return !ok }, "entry not invalidated")
 	_, ok := m.Get("43")

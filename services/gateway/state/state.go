@@ -18,6 +18,7 @@ import (
 
 	"github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/events"
+	"github.com/mimiron/mgm/pkg/natsx"
 )
 
 // State is the body of GET /api/roulette/state.
@@ -58,11 +59,7 @@ func Compute(now time.Time, defaultInterval time.Duration, pool *events.PoolStat
 		SpinIntervalSeconds:  int(interval / time.Second),
 		PoolParticipantCount: size,
 	}
-	snap := events.RouletteSnapshot{SpinIntervalSeconds: st.SpinIntervalSeconds}
-	if r != nil {
-		snap.Current = r.Current
-	}
-	st.SpinPhase = snap.Phase(now, size)
+	st.SpinPhase = phase(now, time.Duration(st.SpinIntervalSeconds)*time.Second, size, r)
 	// The current cycle is the one the phase is about: the drawn cycle of the latest
 	// boundary while it spins, awaits its report or shows its outcome; otherwise the
 	// cycle the countdown points at, named before it draws (ids derive from boundaries).
@@ -81,6 +78,20 @@ func Compute(now time.Time, defaultInterval time.Duration, pool *events.PoolStat
 		st.LastSpin = ls
 	}
 	return st
+}
+
+// phase is spinPhase at now: domain.Phase over the snapshot's current cycle, which
+// counts as drawn when it has a candidate (a cycle whose pool had nobody eligible is
+// current too, with no character name) and as completed when it has an outcome.
+func phase(now time.Time, interval time.Duration, poolSize int, r *events.RouletteSnapshot) string {
+	var boundary time.Time
+	drawn, done := false, false
+	if r != nil && r.Current != nil {
+		boundary = r.Current.BoundaryAt
+		drawn = r.Current.CharacterName != ""
+		done = r.Current.Outcome != ""
+	}
+	return domain.Phase(now, interval, poolSize, boundary, drawn, done)
 }
 
 // View holds the latest documents and whether the watch that feeds them is live.
@@ -148,34 +159,6 @@ func (v *View) Apply(key string, deleted bool, value []byte) error {
 	return nil
 }
 
-// BucketConfig is how the state bucket is created when the gateway is the first to
-// need it: only the latest value of a key matters.
-var BucketConfig = jetstream.KeyValueConfig{
-	Bucket:  events.StateBucket,
-	History: 1,
-	Storage: jetstream.FileStorage,
-}
-
-// Bucket opens the state bucket, creating it when absent (another service racing to
-// create it is fine).
-func Bucket(ctx context.Context, js jetstream.JetStream) (jetstream.KeyValue, error) {
-	kv, err := js.KeyValue(ctx, events.StateBucket)
-	if err == nil {
-		return kv, nil
-	}
-	if !errors.Is(err, jetstream.ErrBucketNotFound) {
-		return nil, fmt.Errorf("open kv %s: %w", events.StateBucket, err)
-	}
-	kv, err = js.CreateKeyValue(ctx, BucketConfig)
-	if errors.Is(err, jetstream.ErrBucketExists) {
-		kv, err = js.KeyValue(ctx, events.StateBucket)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("create kv %s: %w", events.StateBucket, err)
-	}
-	return kv, nil
-}
-
 // Watch keeps the view current until ctx ends, restarting the watch if it stops.
 func (v *View) Watch(ctx context.Context, js jetstream.JetStream, log *zap.Logger) {
 	for {
@@ -196,7 +179,7 @@ func (v *View) Watch(ctx context.Context, js jetstream.JetStream, log *zap.Logge
 var errWatchClosed = errors.New("watch closed")
 
 func (v *View) watchOnce(ctx context.Context, js jetstream.JetStream, log *zap.Logger) error {
-	kv, err := Bucket(ctx, js)
+	kv, err := natsx.StateBucket(ctx, js)
 	if err != nil {
 		return err
 	}

@@ -60,6 +60,7 @@ func TestCompute_Phases(t *testing.T) {
 		{"outcome known", boundary.Add(40 * time.Second), pool, cycle("c1", boundary, "Norinn", events.OutcomeWinner), domain.PhaseCompleted, "c1"},
 		{"last cycle is from an earlier boundary", boundary.Add(3 * time.Second), pool, prev, domain.PhaseCollecting, domain.SpinCycleID(next)},
 		{"nobody eligible at this boundary", boundary.Add(3 * time.Second), pool, emptyCycle, domain.PhaseCollecting, nextID},
+		{"nobody to draw at this boundary", boundary.Add(3 * time.Second), &events.PoolStats{Version: 2}, emptyCycle, domain.PhaseIdle, nextID},
 		{"pool emptied, old cycle", boundary.Add(3 * time.Second), &events.PoolStats{Version: 2}, prev, domain.PhaseIdle, domain.SpinCycleID(next)},
 	}
 	for _, c := range cases {

@@ -14,7 +14,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -23,38 +22,23 @@ import (
 	"github.com/mimiron/mgm/pkg/db"
 	"github.com/mimiron/mgm/pkg/errs"
 	"github.com/mimiron/mgm/pkg/events"
+	"github.com/mimiron/mgm/pkg/outbox"
 	"github.com/mimiron/mgm/services/gift-queue/domain"
 )
 
-// Schema is the PostgreSQL schema the gift queue owns.
-const Schema = "gift"
-
 //go:embed migrations/*.sql
-var migrationFiles embed.FS
+var migrations embed.FS
 
-// Open connects to url on schema "gift" and applies the migrations.
-func Open(ctx context.Context, url string) (*Postgres, error) {
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	pool, err := db.Open(ctx, url, Schema, sub)
-	if err != nil {
-		return nil, err
-	}
-	return &Postgres{pool: pool}, nil
-}
+// Schema is the PostgreSQL schema the gift queue owns, with its migrations.
+var Schema = db.Schema{Name: "gift", Files: migrations}
 
-// Postgres is the gift request store.
+// Postgres is the gift request repository (app.Repository).
 type Postgres struct {
 	pool *pgxpool.Pool
 }
 
-// Close releases the connection pool.
-func (s *Postgres) Close() { s.pool.Close() }
-
-// Pool is the underlying pool (tests inspect tables through it).
-func (s *Postgres) Pool() *pgxpool.Pool { return s.pool }
+// New is the repository on a pool opened with Schema.
+func New(pool *pgxpool.Pool) *Postgres { return &Postgres{pool: pool} }
 
 var openStatuses = []string{string(domain.Pending), string(domain.SelectingItem), string(domain.WaitingConfirmation)}
 
@@ -452,7 +436,7 @@ func (s *Postgres) Get(ctx context.Context, id string) (*domain.Request, error) 
 	return r, nil
 }
 
-// Outgoing is one outbox event to publish.
+// Outgoing is one outbox event to publish, already in its wire form.
 type Outgoing struct {
 	EventID    string
 	Subject    string
@@ -460,13 +444,13 @@ type Outgoing struct {
 	OccurredAt time.Time
 }
 
-// RelayBatch publishes up to limit unpublished events in one transaction: rows locked
-// FOR UPDATE SKIP LOCKED (replicas take disjoint batches), only each request's earliest
-// unpublished event (so a request's events reach JetStream in version order), marked
-// published on success. A publish error stops the batch; what was published stays
-// marked. A crash before the commit republishes with the same Nats-Msg-Id, which
-// JetStream drops.
-func (s *Postgres) RelayBatch(ctx context.Context, limit int, publish func(context.Context, Outgoing) error) (int, error) {
+var _ outbox.Rows[Outgoing] = (*Postgres)(nil).RelayBatch
+
+// RelayBatch is one pass of the outbox relay (outbox.Rows): up to limit unpublished
+// events in one transaction, rows locked FOR UPDATE SKIP LOCKED (replicas take disjoint
+// batches), only each request's earliest unpublished event (so a request's events reach
+// JetStream in version order), the ones publish stored marked published.
+func (s *Postgres) RelayBatch(ctx context.Context, limit int, publish func(context.Context, []Outgoing) (int, error)) (int, error) {
 	n := 0
 	var pubErr error
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
@@ -483,37 +467,36 @@ func (s *Postgres) RelayBatch(ctx context.Context, limit int, publish func(conte
 		if err != nil {
 			return fmt.Errorf("select unpublished gift events: %w", err)
 		}
-		type row struct {
-			seq int64
-			out Outgoing
-		}
-		var picks []row
+		var (
+			seqs []int64
+			outs []Outgoing
+		)
 		for rows.Next() {
-			var r row
-			if err := rows.Scan(&r.seq, &r.out.EventID, &r.out.Subject, &r.out.Payload, &r.out.OccurredAt); err != nil {
+			var (
+				seq int64
+				o   Outgoing
+			)
+			if err := rows.Scan(&seq, &o.EventID, &o.Subject, &o.Payload, &o.OccurredAt); err != nil {
 				rows.Close()
 				return err
 			}
-			picks = append(picks, r)
+			seqs, outs = append(seqs, seq), append(outs, o)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		var done []int64
-		for _, p := range picks {
-			if err := publish(ctx, p.out); err != nil {
-				pubErr = err
-				break
-			}
-			done = append(done, p.seq)
+		if len(outs) == 0 {
+			return nil
 		}
-		if len(done) > 0 {
-			if _, err := tx.Exec(ctx, `UPDATE outbox SET published_at = now() WHERE seq = ANY($1)`, done); err != nil {
+		stored, err := publish(ctx, outs)
+		pubErr = err
+		if stored > 0 {
+			if _, err := tx.Exec(ctx, `UPDATE outbox SET published_at = now() WHERE seq = ANY($1)`, seqs[:stored]); err != nil {
 				return fmt.Errorf("mark gift events published: %w", err)
 			}
 		}
-		n = len(done)
+		n = stored
 		return nil
 	})
 	if err != nil {
@@ -522,9 +505,13 @@ func (s *Postgres) RelayBatch(ctx context.Context, limit int, publish func(conte
 	return n, pubErr
 }
 
-// Unpublished counts events not yet relayed.
-func (s *Postgres) Unpublished(ctx context.Context) (int, error) {
-	var n int
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE published_at IS NULL`).Scan(&n)
-	return n, err
+// Envelope is an outbox row as the event it is.
+func Envelope(o Outgoing) (events.Envelope, error) {
+	return events.Envelope{
+		ID:         o.EventID,
+		Type:       o.Subject,
+		OccurredAt: o.OccurredAt.UTC(),
+		Source:     "gift-queue",
+		Data:       json.RawMessage(o.Payload),
+	}, nil
 }

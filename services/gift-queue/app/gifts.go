@@ -18,8 +18,8 @@ import (
 	"github.com/mimiron/mgm/services/gift-queue/domain"
 )
 
-// Store is the gift request repository (adapters.Postgres).
-type Store interface {
+// Repository is the gift request repository (adapters.Postgres).
+type Repository interface {
 	Create(ctx context.Context, streamerID, twitchUserID string, key adapters.Key,
 		decide func(q *domain.Queue, used bool) (*domain.Request, error)) (adapters.CreateResult, error)
 	Update(ctx context.Context, streamerID, id string, fn func(q *domain.Queue, r *domain.Request) error) (*domain.Request, *domain.Queue, error)
@@ -30,9 +30,9 @@ type Store interface {
 	Used(ctx context.Context, streamerID, twitchUserID string) (bool, error)
 }
 
-// Gifts is the set of gift queue use cases.
-type Gifts struct {
-	Store Store
+// Service is the set of gift queue use cases.
+type Service struct {
+	Store Repository
 	// Streamer is the deployment's broadcaster (TWITCH_BROADCASTER_ID): the queue used
 	// when a request names none, and the only channel chat is accepted from when set.
 	Streamer string
@@ -47,7 +47,7 @@ type Gifts struct {
 // idSpace names gift request ids derived from idempotency keys (UUIDv5).
 var idSpace = uuid.MustParse("7d1c5a2e-3f4b-5c6d-8e9f-a0b1c2d3e4f5")
 
-func (a *Gifts) now() time.Time {
+func (a *Service) now() time.Time {
 	c := a.Clock
 	if c == nil {
 		c = time.Now
@@ -55,20 +55,20 @@ func (a *Gifts) now() time.Time {
 	return c().UTC().Truncate(time.Microsecond)
 }
 
-func (a *Gifts) log() *zap.Logger {
+func (a *Service) log() *zap.Logger {
 	if a.Log == nil {
 		return zap.NewNop()
 	}
 	return a.Log
 }
 
-func (a *Gifts) committed() {
+func (a *Service) committed() {
 	if a.Committed != nil {
 		a.Committed()
 	}
 }
 
-func (a *Gifts) streamer(s string) (string, error) {
+func (a *Service) streamer(s string) (string, error) {
 	if s = strings.TrimSpace(s); s == "" {
 		s = a.Streamer
 	}
@@ -81,7 +81,7 @@ func (a *Gifts) streamer(s string) (string, error) {
 // Create is POST /api/gift-requests (identity and subscription checked by the
 // gateway). With a requestId the call is idempotent per viewer: a repeat answers the
 // request created the first time with Replay set, whatever name it carries.
-func (a *Gifts) Create(ctx context.Context, req events.GiftCreateRequest) (events.GiftViewerRequest, error) {
+func (a *Service) Create(ctx context.Context, req events.GiftCreateRequest) (events.GiftViewerRequest, error) {
 	streamer, err := a.streamer(req.StreamerID)
 	if err != nil {
 		return events.GiftViewerRequest{}, err
@@ -124,7 +124,7 @@ func (a *Gifts) Create(ctx context.Context, req events.GiftCreateRequest) (event
 // repeated message_id is ignored even when the first one was refused. Ignored and
 // refused messages are logged, not errors: only storage failures are returned (and
 // retried by the consumer).
-func (a *Gifts) Chat(ctx context.Context, c events.ChatCommand) error {
+func (a *Service) Chat(ctx context.Context, c events.ChatCommand) error {
 	if c.MessageID == "" || c.UserID == "" {
 		return errs.E(errs.Invalid, "chat command without message id or user id")
 	}
@@ -176,7 +176,7 @@ func (a *Gifts) Chat(ctx context.Context, c events.ChatCommand) error {
 }
 
 // Queue is the viewer's view of a streamer's queue.
-func (a *Gifts) Queue(ctx context.Context, req events.GiftQueueRequest) (events.GiftQueueSnapshot, error) {
+func (a *Service) Queue(ctx context.Context, req events.GiftQueueRequest) (events.GiftQueueSnapshot, error) {
 	streamer, err := a.streamer(req.StreamerID)
 	if err != nil {
 		return events.GiftQueueSnapshot{}, err
@@ -215,7 +215,7 @@ func (a *Gifts) Queue(ctx context.Context, req events.GiftQueueRequest) (events.
 // List is the Desktop's GET /api/gift-requests: the served request and the pending
 // ones, oldest first. Without a streamer (none named, none configured) it is empty, so
 // the one-process mode's readiness probe answers on any configuration.
-func (a *Gifts) List(ctx context.Context, req events.GiftListRequest) ([]events.GiftRequest, error) {
+func (a *Service) List(ctx context.Context, req events.GiftListRequest) ([]events.GiftRequest, error) {
 	streamer, err := a.streamer(req.StreamerID)
 	if err != nil {
 		return []events.GiftRequest{}, nil
@@ -232,7 +232,7 @@ func (a *Gifts) List(ctx context.Context, req events.GiftListRequest) ([]events.
 }
 
 // Update is PATCH /api/gift-requests/{id}: a status change or the addon's item list.
-func (a *Gifts) Update(ctx context.Context, req events.GiftUpdateRequest) (events.GiftRequest, error) {
+func (a *Service) Update(ctx context.Context, req events.GiftUpdateRequest) (events.GiftRequest, error) {
 	hasStatus := strings.TrimSpace(req.Status) != ""
 	if hasStatus == (req.Items != nil) {
 		return events.GiftRequest{}, errs.E(errs.Invalid, "send either status (with an optional reason) or items").
@@ -261,7 +261,7 @@ func (a *Gifts) Update(ctx context.Context, req events.GiftUpdateRequest) (event
 }
 
 // Select is POST /api/gift-requests/{id}/select-item.
-func (a *Gifts) Select(ctx context.Context, req events.GiftSelectRequest) (events.GiftRequest, error) {
+func (a *Service) Select(ctx context.Context, req events.GiftSelectRequest) (events.GiftRequest, error) {
 	sel := domain.Selection{ItemID: req.ItemID, ItemName: strings.TrimSpace(req.ItemName), Count: req.Count}
 	return a.update(ctx, req.StreamerID, req.ID, func(q *domain.Queue, r *domain.Request, now time.Time) error {
 		return q.SelectItem(r, sel, now)
@@ -269,13 +269,13 @@ func (a *Gifts) Select(ctx context.Context, req events.GiftSelectRequest) (event
 }
 
 // Confirm is POST /api/gift-requests/{id}/confirm.
-func (a *Gifts) Confirm(ctx context.Context, req events.GiftConfirmRequest) (events.GiftRequest, error) {
+func (a *Service) Confirm(ctx context.Context, req events.GiftConfirmRequest) (events.GiftRequest, error) {
 	return a.update(ctx, req.StreamerID, req.ID, func(q *domain.Queue, r *domain.Request, now time.Time) error {
 		return q.Confirm(r, req.Accepted, now)
 	})
 }
 
-func (a *Gifts) update(ctx context.Context, streamerID, id string, fn func(q *domain.Queue, r *domain.Request, now time.Time) error) (events.GiftRequest, error) {
+func (a *Service) update(ctx context.Context, streamerID, id string, fn func(q *domain.Queue, r *domain.Request, now time.Time) error) (events.GiftRequest, error) {
 	streamer, err := a.streamer(streamerID)
 	if err != nil {
 		return events.GiftRequest{}, err
@@ -305,7 +305,7 @@ func (a *Gifts) update(ctx context.Context, streamerID, id string, fn func(q *do
 // Sweep fails served requests past their deadline and promotes the next ones, for
 // every streamer that needs it; it reports how many requests changed. Replicas may
 // sweep at once: a queue locked by another is skipped and looked at again next pass.
-func (a *Gifts) Sweep(ctx context.Context) (int, error) {
+func (a *Service) Sweep(ctx context.Context) (int, error) {
 	now := a.now()
 	ids, err := a.Store.Attention(ctx, now)
 	if err != nil {

@@ -5,15 +5,13 @@ package ports
 
 import (
 	"context"
-	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
-	"github.com/mimiron/mgm/pkg/errs"
 	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/natsx"
+	"github.com/mimiron/mgm/pkg/svc"
 	"github.com/mimiron/mgm/services/gift-queue/app"
 )
 
@@ -24,41 +22,39 @@ const (
 	ChatConsumer = "gift-queue-chat"
 )
 
-// Serve answers the RPCs in queue group "gift-queue"; the caller stops the responders.
-// The queue and list bodies may be empty (the probe sends {} or nothing).
-func Serve(nc *nats.Conn, a *app.Gifts, log *zap.Logger) (*natsx.Responders, error) {
-	handlers := map[string]natsx.Handler{
-		events.RPCGiftCreate:  natsx.Handle(a.Create),
-		events.RPCGiftQueue:   natsx.HandleOptional(a.Queue),
-		events.RPCGiftList:    natsx.HandleOptional(a.List),
-		events.RPCGiftUpdate:  natsx.Handle(a.Update),
-		events.RPCGiftSelect:  natsx.Handle(a.Select),
-		events.RPCGiftConfirm: natsx.Handle(a.Confirm),
+// Handlers are the gift queue's RPC handlers. The queue and list bodies may be empty
+// (a probe sends {} or nothing).
+func Handlers(s *app.Service) map[string]natsx.Handler {
+	return map[string]natsx.Handler{
+		events.RPCGiftCreate:  natsx.Handle(s.Create),
+		events.RPCGiftQueue:   natsx.HandleOptional(s.Queue),
+		events.RPCGiftList:    natsx.HandleOptional(s.List),
+		events.RPCGiftUpdate:  natsx.Handle(s.Update),
+		events.RPCGiftSelect:  natsx.Handle(s.Select),
+		events.RPCGiftConfirm: natsx.Handle(s.Confirm),
 	}
-	for subject, h := range handlers {
-		handlers[subject] = natsx.WithTimeout(10*time.Second, h)
-	}
-	return natsx.ServeAll(nc, Queue, log, handlers)
 }
 
-// ConsumeChat applies `!twgift` chat commands until ctx ends. A body that does not
-// decode is poison (terminated); storage failures are retried.
-func ConsumeChat(ctx context.Context, js jetstream.JetStream, a *app.Gifts, log *zap.Logger) error {
-	c, err := natsx.EnsureConsumer(ctx, js, events.StreamChat.Name, jetstream.ConsumerConfig{
-		Durable:       ChatConsumer,
-		FilterSubject: events.ChatTwGift,
-		DeliverPolicy: jetstream.DeliverAllPolicy,
-		MaxAckPending: 1000,
-		MaxDeliver:    50,
-	})
-	if err != nil {
-		return err
-	}
-	return natsx.Consume(ctx, c, log, func(ctx context.Context, msg jetstream.Msg) error {
-		var cmd events.ChatCommand
-		if _, err := events.Decode(msg.Data(), &cmd); err != nil {
-			return errs.Wrap(errs.Invalid, err, "malformed chat command")
+// Chat applies `!twgift` chat commands until ctx ends. A body that does not decode is
+// poison (terminated); storage failures are retried.
+func Chat(js jetstream.JetStream, s *app.Service, log *zap.Logger) svc.Task {
+	return func(ctx context.Context) error {
+		c, err := natsx.EnsureConsumer(ctx, js, events.StreamChat.Name, jetstream.ConsumerConfig{
+			Durable:       ChatConsumer,
+			FilterSubject: events.ChatTwGift,
+			DeliverPolicy: jetstream.DeliverAllPolicy,
+			MaxAckPending: 1000,
+			MaxDeliver:    50,
+		})
+		if err != nil {
+			return err
 		}
-		return a.Chat(ctx, cmd)
-	})
+		return natsx.Consume(ctx, c, log, 0, func(ctx context.Context, msg jetstream.Msg) error {
+			var cmd events.ChatCommand
+			if _, err := natsx.DecodeEvent(msg, &cmd); err != nil {
+				return err
+			}
+			return s.Chat(ctx, cmd)
+		})
+	}
 }

@@ -6,7 +6,6 @@ package service
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -14,11 +13,13 @@ import (
 
 	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/natsx"
+	"github.com/mimiron/mgm/pkg/outbox"
 	"github.com/mimiron/mgm/pkg/svc"
 	"github.com/mimiron/mgm/services/gift-queue/adapters"
 	"github.com/mimiron/mgm/services/gift-queue/app"
 	"github.com/mimiron/mgm/services/gift-queue/domain"
 	"github.com/mimiron/mgm/services/gift-queue/ports"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Options tune the background loops; zero values are the production defaults.
@@ -43,58 +44,55 @@ func RunWith(ctx context.Context, d svc.Deps, opts Options) error {
 	if opts.SweepInterval <= 0 {
 		opts.SweepInterval = DefaultSweepInterval
 	}
+	d = d.WithDefaults()
 	log := d.Log
-	if log == nil {
-		log = zap.NewNop()
-	}
-	if d.Config.DatabaseURL == "" {
-		return errors.New("gift-queue: DATABASE_URL is required")
-	}
 	if err := natsx.EnsureStreams(ctx, d.JS, events.StreamChat, events.StreamGift); err != nil {
 		return fmt.Errorf("gift-queue: %w", err)
 	}
-	store, err := adapters.Open(ctx, d.Config.DatabaseURL)
+	pool, err := adapters.Schema.Open(ctx, d.Config.DatabaseURL)
 	if err != nil {
-		return fmt.Errorf("gift-queue: %w", err)
+		return err
 	}
-	defer store.Close()
-
-	relay := app.NewRelay(store, d.JS, log, opts.RelayInterval)
+	defer pool.Close()
+	repo := adapters.New(pool)
+	relay := Relay(ctx, repo, d.JS, log, opts.RelayInterval)
 	if d.Config.BroadcasterID == "" {
 		log.Warn("TWITCH_BROADCASTER_ID is not set: !twgift from any channel is queued under that channel")
 	}
-	gifts := &app.Gifts{
-		Store:     store,
+	s := &app.Service{
+		Store:     repo,
 		Streamer:  d.Config.BroadcasterID,
 		Policy:    domain.ChatPolicy{BroadcasterID: d.Config.BroadcasterID, SubscriberBadges: d.Config.SubscriberBadges},
 		Log:       log,
 		Clock:     d.Clock(),
 		Committed: relay.Kick,
 	}
-
-	responders, err := ports.Serve(d.NC, gifts, log)
-	if err != nil {
-		return fmt.Errorf("gift-queue: %w", err)
-	}
-	// svc.Serve lets the requests already received finish before the store closes.
-	return svc.Serve(ctx, d.NC, log, responders, opts.Ready,
-		svc.Loop(relay.Run),
-		svc.Loop(func(ctx context.Context) { sweepLoop(ctx, gifts, opts.SweepInterval, log) }),
-		func(ctx context.Context) error {
-			if err := ports.ConsumeChat(ctx, d.JS, gifts, log); err != nil {
-				return fmt.Errorf("gift-queue: chat consumer: %w", err)
-			}
-			return nil
+	return svc.Serve(ctx, d, svc.Parts{
+		Queue:    ports.Queue,
+		Handlers: ports.Handlers(s),
+		DB:       pool,
+		OnReady:  opts.Ready,
+		Tasks: []svc.Task{
+			svc.Loop(relay.Run),
+			svc.Loop(func(ctx context.Context) { sweepLoop(ctx, s, opts.SweepInterval, log) }),
+			ports.Chat(d.JS, s, log),
 		},
-	)
+	})
 }
 
-func sweepLoop(ctx context.Context, gifts *app.Gifts, every time.Duration, log *zap.Logger) {
+// Relay is the gift queue's outbox relay: committed request changes to the MGM_GIFT
+// stream, in version order per request.
+func Relay(ctx context.Context, repo *adapters.Postgres, js jetstream.JetStream, log *zap.Logger, interval time.Duration) *outbox.Relay {
+	pub := outbox.JetStream(js, natsx.AtomicAllowed(ctx, js, events.StreamGift.Name))
+	return outbox.NewRelay("gift relay", outbox.Mapped(repo.RelayBatch, adapters.Envelope, pub), log, interval)
+}
+
+func sweepLoop(ctx context.Context, s *app.Service, every time.Duration, log *zap.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	failing := false
 	for {
-		_, err := gifts.Sweep(ctx)
+		_, err := s.Sweep(ctx)
 		switch {
 		case err != nil && ctx.Err() == nil && !failing:
 			log.Error("gift sweep failed", zap.Error(err))

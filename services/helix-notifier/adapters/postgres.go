@@ -1,5 +1,6 @@
-// Package adapters is the only code of helix-notifier that knows SQL: the per-payout
-// announcement marker in schema "notifier".
+// Package adapters is the only code of helix-notifier that knows SQL or how its events
+// look on the wire: the announcements in schema "notifier", and the notices published
+// on MGM_NOTIFY.
 package adapters
 
 import (
@@ -7,7 +8,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -15,195 +15,128 @@ import (
 
 	"github.com/mimiron/mgm/pkg/db"
 	"github.com/mimiron/mgm/pkg/errs"
-	"github.com/mimiron/mgm/pkg/events"
+	"github.com/mimiron/mgm/services/helix-notifier/app"
+	"github.com/mimiron/mgm/services/helix-notifier/domain"
 )
-
-// Schema is helix-notifier's PostgreSQL schema.
-const Schema = "notifier"
 
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Open connects to url on schema notifier and applies the migrations.
-func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
-	sub, err := fs.Sub(migrations, "migrations")
+// Schema is helix-notifier's PostgreSQL schema, with its migrations.
+var Schema = db.Schema{Name: "notifier", Files: migrations}
+
+// Postgres stores announcements (app.Repository).
+type Postgres struct{ pool *pgxpool.Pool }
+
+var _ app.Repository = (*Postgres)(nil)
+
+// New is the repository on a pool opened with Schema.
+func New(pool *pgxpool.Pool) *Postgres { return &Postgres{pool: pool} }
+
+const columns = `payout_id, character_name, message, state, coalesce(claimed_by, ''), claimed_at, attempts, replays,
+	helix_message_id, reason, posted_at, failed_at, created_at, updated_at`
+
+func scan(row pgx.Row) (*domain.Announcement, error) {
+	var (
+		a     domain.Announcement
+		state string
+	)
+	err := row.Scan(&a.PayoutID, &a.CharacterName, &a.Message, &state, &a.ClaimedBy, &a.ClaimedAt, &a.Attempts, &a.Replays,
+		&a.MessageID, &a.Reason, &a.PostedAt, &a.FailedAt, &a.CreatedAt, &a.UpdatedAt)
 	if err != nil {
 		return nil, err
 	}
-	return db.Open(ctx, url, Schema, sub)
+	a.State = domain.State(state)
+	for _, t := range []**time.Time{&a.ClaimedAt, &a.PostedAt, &a.FailedAt} {
+		if *t != nil {
+			u := (*t).UTC()
+			*t = &u
+		}
+	}
+	a.CreatedAt, a.UpdatedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC()
+	return &a, nil
 }
 
-// Repo stores announcement markers.
-type Repo struct{ pool *pgxpool.Pool }
-
-// NewRepo wraps an open pool.
-func NewRepo(pool *pgxpool.Pool) *Repo { return &Repo{pool: pool} }
-
-const columns = `payout_id, character_name, state, reason, attempts, replays, helix_message_id,
-	claimed_at, posted_at, failed_at, created_at, updated_at, coalesce(claimed_by, '')`
-
-func scan(row pgx.Row) (events.Announcement, string, error) {
-	var a events.Announcement
-	var by string
-	err := row.Scan(&a.PayoutID, &a.CharacterName, &a.State, &a.Reason, &a.Attempts, &a.Replays,
-		&a.MessageID, &a.ClaimedAt, &a.PostedAt, &a.FailedAt, &a.CreatedAt, &a.UpdatedAt, &by)
-	return a, by, err
-}
-
-// Claim marks the payout's announcement as being posted by worker, creating the marker
-// when this is the first time the payout is seen. It succeeds only from "pending" (or
-// no row), in one statement, so of two replicas racing exactly one wins. When the claim
-// is refused, the current record is returned with claimed == false.
-func (r *Repo) Claim(ctx context.Context, payoutID, name, message, worker string, now time.Time) (a events.Announcement, claimed bool, err error) {
-	row := r.pool.QueryRow(ctx, `
-		INSERT INTO announcements (payout_id, character_name, message, state, claimed_by, claimed_at, attempts, created_at, updated_at)
-		VALUES ($1, $2, $3, 'posting', $4, $5, 1, $5, $5)
-		ON CONFLICT (payout_id) DO UPDATE
-			SET state = 'posting', claimed_by = $4, claimed_at = $5,
-			    attempts = announcements.attempts + 1, updated_at = $5
-			WHERE announcements.state = 'pending'
-		RETURNING `+columns, payoutID, name, message, worker, now)
-	a, _, err = scan(row)
-	if err == nil {
-		return a, true, nil
-	}
-	if !errors.Is(err, pgx.ErrNoRows) {
-		return a, false, fmt.Errorf("claim announcement %s: %w", payoutID, err)
-	}
-	a, err = r.Get(ctx, payoutID)
-	return a, false, err
-}
-
-// Get reads one payout's record (errs.NotFound when none).
-func (r *Repo) Get(ctx context.Context, payoutID string) (events.Announcement, error) {
-	a, _, err := scan(r.pool.QueryRow(ctx, `SELECT `+columns+` FROM announcements WHERE payout_id = $1`, payoutID))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return a, errs.E(errs.NotFound, "no announcement for payout %s", payoutID)
-	}
-	if err != nil {
-		return a, fmt.Errorf("get announcement %s: %w", payoutID, err)
-	}
-	return a, nil
-}
-
-// Posted records Helix's is_sent:true. It also overrides an "unknown" set meanwhile by
-// another replica: the truth arrived late, and it wins.
-func (r *Repo) Posted(ctx context.Context, payoutID, worker, messageID string, now time.Time) error {
-	tag, err := r.pool.Exec(ctx, `
-		UPDATE announcements SET state = 'posted', helix_message_id = $3, posted_at = $4,
-			reason = '', failed_at = NULL, updated_at = $4
-		WHERE payout_id = $1 AND claimed_by = $2 AND state IN ('posting', 'unknown')`,
-		payoutID, worker, messageID, now)
-	if err != nil {
-		return fmt.Errorf("record posted %s: %w", payoutID, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return errs.E(errs.Conflict, "announcement %s is no longer claimed by this notifier", payoutID)
-	}
-	return nil
-}
-
-// Release gives a claim back after an attempt that certainly did not post (or that
-// we chose to retry), so a later delivery can claim again.
-func (r *Repo) Release(ctx context.Context, payoutID, worker, reason string, now time.Time) error {
-	_, err := r.pool.Exec(ctx, `
-		UPDATE announcements SET state = 'pending', claimed_by = NULL, reason = $3, updated_at = $4
-		WHERE payout_id = $1 AND claimed_by = $2 AND state = 'posting'`, payoutID, worker, reason, now)
-	if err != nil {
-		return fmt.Errorf("release announcement %s: %w", payoutID, err)
-	}
-	return nil
-}
-
-// Fail records that the announcement was given up on: from this worker's claim, or
-// from "pending" (a released claim on the last delivery).
-func (r *Repo) Fail(ctx context.Context, payoutID, worker, reason string, now time.Time) (events.Announcement, error) {
-	a, _, err := scan(r.pool.QueryRow(ctx, `
-		UPDATE announcements SET state = 'failed', claimed_by = NULL, reason = $3, failed_at = $4, updated_at = $4
-		WHERE payout_id = $1 AND (state = 'pending' OR (state = 'posting' AND claimed_by = $2))
-		RETURNING `+columns, payoutID, worker, reason, now))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return a, errs.E(errs.Conflict, "announcement %s is not failable now", payoutID)
-	}
-	if err != nil {
-		return a, fmt.Errorf("record failure %s: %w", payoutID, err)
-	}
-	return a, nil
-}
-
-// FailNew records a failure for a payout not claimed now (an event too old to
-// announce, or a pending record given up on); false when the record was already settled
-// or claimed.
-func (r *Repo) FailNew(ctx context.Context, payoutID, name, message, reason string, now time.Time) (bool, error) {
-	tag, err := r.pool.Exec(ctx, `
-		INSERT INTO announcements (payout_id, character_name, message, state, reason, failed_at, created_at, updated_at)
-		VALUES ($1, $2, $3, 'failed', $4, $5, $5, $5)
-		ON CONFLICT (payout_id) DO UPDATE SET state = 'failed', reason = $4, failed_at = $5, updated_at = $5
-			WHERE announcements.state = 'pending'`, payoutID, name, message, reason, now)
-	if err != nil {
-		return false, fmt.Errorf("record failure %s: %w", payoutID, err)
-	}
-	return tag.RowsAffected() == 1, nil
-}
-
-// MarkUnknown turns a claim older than cutoff into "unknown": its notifier stopped while
-// posting, so whether the line is in chat cannot be known from here.
-func (r *Repo) MarkUnknown(ctx context.Context, payoutID string, cutoff, now time.Time, reason string) (bool, error) {
-	tag, err := r.pool.Exec(ctx, `
-		UPDATE announcements SET state = 'unknown', reason = $4, failed_at = $3, updated_at = $3
-		WHERE payout_id = $1 AND state = 'posting' AND claimed_at < $2`, payoutID, cutoff, now, reason)
-	if err != nil {
-		return false, fmt.Errorf("mark unknown %s: %w", payoutID, err)
-	}
-	return tag.RowsAffected() == 1, nil
-}
-
-// Attention lists what an operator should look at, oldest first: failed and unknown
-// records, claims older than staleBefore (reported as unknown: the notifier holding
-// them stopped), and pending records untouched since staleBefore (stalled).
-func (r *Repo) Attention(ctx context.Context, staleBefore time.Time) ([]events.Announcement, error) {
-	rows, err := r.pool.Query(ctx, `SELECT `+columns+` FROM announcements
-		WHERE state IN ('failed', 'unknown')
-		   OR (state = 'posting' AND claimed_at < $1)
-		   OR (state = 'pending' AND updated_at < $1)
-		ORDER BY updated_at, payout_id`, staleBefore)
-	if err != nil {
-		return nil, fmt.Errorf("list failures: %w", err)
-	}
-	defer rows.Close()
-	out := []events.Announcement{}
-	for rows.Next() {
-		a, _, err := scan(rows)
+// Update runs fn on payoutID's announcement under its row lock and saves it when fn
+// returns nil, in one transaction: of two deliveries or replicas changing the same
+// announcement, the second sees what the first did. With create set, a payout seen for
+// the first time starts as create's announcement; without, it is errs.NotFound.
+func (s *Postgres) Update(ctx context.Context, payoutID string, create *domain.Announcement, fn func(a *domain.Announcement) error) (*domain.Announcement, error) {
+	var out *domain.Announcement
+	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		if create != nil {
+			if err := insert(ctx, tx, create); err != nil {
+				return err
+			}
+		}
+		a, err := scan(tx.QueryRow(ctx, `SELECT `+columns+` FROM announcements WHERE payout_id = $1 FOR UPDATE`, payoutID))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errs.E(errs.NotFound, "no announcement for payout %s", payoutID)
+		}
 		if err != nil {
-			return nil, err
+			return fmt.Errorf("load announcement %s: %w", payoutID, err)
 		}
-		if a.State == events.AnnouncementPosting {
-			a.State = events.AnnouncementUnknown
-			a.Reason = "claimed but never completed: the notifier stopped while posting"
+		if err := fn(a); err != nil {
+			return err
 		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+		if err := save(ctx, tx, a); err != nil {
+			return err
+		}
+		out = a
+		return nil
+	})
+	return out, err
 }
 
-// Rearm makes a failed, unknown, stale-claimed or pending record pending again for a
-// replay. Posted records and live claims are refused (errs.Conflict).
-func (r *Repo) Rearm(ctx context.Context, payoutID string, staleBefore, now time.Time) (events.Announcement, error) {
-	a, _, err := scan(r.pool.QueryRow(ctx, `
-		UPDATE announcements SET state = 'pending', claimed_by = NULL, replays = replays + 1,
-			reason = 'replay requested', updated_at = $3
-		WHERE payout_id = $1 AND (state IN ('failed', 'unknown', 'pending')
-			OR (state = 'posting' AND claimed_at < $2))
-		RETURNING `+columns, payoutID, staleBefore, now))
+// insert adds a when its payout has no announcement yet (a concurrent insert waits for
+// the first to commit, then does nothing).
+func insert(ctx context.Context, tx pgx.Tx, a *domain.Announcement) error {
+	_, err := tx.Exec(ctx, `
+		INSERT INTO announcements (payout_id, character_name, message, state, attempts, replays, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, 0, 0, $5, $5)
+		ON CONFLICT (payout_id) DO NOTHING`, a.PayoutID, a.CharacterName, a.Message, string(a.State), a.CreatedAt)
+	if err != nil {
+		return fmt.Errorf("create announcement %s: %w", a.PayoutID, err)
+	}
+	return nil
+}
+
+func save(ctx context.Context, tx pgx.Tx, a *domain.Announcement) error {
+	var claimedBy *string
+	if a.ClaimedBy != "" {
+		claimedBy = &a.ClaimedBy
+	}
+	_, err := tx.Exec(ctx, `
+		UPDATE announcements SET state = $2, claimed_by = $3, claimed_at = $4, attempts = $5, replays = $6,
+			helix_message_id = $7, reason = $8, posted_at = $9, failed_at = $10, updated_at = $11
+		WHERE payout_id = $1`,
+		a.PayoutID, string(a.State), claimedBy, a.ClaimedAt, a.Attempts, a.Replays,
+		a.MessageID, a.Reason, a.PostedAt, a.FailedAt, a.UpdatedAt)
+	if err != nil {
+		return fmt.Errorf("save announcement %s: %w", a.PayoutID, err)
+	}
+	return nil
+}
+
+// Get reads one payout's announcement (errs.NotFound when none).
+func (s *Postgres) Get(ctx context.Context, payoutID string) (*domain.Announcement, error) {
+	a, err := scan(s.pool.QueryRow(ctx, `SELECT `+columns+` FROM announcements WHERE payout_id = $1`, payoutID))
 	if errors.Is(err, pgx.ErrNoRows) {
-		cur, gerr := r.Get(ctx, payoutID)
-		if gerr != nil {
-			return cur, gerr
-		}
-		return cur, errs.E(errs.Conflict, "announcement %s is %s; nothing to replay", payoutID, cur.State)
+		return nil, errs.E(errs.NotFound, "no announcement for payout %s", payoutID)
 	}
 	if err != nil {
-		return a, fmt.Errorf("rearm %s: %w", payoutID, err)
+		return nil, fmt.Errorf("get announcement %s: %w", payoutID, err)
 	}
 	return a, nil
+}
+
+// Unsettled lists every announcement not posted, oldest change first: the ones an
+// operator may need to look at (domain.Announcement.NeedsAttention decides).
+func (s *Postgres) Unsettled(ctx context.Context) ([]*domain.Announcement, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+columns+` FROM announcements
+		WHERE state <> 'posted' ORDER BY updated_at, payout_id`)
+	if err != nil {
+		return nil, fmt.Errorf("list announcements: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*domain.Announcement, error) { return scan(r) })
 }

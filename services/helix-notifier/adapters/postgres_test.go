@@ -2,6 +2,7 @@ package adapters_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -11,109 +12,109 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mimiron/mgm/pkg/errs"
-	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/testenv"
 	"github.com/mimiron/mgm/services/helix-notifier/adapters"
+	"github.com/mimiron/mgm/services/helix-notifier/domain"
 )
 
-func repo(t *testing.T) *adapters.Repo {
+// The repository contract (app.Repository) against PostgreSQL: Update is a transaction
+// around the domain's function, serialised per announcement.
+
+func repo(t *testing.T) *adapters.Postgres {
 	t.Helper()
-	pool, err := adapters.Open(context.Background(), testenv.Postgres(t))
+	pool, err := adapters.Schema.Open(context.Background(), testenv.Postgres(t))
 	require.NoError(t, err)
 	t.Cleanup(pool.Close)
-	return adapters.NewRepo(pool)
+	return adapters.New(pool)
 }
 
-func TestClaim_ConcurrentDeliveriesClaimOnce(t *testing.T) {
+var t0 = time.Date(2030, 3, 4, 5, 6, 7, 0, time.UTC)
+
+func claim(r *adapters.Postgres, payoutID, worker string) (bool, *domain.Announcement, error) {
+	claimed := false
+	a, err := r.Update(context.Background(), payoutID, domain.NewAnnouncement(payoutID, "Артас", t0),
+		func(a *domain.Announcement) error { claimed = a.Claim(worker, t0); return nil })
+	return claimed, a, err
+}
+
+func TestUpdate_ConcurrentClaimsOfANewPayoutHaveOneWinner(t *testing.T) {
+	t.Parallel()
 	r := repo(t)
-	ctx := context.Background()
-	now := time.Now()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	winners := 0
 	for i := 0; i < 12; i++ {
 		wg.Add(1)
-		go func(i int) {
+		go func() {
 			defer wg.Done()
-			_, claimed, err := r.Claim(ctx, "p1", "Артас", "msg", fmt.Sprintf("w%d", i), now)
+			claimed, _, err := claim(r, "p1", fmt.Sprintf("w%d", i))
 			assert.NoError(t, err)
 			if claimed {
 				mu.Lock()
 				winners++
 				mu.Unlock()
 			}
-		}(i)
+		}()
 	}
 	wg.Wait()
 	assert.Equal(t, 1, winners)
+	a, err := r.Get(context.Background(), "p1")
+	require.NoError(t, err)
+	assert.Equal(t, domain.Posting, a.State)
+	assert.Equal(t, 1, a.Attempts, "the losers changed nothing")
 }
 
-func TestClaim_ReleaseAllowsTheNextClaimAndPostedEndsIt(t *testing.T) {
+func TestUpdate_SavesWhatTheFunctionDidAndNothingWhenItFails(t *testing.T) {
+	t.Parallel()
 	r := repo(t)
 	ctx := context.Background()
-	now := time.Now()
-	_, claimed, err := r.Claim(ctx, "p1", "Артас", "msg", "w1", now)
+	_, _, err := claim(r, "p1", "w1")
 	require.NoError(t, err)
-	require.True(t, claimed)
-	_, claimed, err = r.Claim(ctx, "p1", "Артас", "msg", "w2", now)
+	_, err = r.Update(ctx, "p1", nil, func(a *domain.Announcement) error {
+		require.NoError(t, a.Posted("w1", "m1", t0.Add(time.Second)))
+		return errors.New("changed my mind")
+	})
+	require.Error(t, err)
+	a, err := r.Get(ctx, "p1")
 	require.NoError(t, err)
-	assert.False(t, claimed, "held by w1")
+	assert.Equal(t, domain.Posting, a.State, "a failed function saves nothing")
 
-	require.NoError(t, r.Release(ctx, "p1", "w1", "503", now))
-	a, claimed, err := r.Claim(ctx, "p1", "Артас", "msg", "w2", now)
+	saved, err := r.Update(ctx, "p1", nil, func(a *domain.Announcement) error { return a.Posted("w1", "m1", t0.Add(time.Second)) })
 	require.NoError(t, err)
-	require.True(t, claimed)
-	assert.Equal(t, 2, a.Attempts)
-
-	assert.True(t, errs.Has(r.Posted(ctx, "p1", "w1", "m", now), errs.Conflict), "w1 no longer holds the claim")
-	require.NoError(t, r.Posted(ctx, "p1", "w2", "m", now))
-	a, claimed, err = r.Claim(ctx, "p1", "Артас", "msg", "w3", now)
+	got, err := r.Get(ctx, "p1")
 	require.NoError(t, err)
-	assert.False(t, claimed)
-	assert.Equal(t, events.AnnouncementPosted, a.State)
-	assert.Equal(t, "m", a.MessageID)
+	assert.Equal(t, saved, got, "every field reads back as saved")
+	assert.Equal(t, domain.Posted, got.State)
+	assert.Equal(t, "m1", got.MessageID)
+	assert.Equal(t, "Награда отправлена персонажу Артас на почту, проверяй ящик!", got.Message)
 }
 
-func TestMarkUnknown_OnlyStaleClaimsAndLateTruthWins(t *testing.T) {
+func TestUpdate_WithoutCreateAnUnknownPayoutIsNotFound(t *testing.T) {
+	t.Parallel()
 	r := repo(t)
-	ctx := context.Background()
-	t0 := time.Now()
-	_, _, err := r.Claim(ctx, "p1", "Артас", "msg", "w1", t0)
-	require.NoError(t, err)
-	changed, err := r.MarkUnknown(ctx, "p1", t0.Add(-time.Minute), t0, "unknown")
-	require.NoError(t, err)
-	assert.False(t, changed, "a fresh claim is not unknown")
-	changed, err = r.MarkUnknown(ctx, "p1", t0.Add(time.Minute), t0.Add(2*time.Minute), "unknown")
-	require.NoError(t, err)
-	assert.True(t, changed)
-
-	list, err := r.Attention(ctx, t0)
-	require.NoError(t, err)
-	require.Len(t, list, 1)
-	assert.Equal(t, events.AnnouncementUnknown, list[0].State)
-
-	require.NoError(t, r.Posted(ctx, "p1", "w1", "m", t0.Add(3*time.Minute)))
-	list, err = r.Attention(ctx, t0.Add(time.Hour))
-	require.NoError(t, err)
-	assert.Empty(t, list)
-}
-
-func TestRearm_RefusesPostedAndLiveClaims(t *testing.T) {
-	r := repo(t)
-	ctx := context.Background()
-	now := time.Now()
-	_, _, err := r.Claim(ctx, "p1", "Артас", "msg", "w1", now)
-	require.NoError(t, err)
-	_, err = r.Rearm(ctx, "p1", now.Add(-time.Minute), now)
-	assert.True(t, errs.Has(err, errs.Conflict), "live claim")
-
-	_, err = r.Fail(ctx, "p1", "w1", "msg_banned", now)
-	require.NoError(t, err)
-	a, err := r.Rearm(ctx, "p1", now.Add(-time.Minute), now)
-	require.NoError(t, err)
-	assert.Equal(t, events.AnnouncementPending, a.State)
-	assert.Equal(t, 1, a.Replays)
-
-	_, err = r.Rearm(ctx, "nope", now, now)
+	_, err := r.Update(context.Background(), "nope", nil, func(*domain.Announcement) error { return nil })
 	assert.True(t, errs.Has(err, errs.NotFound))
+	_, err = r.Get(context.Background(), "nope")
+	assert.True(t, errs.Has(err, errs.NotFound))
+}
+
+func TestUnsettled_ListsEverythingButPostedOldestChangeFirst(t *testing.T) {
+	t.Parallel()
+	r := repo(t)
+	ctx := context.Background()
+	for i, id := range []string{"p1", "p2", "p3"} {
+		at := t0.Add(time.Duration(3-i) * time.Minute)
+		_, err := r.Update(ctx, id, domain.NewAnnouncement(id, "Артас", at), func(a *domain.Announcement) error {
+			a.Claim("w", at)
+			return nil
+		})
+		require.NoError(t, err)
+	}
+	_, err := r.Update(ctx, "p2", nil, func(a *domain.Announcement) error { return a.Posted("w", "m", t0) })
+	require.NoError(t, err)
+	list, err := r.Unsettled(ctx)
+	require.NoError(t, err)
+	require.Len(t, list, 2)
+	assert.Equal(t, "p3", list[0].PayoutID)
+	assert.Equal(t, "p1", list[1].PayoutID)
 }

@@ -23,6 +23,8 @@ import (
 	"github.com/mimiron/mgm/pkg/natsx"
 	"github.com/mimiron/mgm/services/helix-notifier/adapters"
 	"github.com/mimiron/mgm/services/helix-notifier/app"
+	"github.com/mimiron/mgm/services/helix-notifier/domain"
+	"github.com/mimiron/mgm/services/helix-notifier/ports"
 	"github.com/mimiron/mgm/services/helix-notifier/service"
 )
 
@@ -56,12 +58,12 @@ func Run(ctx context.Context, cfg config.Config, args []string, out io.Writer) e
 	if cfg.DatabaseURL == "" {
 		return fmt.Errorf("DATABASE_URL is required")
 	}
-	pool, err := adapters.Open(ctx, cfg.DatabaseURL)
+	pool, err := adapters.Schema.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	op := &app.Operator{Repo: adapters.NewRepo(pool), Now: time.Now, StaleAfter: service.DefaultOptions().StaleAfter}
+	op := &app.Service{Repo: adapters.New(pool), Now: time.Now, S: app.Settings{StaleAfter: service.DefaultOptions().StaleAfter}}
 	switch args[1] {
 	case "list":
 		list, err := op.Failures(ctx)
@@ -69,9 +71,13 @@ func Run(ctx context.Context, cfg config.Config, args []string, out io.Writer) e
 			return err
 		}
 		if len(args) > 2 && args[2] == "--json" {
+			wire := make([]events.Announcement, 0, len(list))
+			for i := range list {
+				wire = append(wire, ports.Announcement(&list[i]))
+			}
 			enc := json.NewEncoder(out)
 			enc.SetIndent("", "  ")
-			return enc.Encode(list)
+			return enc.Encode(wire)
 		}
 		return printTable(out, list)
 	case "replay":
@@ -95,7 +101,7 @@ func Run(ctx context.Context, cfg config.Config, args []string, out io.Writer) e
 		if err := natsx.EnsureStreams(ctx, js, events.StreamNotify); err != nil {
 			return err
 		}
-		op.Publish = service.Publisher(js)
+		op.Publisher = adapters.JetStream{JS: js}
 		a, err := op.Replay(ctx, args[2])
 		if err != nil {
 			return err
@@ -107,7 +113,7 @@ func Run(ctx context.Context, cfg config.Config, args []string, out io.Writer) e
 	}
 }
 
-func printTable(out io.Writer, list []events.Announcement) error {
+func printTable(out io.Writer, list []domain.Announcement) error {
 	if len(list) == 0 {
 		_, err := fmt.Fprintln(out, "no failed announcements")
 		return err

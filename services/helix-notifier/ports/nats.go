@@ -1,129 +1,133 @@
-// Package ports connects helix-notifier to NATS: the durable JetStream consumers that
-// feed the announcer and the operator's request/reply subjects.
+// Package ports connects helix-notifier to the outside: the durable JetStream consumers
+// that feed the announcer, the operator's request/reply subjects, the counters, and the
+// wire form of an announcement.
 package ports
 
 import (
 	"context"
-	"sync"
-	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
-	"github.com/mimiron/mgm/pkg/errs"
+	shared "github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/natsx"
+	"github.com/mimiron/mgm/pkg/svc"
 	"github.com/mimiron/mgm/services/helix-notifier/app"
+	"github.com/mimiron/mgm/services/helix-notifier/domain"
 )
 
-// Consume feeds c's messages to the announcer until ctx ends, then waits for the message
-// in hand. maxDeliver must match the consumer's MaxDeliver: the announcer gives up (and
-// records why) on that delivery.
-func Consume(ctx context.Context, c jetstream.Consumer, maxDeliver int, a *app.Announcer, log *zap.Logger) error {
-	// mu is held while a message is handled, so stopping waits for the one in hand.
-	var mu sync.Mutex
-	stopped := false
-	cc, err := c.Consume(func(msg jetstream.Msg) {
-		mu.Lock()
-		defer mu.Unlock()
-		if stopped || ctx.Err() != nil {
-			return // shutting down: leave it for a redelivery
-		}
-		handle(ctx, msg, maxDeliver, a, log)
-	}, jetstream.PullMaxMessages(16))
-	if err != nil {
-		return err
-	}
-	<-ctx.Done()
-	cc.Stop()
-	mu.Lock()
-	stopped = true
-	mu.Unlock()
-	return nil
-}
+// Queue is the queue group of the operator's requests.
+const Queue = "helix-notifier"
 
-func handle(ctx context.Context, msg jetstream.Msg, maxDeliver int, a *app.Announcer, log *zap.Logger) {
-	req, ok, err := decode(msg)
-	if err != nil {
-		log.Error("undecodable message, terminated", zap.String("subject", msg.Subject()), zap.Error(err))
-		_ = msg.Term()
-		return
-	}
-	if !ok {
-		_ = msg.Ack() // not a Sent transition
-		return
-	}
-	if md, err := msg.Metadata(); err == nil {
-		req.Delivery = int(md.NumDelivered)
-	}
-	req.LastDelivery = maxDeliver > 0 && req.Delivery >= maxDeliver
-	out, err := a.Announce(ctx, req)
-	if err != nil {
-		if req.LastDelivery {
-			log.Error("announcement abandoned on its last delivery", zap.String("payoutId", req.PayoutID), zap.Error(err))
-		} else if errs.Temporary(errs.CodeOf(err)) {
-			log.Warn("announcement attempt failed", zap.String("payoutId", req.PayoutID), zap.Error(err))
-		} else {
-			log.Error("announcement rejected", zap.String("payoutId", req.PayoutID), zap.Error(err))
-			_ = msg.Term()
-			return
-		}
-	}
-	switch {
-	case out.Abandon:
-	case out.Retry:
-		_ = msg.NakWithDelay(out.Delay)
-	default:
-		_ = msg.Ack()
+// Consumer names.
+const (
+	Durable       = "helix-notifier"        // MGM_PAYOUT, mgm.payout.status.changed
+	ReplayDurable = "helix-notifier-replay" // MGM_NOTIFY, mgm.notify.reward.replay
+)
+
+// Prefetch is how many deliveries a consumer holds ahead of the announcer. Each may
+// take a Helix call of up to PostTimeout, so a deep buffer would let messages wait
+// there past AckWait and be redelivered while still queued.
+const Prefetch = 16
+
+// Handlers answer the operator's requests (events.RPCNotifierFailures,
+// events.RPCNotifierReplay).
+func Handlers(s *app.Service) map[string]natsx.Handler {
+	return map[string]natsx.Handler{
+		events.RPCNotifierFailures: natsx.HandleNone(func(ctx context.Context) ([]events.Announcement, error) {
+			list, err := s.Failures(ctx)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]events.Announcement, 0, len(list))
+			for i := range list {
+				out = append(out, Announcement(&list[i]))
+			}
+			return out, nil
+		}),
+		events.RPCNotifierReplay: natsx.Handle(func(ctx context.Context, req events.ReplayRequest) (events.Announcement, error) {
+			a, err := s.Replay(ctx, req.PayoutID)
+			if err != nil {
+				return events.Announcement{}, err
+			}
+			return Announcement(a), nil
+		}),
 	}
 }
 
-// decode reads a payout status change (acting on To == Sent only) or a replay request.
-func decode(msg jetstream.Msg) (app.Request, bool, error) {
-	switch msg.Subject() {
-	case events.NotifyRewardReplay:
+// Consumers are the two durable consumers that feed the announcer: payout Sent
+// transitions and operator replays. cfg carries AckWait and MaxDeliver (the announcer
+// gives up, and records why, on the MaxDeliver-th delivery).
+func Consumers(js jetstream.JetStream, s *app.Service, cfg jetstream.ConsumerConfig, log *zap.Logger) []svc.Task {
+	sent, replays := cfg, cfg
+	sent.Durable, sent.FilterSubject = Durable, events.PayoutStatusChanged
+	replays.Durable, replays.FilterSubject = ReplayDurable, events.NotifyRewardReplay
+	return []svc.Task{consume(js, events.StreamPayout.Name, sent, s, log), consume(js, events.StreamNotify.Name, replays, s, log)}
+}
+
+func consume(js jetstream.JetStream, stream string, cfg jetstream.ConsumerConfig, s *app.Service, log *zap.Logger) svc.Task {
+	cfg.DeliverPolicy, cfg.MaxAckPending = jetstream.DeliverAllPolicy, 64
+	return func(ctx context.Context) error {
+		c, err := natsx.EnsureConsumer(ctx, js, stream, cfg)
+		if err != nil {
+			return err
+		}
+		return natsx.Consume(ctx, c, log, Prefetch, func(ctx context.Context, msg jetstream.Msg) error {
+			req, ok, err := Request(msg)
+			if err != nil || !ok {
+				return err // undecodable: rejected; not a Sent transition: done
+			}
+			req.Delivery = natsx.Delivery(msg)
+			req.LastDelivery = cfg.MaxDeliver > 0 && req.Delivery >= cfg.MaxDeliver
+			return s.Announce(ctx, req)
+		})
+	}
+}
+
+// Request reads a payout status change (acting on To == Sent only) or a replay request.
+func Request(msg jetstream.Msg) (app.Request, bool, error) {
+	if msg.Subject() == events.NotifyRewardReplay {
 		var n events.RewardNotice
-		if _, err := events.Decode(msg.Data(), &n); err != nil {
+		if _, err := natsx.DecodeEvent(msg, &n); err != nil {
 			return app.Request{}, false, err
 		}
 		return app.Request{PayoutID: n.PayoutID, CharacterName: n.CharacterName}, true, nil
-	default:
-		var p events.PayoutEvent
-		env, err := events.Decode(msg.Data(), &p)
-		if err != nil {
-			return app.Request{}, false, err
-		}
-		if p.To != events.StatusSent {
-			return app.Request{}, false, nil
-		}
-		return app.Request{PayoutID: p.Payout.ID, CharacterName: p.Payout.CharacterName, OccurredAt: env.OccurredAt}, true, nil
+	}
+	var p events.PayoutEvent
+	env, err := natsx.DecodeEvent(msg, &p)
+	if err != nil {
+		return app.Request{}, false, err
+	}
+	if p.To != shared.PayoutSent {
+		return app.Request{}, false, nil
+	}
+	return app.Request{PayoutID: p.Payout.ID, CharacterName: p.Payout.CharacterName, OccurredAt: env.OccurredAt}, true, nil
+}
+
+// Announcement is the wire form of an announcement (the operator's list and replies).
+func Announcement(a *domain.Announcement) events.Announcement {
+	return events.Announcement{
+		PayoutID: a.PayoutID, CharacterName: a.CharacterName, State: string(a.State), Reason: a.Reason,
+		Attempts: a.Attempts, Replays: a.Replays, MessageID: a.MessageID, ClaimedAt: a.ClaimedAt,
+		PostedAt: a.PostedAt, FailedAt: a.FailedAt, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
 	}
 }
 
-// Serve answers the operator RPCs (events.RPCNotifierFailures, events.RPCNotifierReplay)
-// in queue group helix-notifier.
-func Serve(nc *nats.Conn, op *app.Operator, log *zap.Logger) ([]*nats.Subscription, error) {
-	list, err := natsx.Serve(nc, events.RPCNotifierFailures, "helix-notifier", log, func(ctx context.Context, _ []byte) (any, error) {
-		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		return op.Failures(ctx)
-	})
-	if err != nil {
-		return nil, err
+// NewMetrics registers the notifier's counters with reg as
+// mgm_helix_notifier_<name>_total.
+func NewMetrics(reg prometheus.Registerer) app.Metrics {
+	counter := func(name, help string) prometheus.Counter {
+		c := prometheus.NewCounter(prometheus.CounterOpts{Name: "mgm_helix_notifier_" + name + "_total", Help: help})
+		reg.MustRegister(c)
+		return c
 	}
-	replay, err := natsx.Serve(nc, events.RPCNotifierReplay, "helix-notifier", log, func(ctx context.Context, data []byte) (any, error) {
-		var req events.ReplayRequest
-		if err := natsx.Decode(data, &req); err != nil {
-			return nil, err
-		}
-		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		return op.Replay(ctx, req.PayoutID)
-	})
-	if err != nil {
-		_ = list.Unsubscribe()
-		return nil, err
+	return app.Metrics{
+		Posted:  counter("posted", "Reward announcements Helix accepted (is_sent: true)."),
+		Failed:  counter("failed", "Reward announcements given up on (terminal drop, permanent error or retries exhausted)."),
+		Unknown: counter("unknown", "Reward announcements whose outcome was lost to a crash between Helix's answer and the record."),
+		Retried: counter("retried", "Attempts that will be retried (5xx, timeouts, 429, retryable drops, open breaker)."),
+		Dropped: counter("dropped", "Helix answers with is_sent: false."),
 	}
-	return []*nats.Subscription{list, replay}, nil
 }

@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
@@ -19,6 +22,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/mimiron/mgm/pkg/config"
+	"github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/natsx"
 	"github.com/mimiron/mgm/pkg/svc"
@@ -27,6 +31,7 @@ import (
 
 	"github.com/mimiron/mgm/services/helix-notifier/adapters"
 	"github.com/mimiron/mgm/services/helix-notifier/cli"
+	ndomain "github.com/mimiron/mgm/services/helix-notifier/domain"
 	"github.com/mimiron/mgm/services/helix-notifier/service"
 )
 
@@ -36,17 +41,22 @@ const (
 )
 
 type harness struct {
-	t      *testing.T
-	url    string
-	cfg    config.Config
-	nc     *nats.Conn
-	js     jetstream.JetStream
-	fake   *fakehelix.Server
-	logs   *observer.ObservedLogs
-	log    *zap.Logger
-	repo   *adapters.Repo
-	mu     sync.Mutex
-	notify []received
+	t    *testing.T
+	url  string
+	cfg  config.Config
+	nc   *nats.Conn
+	js   jetstream.JetStream
+	fake *fakehelix.Server
+	logs *observer.ObservedLogs
+	log  *zap.Logger
+	repo *adapters.Postgres
+	db   *pgxpool.Pool
+	// metrics is the registry of the replica started last; ops, when set, is where the
+	// next replica serves /healthz, /readyz and /metrics.
+	metrics *prometheus.Registry
+	ops     net.Listener
+	mu      sync.Mutex
+	notify  []received
 }
 
 type received struct {
@@ -99,10 +109,10 @@ func start(t *testing.T, tweak ...func(*config.Config)) *harness {
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = sub.Unsubscribe() })
-	pool, err := adapters.Open(context.Background(), cfg.DatabaseURL)
+	pool, err := adapters.Schema.Open(context.Background(), cfg.DatabaseURL)
 	require.NoError(t, err)
 	t.Cleanup(pool.Close)
-	h.repo = adapters.NewRepo(pool)
+	h.repo, h.db = adapters.New(pool), pool
 	// Whatever a test did, no credential may reach the logs.
 	t.Cleanup(h.assertNoSecretsLogged)
 	return h
@@ -115,8 +125,11 @@ func (h *harness) replica(o service.Options) (stop func()) {
 	nc, js := testenv.Conn(t, h.url)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
+	h.metrics = prometheus.NewRegistry()
+	d := svc.Deps{Config: h.cfg, Log: h.log, NC: nc, JS: js, Metrics: h.metrics, Ops: h.ops}
+	h.ops = nil
 	go func() {
-		done <- service.RunWith(ctx, svc.Deps{Config: h.cfg, Log: h.log, NC: nc, JS: js}, o)
+		done <- service.RunWith(ctx, d, o)
 	}()
 	var once sync.Once
 	stop = func() {
@@ -139,7 +152,7 @@ func (h *harness) replica(o service.Options) (stop func()) {
 func (h *harness) sent(name string) string {
 	h.t.Helper()
 	id := uuid.NewString()
-	h.publishStatus(id, name, events.StatusInProgress, events.StatusSent)
+	h.publishStatus(id, name, domain.PayoutInProgress, domain.PayoutSent)
 	return id
 }
 
@@ -152,7 +165,7 @@ func (h *harness) publishStatus(id, name, from, to string) {
 	}
 	env, err := events.New("", events.PayoutStatusChanged, "payout", time.Now(), ev)
 	require.NoError(h.t, err)
-	_, err = events.Publish(context.Background(), h.js, env)
+	_, err = natsx.PublishEvent(context.Background(), h.js, env)
 	require.NoError(h.t, err)
 }
 
@@ -186,7 +199,30 @@ func (h *harness) waitNotice(subject, payoutID string) received {
 	return h.notices(subject, payoutID)[0]
 }
 
-func (h *harness) state(payoutID string) events.Announcement {
+// seed writes the announcement of a payout as change leaves it, the way a notifier
+// would have.
+func (h *harness) seed(payoutID, name string, change func(a *ndomain.Announcement)) {
+	h.t.Helper()
+	_, err := h.repo.Update(context.Background(), payoutID, ndomain.NewAnnouncement(payoutID, name, time.Now()),
+		func(a *ndomain.Announcement) error { change(a); return nil })
+	require.NoError(h.t, err)
+}
+
+// metric reads a counter of the replica started last.
+func (h *harness) metric(name string) int64 {
+	h.t.Helper()
+	families, err := h.metrics.Gather()
+	require.NoError(h.t, err)
+	for _, f := range families {
+		if f.GetName() == "mgm_helix_notifier_"+name+"_total" {
+			return int64(f.GetMetric()[0].GetCounter().GetValue())
+		}
+	}
+	h.t.Fatalf("no counter %s", name)
+	return 0
+}
+
+func (h *harness) state(payoutID string) *ndomain.Announcement {
 	h.t.Helper()
 	a, err := h.repo.Get(context.Background(), payoutID)
 	require.NoError(h.t, err)

@@ -1,24 +1,23 @@
 // Package service is helix-notifier's Run: the reward announcement in Twitch chat as a
-// durable JetStream consumer of payout Sent events (docs/product.md §7, issue 4).
+// durable JetStream consumer of payout Sent events (docs/product.md §7).
 //
 // Flow: durable "helix-notifier" on MGM_PAYOUT (mgm.payout.status.changed, To == Sent)
 // and durable "helix-notifier-replay" on MGM_NOTIFY (mgm.notify.reward.replay) → claim the
-// per-payout marker in schema notifier → Helix Send Chat Message through a circuit
+// payout's announcement in schema notifier → Helix Send Chat Message through a circuit
 // breaker → record → publish mgm.notify.reward.posted (Nats-Msg-Id reward-posted-<id>)
 // or, when given up, mgm.notify.reward.failed → ack. Retryable failures (5xx, timeouts,
 // 429 until Ratelimit-Reset, msg_ratelimit/msg_slowmode/msg_timedout drops) are Nak'ed
-// with Options.Backoff; the MaxDeliver-th delivery gives up. See app.Announcer.Announce
+// with Options.Backoff; the MaxDeliver-th delivery gives up. See app.Service.Announce
 // for the at-most-once argument and the crash window that remains.
 //
 // Operators: `go run ./services/helix-notifier failures list [--json]` and
 // `go run ./services/helix-notifier failures replay <payoutId>` (DATABASE_URL, and
 // NATS_URL for replay), or the request/reply subjects events.RPCNotifierFailures and
-// events.RPCNotifierReplay served by every running replica. Counters: expvar
-// "mgm_helix_notifier" (posted, failed, unknown, retried, dropped); with
-// MGM_NOTIFIER_METRICS_ADDR set (e.g. 127.0.0.1:9102) the notifier serves them on that
-// address as GET /metrics (Prometheus text, mgm_helix_notifier_<name>_total) and
-// GET /debug/vars (expvar JSON). Alert on failed and unknown: each is an announcement an
-// operator must look at.
+// events.RPCNotifierReplay served by every running replica. Counters
+// mgm_helix_notifier_{posted,failed,unknown,retried,dropped}_total are served with
+// /healthz and /readyz on MGM_OPS_ADDR (or MGM_NOTIFIER_METRICS_ADDR, its older name,
+// e.g. 127.0.0.1:9102). Alert on failed and unknown: each is an announcement an operator
+// must look at.
 package service
 
 import (
@@ -32,7 +31,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/natsx"
@@ -45,8 +43,8 @@ import (
 
 // Consumer names.
 const (
-	Durable       = "helix-notifier"        // MGM_PAYOUT, mgm.payout.status.changed
-	ReplayDurable = "helix-notifier-replay" // MGM_NOTIFY, mgm.notify.reward.replay
+	Durable       = ports.Durable
+	ReplayDurable = ports.ReplayDurable
 )
 
 // Options tune retries, the breaker and the crash window; tests shorten them.
@@ -72,12 +70,6 @@ type Options struct {
 	MaxEventAge time.Duration
 	// HTTPClient for Helix; nil uses one with PostTimeout.
 	HTTPClient *http.Client
-	// MetricsListener, when set, serves the counters instead of MGM_NOTIFIER_METRICS_ADDR
-	// (tests).
-	MetricsListener net.Listener
-	// Test hooks, see app.Settings.
-	AfterHelix    func(ctx context.Context, payoutID string) error
-	AfterRecorded func(ctx context.Context, payoutID string) error
 }
 
 // DefaultOptions retry for a little over an hour: quickly at first (a timed-out post
@@ -113,86 +105,48 @@ func RunWith(ctx context.Context, d svc.Deps, o Options) error {
 	if sender == "" {
 		sender = cfg.BroadcasterID
 	}
+	d = d.WithDefaults()
+	if d.Ops == nil && cfg.OpsAddr == "" && cfg.NotifierMetrics != "" {
+		ln, err := net.Listen("tcp", cfg.NotifierMetrics)
+		if err != nil {
+			return fmt.Errorf("helix-notifier: ops listener (MGM_NOTIFIER_METRICS_ADDR): %w", err)
+		}
+		d.Ops = ln
+	}
 	log := d.Log.With(zap.String("component", "helix-notifier"))
 	now := d.Clock()
-
-	pool, err := adapters.Open(ctx, cfg.DatabaseURL)
+	pool, err := adapters.Schema.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	repo := adapters.NewRepo(pool)
-
 	if err := natsx.EnsureStreams(ctx, d.JS, events.StreamPayout, events.StreamNotify); err != nil {
 		return err
 	}
-	payouts, err := natsx.EnsureConsumer(ctx, d.JS, events.StreamPayout.Name, jetstream.ConsumerConfig{
-		Durable: Durable, FilterSubject: events.PayoutStatusChanged,
-		DeliverPolicy: jetstream.DeliverAllPolicy, AckWait: o.AckWait, MaxDeliver: o.MaxDeliver, MaxAckPending: 64,
-	})
-	if err != nil {
-		return err
-	}
-	replays, err := natsx.EnsureConsumer(ctx, d.JS, events.StreamNotify.Name, jetstream.ConsumerConfig{
-		Durable: ReplayDurable, FilterSubject: events.NotifyRewardReplay,
-		DeliverPolicy: jetstream.DeliverAllPolicy, AckWait: o.AckWait, MaxDeliver: o.MaxDeliver, MaxAckPending: 64,
-	})
-	if err != nil {
-		return err
-	}
-
 	hc := o.HTTPClient
 	if hc == nil {
 		hc = &http.Client{Timeout: o.PostTimeout}
 	}
-	publish := Publisher(d.JS)
 	host, _ := os.Hostname()
-	a := &app.Announcer{
-		Repo:    repo,
-		Chat:    helix.New(cfg, helix.WithHTTPClient(hc), helix.WithClock(now)),
-		Publish: publish,
-		Breaker: app.NewBreaker(o.BreakerFailures, o.BreakerOpenFor, log),
-		Log:     log,
-		Now:     now,
+	s := &app.Service{
+		Repo:      adapters.New(pool),
+		Chat:      helix.New(cfg, helix.WithHTTPClient(hc), helix.WithClock(now)),
+		Publisher: adapters.JetStream{JS: d.JS, Now: now},
+		Breaker:   app.NewBreaker(o.BreakerFailures, o.BreakerOpenFor, log),
+		Metrics:   ports.NewMetrics(d.Metrics),
+		Log:       log,
+		Now:       now,
 		S: app.Settings{
 			BroadcasterID: cfg.BroadcasterID, SenderID: sender,
 			Worker:  host + "/" + uuid.NewString(),
 			Backoff: o.Backoff, MaxRateWait: o.MaxRateWait, PostTimeout: o.PostTimeout,
 			StaleAfter: o.StaleAfter, MaxEventAge: o.MaxEventAge,
-			AfterHelix: o.AfterHelix, AfterRecorded: o.AfterRecorded,
 		},
 	}
-	op := &app.Operator{Repo: repo, Publish: publish, Now: now, StaleAfter: o.StaleAfter}
-	subs, err := ports.Serve(d.NC, op, log)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		for _, s := range subs {
-			_ = s.Unsubscribe()
-		}
-	}()
-
-	ml := o.MetricsListener
-	if ml == nil && cfg.NotifierMetrics != "" {
-		if ml, err = net.Listen("tcp", cfg.NotifierMetrics); err != nil {
-			return fmt.Errorf("helix-notifier: metrics listener (MGM_NOTIFIER_METRICS_ADDR): %w", err)
-		}
-	}
-
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return ports.Consume(gctx, payouts, o.MaxDeliver, a, log) })
-	g.Go(func() error { return ports.Consume(gctx, replays, o.MaxDeliver, a, log) })
-	if ml != nil {
-		g.Go(func() error { return ports.ServeMetrics(gctx, ml, ports.MetricsHandler(app.Metrics), log) })
-	}
-	return g.Wait()
-}
-
-// Publisher publishes envelopes on JetStream with Nats-Msg-Id = envelope id.
-func Publisher(js jetstream.JetStream) app.Publisher {
-	return func(ctx context.Context, env events.Envelope) error {
-		_, err := events.Publish(ctx, js, env)
-		return err
-	}
+	return svc.Serve(ctx, d, svc.Parts{
+		Queue:    ports.Queue,
+		Handlers: ports.Handlers(s),
+		DB:       pool,
+		Tasks:    ports.Consumers(d.JS, s, jetstream.ConsumerConfig{AckWait: o.AckWait, MaxDeliver: o.MaxDeliver}, log),
+	})
 }

@@ -1,5 +1,6 @@
-// Package app holds ingest's one use case: turn a verified channel.chat.message into a
-// chat command event on the message bus, or decide it is ordinary chat.
+// Package app holds ingest's one use case: turn a verified chat message into a chat
+// command for the consumers, or decide it is ordinary chat. The transport (the EventSub
+// webhook today) maps Twitch's payload to ChatMessage; the Publisher stores commands.
 package app
 
 import (
@@ -7,26 +8,43 @@ import (
 	"time"
 
 	"github.com/mimiron/mgm/pkg/domain"
-	"github.com/mimiron/mgm/pkg/events"
-	"github.com/mimiron/mgm/pkg/twitch/eventsub"
 )
 
-// Source is the envelope source of every event ingest publishes.
-const Source = "ingest"
+// ChatMessage is a channel.chat.message as ingest needs it, whatever the transport.
+type ChatMessage struct {
+	MessageID               string
+	BroadcasterUserID       string
+	SourceBroadcasterUserID string // set for Shared Chat relays
+	UserID                  string
+	UserLogin               string
+	UserName                string
+	Text                    string
+	Badges                  []string // badge set ids
+}
 
-// Publisher stores an event durably; duplicate reports that an event with the same id
-// was already stored (a replayed delivery), in which case nothing changed.
+// Command is a chat command to store for the consumers. DeliveryID is Twitch's id of
+// the delivery (Twitch-Eventsub-Message-Id): a redelivery carries the same one, so the
+// store keeps one copy.
+type Command struct {
+	DeliveryID string
+	Kind       domain.CommandKind
+	SentAt     time.Time
+	Message    ChatMessage
+}
+
+// Publisher stores a command durably; duplicate reports that a command with the same
+// delivery id was already stored (a replayed delivery), in which case nothing changed.
 type Publisher interface {
-	Publish(ctx context.Context, env events.Envelope) (duplicate bool, err error)
+	Publish(ctx context.Context, c Command) (duplicate bool, err error)
 }
 
 // Outcome is what became of a chat message.
 type Outcome int
 
-// Outcomes of Chat.Handle.
+// Outcomes of Service.Chat.
 const (
 	Ignored   Outcome = iota // not a chat command: nothing published
-	Published                // a new chat command event is stored
+	Published                // a new chat command is stored
 	Duplicate                // the delivery was published before: nothing changed
 )
 
@@ -41,42 +59,23 @@ func (o Outcome) String() string {
 	}
 }
 
-// Chat publishes the chat commands among chat messages.
-type Chat struct {
-	Pub Publisher
+// Service is ingest's use case.
+type Service struct {
+	Publisher Publisher
 }
 
-// Handle publishes m as a ChatCommand when its text is a `!twgold`/`!twgift` command.
-// deliveryID (Twitch-Eventsub-Message-Id) becomes the event id, so a redelivery is
-// deduplicated by the bus; sentAt is the delivery's timestamp. Enrollment rules
-// (subscriber badges, Shared Chat relays, the chat message_id) are the consumers'.
-func (c Chat) Handle(ctx context.Context, deliveryID string, sentAt time.Time, m eventsub.ChatMessage) (Outcome, error) {
-	if !domain.LooksLikeCommand(m.Message.Text) {
+// Chat stores m as a command when its text is a `!twgold`/`!twgift` command; sentAt is
+// the delivery's timestamp. Enrollment rules (subscriber badges, Shared Chat relays, the
+// chat message_id) are the consumers'.
+func (s Service) Chat(ctx context.Context, deliveryID string, sentAt time.Time, m ChatMessage) (Outcome, error) {
+	if !domain.LooksLikeCommand(m.Text) {
 		return Ignored, nil
 	}
-	cmd, ok := domain.ParseCommand(m.Message.Text)
+	cmd, ok := domain.ParseCommand(m.Text)
 	if !ok {
 		return Ignored, nil
 	}
-	subject := events.ChatTwGold
-	if cmd.Kind == domain.CommandGift {
-		subject = events.ChatTwGift
-	}
-	env, err := events.New(deliveryID, subject, Source, sentAt, events.ChatCommand{
-		MessageID:               m.MessageID,
-		BroadcasterUserID:       m.BroadcasterUserID,
-		SourceBroadcasterUserID: m.SourceBroadcasterUserID,
-		UserID:                  m.ChatterUserID,
-		UserLogin:               m.ChatterUserLogin,
-		UserName:                m.ChatterUserName,
-		Text:                    m.Message.Text,
-		Badges:                  m.BadgeSetIDs(),
-		SentAt:                  sentAt.UTC(),
-	})
-	if err != nil {
-		return Ignored, err
-	}
-	dup, err := c.Pub.Publish(ctx, env)
+	dup, err := s.Publisher.Publish(ctx, Command{DeliveryID: deliveryID, Kind: cmd.Kind, SentAt: sentAt.UTC(), Message: m})
 	if err != nil {
 		return Ignored, err
 	}

@@ -10,10 +10,10 @@ import (
 
 // Routes is ingest's listener: the webhook, /healthz (process up), /readyz (message bus
 // connected) and /metrics.
-func Routes(hook *Webhook, nc *nats.Conn) http.Handler {
+func Routes(hook *Webhook, nc *nats.Conn, metrics http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(Path, hook)
-	mux.Handle("GET /metrics", hook.Metrics)
+	mux.Handle("GET /metrics", metrics)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}`))

@@ -37,7 +37,7 @@ type Webhook struct {
 	Secret  string // TWITCH_EVENTSUB_SECRET; empty refuses every delivery
 	Now     func() time.Time
 	Log     *zap.Logger
-	Chat    app.Chat
+	App     app.Service
 	Metrics *Metrics
 }
 
@@ -115,7 +115,7 @@ func (h *Webhook) serve(w http.ResponseWriter, r *http.Request) error {
 	}
 	switch typ {
 	case eventsub.TypeVerification:
-		h.Metrics.Verifications.Add(1)
+		h.Metrics.Verifications.Inc()
 		h.Log.Info("eventsub subscription verified",
 			zap.String("subscriptionId", env.Subscription.ID), zap.String("type", env.Subscription.Type))
 		w.Header().Set("Content-Type", "text/plain")
@@ -124,7 +124,7 @@ func (h *Webhook) serve(w http.ResponseWriter, r *http.Request) error {
 		return nil
 
 	case eventsub.TypeRevocation:
-		h.Metrics.Revocations.Add(1)
+		h.Metrics.Revocations.Inc()
 		h.Log.Error("eventsub subscription revoked by Twitch: chat commands no longer arrive until it is re-created (go run ./services/ingest subscribe)",
 			zap.String("subscriptionId", env.Subscription.ID), zap.String("type", env.Subscription.Type),
 			zap.String("reason", env.Subscription.Status))
@@ -143,7 +143,7 @@ func (h *Webhook) serve(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Webhook) notification(w http.ResponseWriter, ctx context.Context, id string, at time.Time, env eventsub.Envelope) error {
 	if env.Subscription.Type != eventsub.SubscriptionChatMessage {
-		h.Metrics.Ignored.Add(1)
+		h.Metrics.Ignored.Inc()
 		h.Log.Warn("eventsub notification of an unexpected subscription acknowledged", zap.String("type", env.Subscription.Type))
 		w.WriteHeader(http.StatusNoContent)
 		return nil
@@ -152,21 +152,35 @@ func (h *Webhook) notification(w http.ResponseWriter, ctx context.Context, id st
 	if err != nil {
 		return err
 	}
-	out, err := h.Chat.Handle(ctx, id, at, m)
+	out, err := h.App.Chat(ctx, id, at, ChatMessage(m))
 	if err != nil {
 		return err
 	}
 	switch out {
 	case app.Published:
-		h.Metrics.Published.Add(1)
+		h.Metrics.Published.Inc()
 	case app.Duplicate:
-		h.Metrics.Duplicates.Add(1)
+		h.Metrics.Duplicates.Inc()
 		h.Log.Info("eventsub delivery replayed, nothing changed", zap.String("deliveryId", id))
 	default:
-		h.Metrics.Ignored.Add(1)
+		h.Metrics.Ignored.Inc()
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// ChatMessage maps Twitch's channel.chat.message event to the app's.
+func ChatMessage(m eventsub.ChatMessage) app.ChatMessage {
+	return app.ChatMessage{
+		MessageID:               m.MessageID,
+		BroadcasterUserID:       m.BroadcasterUserID,
+		SourceBroadcasterUserID: m.SourceBroadcasterUserID,
+		UserID:                  m.ChatterUserID,
+		UserLogin:               m.ChatterUserLogin,
+		UserName:                m.ChatterUserName,
+		Text:                    m.Message.Text,
+		Badges:                  m.BadgeSetIDs(),
+	}
 }
 
 func writeError(w http.ResponseWriter, status int, e *errs.Error) {

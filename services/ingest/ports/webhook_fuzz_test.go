@@ -11,19 +11,26 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/twitch/eventsub"
+	"github.com/mimiron/mgm/services/ingest/adapters"
 	"github.com/mimiron/mgm/services/ingest/app"
 )
 
 // memPublisher stands in for JetStream: the fuzz target is the webhook's decoding
-// path, which the service tests cover against a real server.
+// path, which the service tests cover against a real server. It keeps the events the
+// real publisher would store.
 type memPublisher struct{ got []events.Envelope }
 
-func (p *memPublisher) Publish(_ context.Context, env events.Envelope) (bool, error) {
+func (p *memPublisher) Publish(_ context.Context, c app.Command) (bool, error) {
+	env, err := adapters.Envelope(c)
+	if err != nil {
+		return false, err
+	}
 	p.got = append(p.got, env)
 	return false, nil
 }
@@ -47,7 +54,7 @@ func FuzzWebhook(f *testing.F) {
 	f.Add("", []byte(`{}`))
 	f.Fuzz(func(t *testing.T, typ string, body []byte) {
 		pub := &memPublisher{}
-		h := &Webhook{Secret: "fuzz-secret-0123", Now: time.Now, Log: zap.NewNop(), Chat: app.Chat{Pub: pub}, Metrics: &Metrics{}}
+		h := &Webhook{Secret: "fuzz-secret-0123", Now: time.Now, Log: zap.NewNop(), App: app.Service{Publisher: pub}, Metrics: NewMetrics(prometheus.NewRegistry())}
 		ts := eventsub.FormatTimestamp(time.Now())
 		req := httptest.NewRequest(http.MethodPost, Path, bytes.NewReader(body))
 		req.Header.Set(eventsub.HeaderMessageID, "fuzz-delivery")

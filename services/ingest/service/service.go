@@ -4,12 +4,10 @@ package service
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
 
 	"github.com/mimiron/mgm/pkg/events"
@@ -23,8 +21,6 @@ import (
 // Options tune Run for tests; the zero value is production.
 type Options struct {
 	PublishTimeout time.Duration // default 3 s
-	// Metrics, when set, receives the webhook's counters (tests read them directly).
-	Metrics *ports.Metrics
 }
 
 // Run serves the webhook on d.Listener, or on MGM_INGEST_ADDR, until ctx ends.
@@ -32,10 +28,8 @@ func Run(ctx context.Context, d svc.Deps) error { return RunWith(ctx, d, Options
 
 // RunWith is Run with options.
 func RunWith(ctx context.Context, d svc.Deps, o Options) error {
+	d = d.WithDefaults()
 	log := d.Log
-	if log == nil {
-		log = zap.NewNop()
-	}
 	if err := ensureStream(ctx, d, log); err != nil {
 		return err
 	}
@@ -51,50 +45,18 @@ func RunWith(ctx context.Context, d svc.Deps, o Options) error {
 		log.Warn("the NATS server does not accept atomic batches (nats-server 2.12+): every chat message is synced to disk on its own")
 	}
 	group := natsx.NewGroupPublisher(pubCtx, d.JS, atomic, o.PublishTimeout)
-	metrics := o.Metrics
-	if metrics == nil {
-		metrics = &ports.Metrics{}
-	}
 	hook := &ports.Webhook{
 		Secret:  d.Config.EventSubSecret,
 		Now:     d.Clock(),
 		Log:     log,
-		Chat:    app.Chat{Pub: adapters.JetStream{NC: d.NC, Group: group, Timeout: o.PublishTimeout}},
-		Metrics: metrics,
+		App:     app.Service{Publisher: adapters.JetStream{NC: d.NC, Group: group, Timeout: o.PublishTimeout}},
+		Metrics: ports.NewMetrics(d.Metrics),
 	}
-
-	ln := d.Listener
-	if ln == nil {
-		var err error
-		if ln, err = net.Listen("tcp", d.Config.IngestAddr); err != nil {
-			return fmt.Errorf("ingest listen %s: %w", d.Config.IngestAddr, err)
-		}
-	}
-	srv := &http.Server{
-		Handler:           ports.Routes(hook, d.NC),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      15 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          zap.NewStdLog(log),
-	}
-	log.Info("ingest listening", zap.String("addr", ln.Addr().String()), zap.String("path", ports.Path))
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	select {
-	case err := <-done:
-		return fmt.Errorf("ingest serve: %w", err)
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil {
-		return fmt.Errorf("ingest shutdown: %w", err)
-	}
-	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("ingest serve: %w", err)
-	}
-	return nil
+	metrics := promhttp.HandlerFor(d.Metrics, promhttp.HandlerOpts{Registry: d.Metrics})
+	return svc.Serve(ctx, d, svc.Parts{
+		HTTP: ports.Routes(hook, d.NC, metrics),
+		Addr: d.Config.IngestAddr,
+	})
 }
 
 // ensureStream provisions MGM_CHAT, retrying while NATS is still coming up: the webhook

@@ -21,6 +21,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/mimiron/mgm/pkg/config"
@@ -73,7 +74,7 @@ type System struct {
 	Helix     *fakehelix.Server // nil when real Twitch is configured
 
 	log      *zap.Logger
-	started  map[string]bool
+	running  []*running
 	ns       *server.Server
 	ownHelix bool
 	cancel   context.CancelFunc
@@ -82,14 +83,18 @@ type System struct {
 	errs     []error
 }
 
-// Service is one service's entry point with the listener it wants, if any.
+// Service is one service of the one-process mode: its entry point and, for a service
+// with a public HTTP listener, the configuration field that holds its address (Addr)
+// and how the bound address is written back (Bound), so every other service reaches it.
 type Service struct {
-	Name     string
-	Run      svc.RunFunc
-	Listener func(cfg config.Config) string // the address it serves HTTP on, "" for none
+	Name  string
+	Run   svc.RunFunc
+	Addr  func(cfg config.Config) string
+	Bound func(cfg *config.Config, addr string)
 }
 
-// Services lists every service the one-process mode starts, in start order.
+// Services lists every service the one-process mode starts, in start order. It is the
+// one list: start-up, listeners and readiness all follow it.
 func Services() []Service {
 	return []Service{
 		{Name: "pool", Run: pool.Run},
@@ -97,8 +102,12 @@ func Services() []Service {
 		{Name: "gift-queue", Run: giftqueue.Run},
 		{Name: "roulette", Run: roulette.Run},
 		{Name: "helix-notifier", Run: notifier.Run},
-		{Name: "ingest", Run: ingest.Run, Listener: func(c config.Config) string { return c.IngestAddr }},
-		{Name: "gateway", Run: gateway.Run, Listener: func(c config.Config) string { return c.HTTPAddr }},
+		{Name: "ingest", Run: ingest.Run,
+			Addr:  func(c config.Config) string { return c.IngestAddr },
+			Bound: func(c *config.Config, a string) { c.IngestAddr, c.IngestURL = a, "http://"+a }},
+		{Name: "gateway", Run: gateway.Run,
+			Addr:  func(c config.Config) string { return c.HTTPAddr },
+			Bound: func(c *config.Config, a string) { c.HTTPAddr = a }},
 	}
 }
 
@@ -177,101 +186,100 @@ func Start(ctx context.Context, o Options) (*System, error) {
 		return nil, err
 	}
 
-	// Listeners first, so every address is known before any service starts.
+	// Listeners first, so every address is known before any service starts. Every
+	// service also gets an ops listener of its own (/healthz, /readyz, /metrics), which
+	// WaitReady asks.
 	want := map[string]bool{}
 	for _, n := range o.Services {
 		want[n] = true
 	}
-	type started struct {
-		svc Service
-		ln  net.Listener
-	}
-	var run []started
 	for _, sv := range Services() {
 		if len(want) > 0 && !want[sv.Name] {
 			continue
 		}
-		var ln net.Listener
-		if sv.Listener != nil {
-			l, err := net.Listen("tcp", sv.Listener(cfg))
-			if err != nil {
-				for _, r := range run {
-					if r.ln != nil {
-						_ = r.ln.Close()
-					}
-				}
-				return nil, fmt.Errorf("%s listen %s: %w", sv.Name, sv.Listener(cfg), err)
-			}
-			ln = l
-			switch sv.Name {
-			case "ingest":
-				cfg.IngestAddr = l.Addr().String()
-				cfg.IngestURL = "http://" + l.Addr().String()
-			case "gateway":
-				cfg.HTTPAddr = l.Addr().String()
-			}
+		r := &running{Service: sv, metrics: prometheus.NewRegistry()}
+		s.running = append(s.running, r)
+		ops, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("%s ops listener: %w", sv.Name, err)
 		}
-		run = append(run, started{sv, ln})
+		r.ops = ops
+		if sv.Addr != nil {
+			ln, err := net.Listen("tcp", sv.Addr(cfg))
+			if err != nil {
+				return nil, fmt.Errorf("%s listen %s: %w", sv.Name, sv.Addr(cfg), err)
+			}
+			r.ln = ln
+			sv.Bound(&cfg, ln.Addr().String())
+		}
 	}
 	s.Config = cfg
 	s.URL = "http://" + cfg.HTTPAddr
-	s.started = map[string]bool{}
-	for _, r := range run {
-		s.started[r.svc.Name] = true
-	}
 	s.IngestURL = cfg.IngestURL
-
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	for _, r := range run {
+	for _, r := range s.running {
 		d := svc.Deps{
 			Config:   cfg,
-			Log:      log.With(zap.String("service", r.svc.Name)),
+			Log:      log.With(zap.String("service", r.Name)),
 			NC:       nc,
 			JS:       js,
 			Listener: r.ln,
+			Ops:      r.ops,
+			Metrics:  r.metrics,
 			Now:      o.Now,
 		}
 		s.wg.Add(1)
-		go func(name string, runFn svc.RunFunc, d svc.Deps) {
+		go func() {
 			defer s.wg.Done()
-			if err := runFn(runCtx, d); err != nil && !errors.Is(err, context.Canceled) {
-				log.Error("service stopped", zap.String("service", name), zap.Error(err))
+			if err := r.Run(runCtx, d); err != nil && !errors.Is(err, context.Canceled) {
+				log.Error("service stopped", zap.String("service", r.Name), zap.Error(err))
 				s.mu.Lock()
-				s.errs = append(s.errs, fmt.Errorf("%s: %w", name, err))
+				s.errs = append(s.errs, fmt.Errorf("%s: %w", r.Name, err))
 				s.mu.Unlock()
 			}
-		}(r.svc.Name, r.svc.Run, d)
+		}()
 	}
 	ok = true
 	return s, nil
 }
 
-// probes are the request/reply subjects that answer once each service is serving.
-var probes = map[string]string{
-	"pool":           events.RPCPoolStats,
-	"payout":         events.RPCPayoutPending,
-	"roulette":       events.RPCRouletteState,
-	"helix-notifier": events.RPCNotifierFailures,
-	"gift-queue":     events.RPCGiftList,
+// running is a started service with its listeners and its metrics registry.
+type running struct {
+	Service
+	ln      net.Listener // public HTTP, nil for none
+	ops     net.Listener
+	metrics *prometheus.Registry
 }
 
-// WaitReady waits until every started service answers: the gateway's /readyz and one
-// request/reply probe per NATS service (migrations done, consumers attached).
-func (s *System) WaitReady(ctx context.Context) error {
-	for name, subject := range probes {
-		if !s.started[name] {
-			continue
+// OpsURL is the base address of a running service's /healthz, /readyz and /metrics
+// ("" when the service is not running).
+func (s *System) OpsURL(name string) string {
+	for _, r := range s.running {
+		if r.Name == name {
+			return "http://" + r.ops.Addr().String()
 		}
+	}
+	return ""
+}
+
+// WaitReady waits until every started service answers its /readyz with 200: NATS and
+// its database usable, its handlers subscribed (and for the gateway, its state feed
+// live).
+func (s *System) WaitReady(ctx context.Context) error {
+	for _, r := range s.running {
+		url := "http://" + r.ops.Addr().String() + "/readyz"
 		for {
-			c, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
-			err := natsx.Call(c, s.NC, subject, struct{}{}, nil)
-			cancel()
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+			resp, err := http.DefaultClient.Do(req)
 			if err == nil {
-				break
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					break
+				}
 			}
 			if ctx.Err() != nil {
-				return fmt.Errorf("%s not ready: %w", name, err)
+				return fmt.Errorf("%s not ready: %w", r.Name, ctx.Err())
 			}
 			if e := s.Err(); e != nil {
 				return e
@@ -279,23 +287,7 @@ func (s *System) WaitReady(ctx context.Context) error {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
-	if !s.started["gateway"] {
-		return nil
-	}
-	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/readyz", nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		if ctx.Err() != nil {
-			return fmt.Errorf("gateway not ready: %w", ctx.Err())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return nil
 }
 
 // Err reports services that stopped with an error.
@@ -311,6 +303,15 @@ func (s *System) Stop() {
 		s.cancel()
 	}
 	s.wg.Wait()
+	if s.cancel == nil { // never started: close what Start had bound
+		for _, r := range s.running {
+			for _, l := range []net.Listener{r.ln, r.ops} {
+				if l != nil {
+					_ = l.Close()
+				}
+			}
+		}
+	}
 	if s.NC != nil {
 		s.NC.Close()
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/mimiron/mgm/pkg/twitch/eventsub"
 	"github.com/mimiron/mgm/pkg/twitch/fakehelix"
 	"github.com/mimiron/mgm/services/mgm/allinone"
+	"github.com/mimiron/mgm/services/mgm/allinone/allinonetest"
 )
 
 // Harness is what the browser tests receive (environment MGM_PANEL_HARNESS).
@@ -97,7 +98,7 @@ func TestPanel_InChromiumAgainstTheWholeBackend(t *testing.T) {
 	helix := fakehelix.New()
 	defer helix.Close()
 	require.NoError(t, helix.SetExtensionSecrets(allinone.DevExtensionSecret))
-	sys := allinone.TestSystemWith(t, func(c *config.Config) {
+	sys := allinonetest.StartWith(t, func(c *config.Config) {
 		c.CORSOrigins = []string{panel.URL}
 		c.SpinInterval = spinInterval
 		c.ViewerWritePerMin = writesPerMin
@@ -146,7 +147,7 @@ func TestPanel_InChromiumAgainstTheWholeBackend(t *testing.T) {
 // chat messages (signed EventSub), subscriptions (fake Helix), the backend going down
 // and coming back (the proxy), and the Extension PubSub messages the fake Helix
 // accepted, which the fake Twitch.ext delivers to the panel.
-func controlRoutes(t *testing.T, sys *allinone.System, helix *fakehelix.Server, proxy *switchProxy) http.Handler {
+func controlRoutes(t *testing.T, sys *allinonetest.System, helix *fakehelix.Server, proxy *switchProxy) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /chat", func(w http.ResponseWriter, r *http.Request) {
 		var in struct {

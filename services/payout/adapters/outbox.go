@@ -3,27 +3,26 @@ package adapters
 import (
 	"context"
 	"fmt"
-	"io/fs"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/mimiron/mgm/pkg/db"
+	"github.com/mimiron/mgm/pkg/outbox"
 	"github.com/mimiron/mgm/services/payout/domain"
 )
 
-func fsSub(f fs.FS) (fs.FS, error) { return fs.Sub(f, "migrations") }
+var _ outbox.Rows[domain.Recorded] = (*Postgres)(nil).RelayBatch
 
-// RelayBatch is one pass of the outbox relay. In one transaction it locks up to limit
-// committed, unpublished events (FOR UPDATE SKIP LOCKED, so replicas take disjoint
-// batches), calls publish for each in store order, marks the ones published and
-// commits. Only a payout's earliest unpublished event is eligible, so a payout's
-// events reach JetStream in version order even with several relays: the next one is
-// taken only after the transaction that published its predecessor committed.
+// RelayBatch is one pass of the outbox relay (outbox.Rows). In one transaction it locks
+// up to limit committed, unpublished events (FOR UPDATE SKIP LOCKED, so replicas take
+// disjoint batches), hands them to publish in store order, marks the ones published and
+// commits. Only a payout's earliest unpublished event is eligible, so a payout's events
+// reach JetStream in version order even with several relays: the next one is taken only
+// after the transaction that published its predecessor committed.
 //
 // A publish error stops the batch; the events published before it are still marked,
-// the rest stay for the next pass. A crash after publishing but before the commit
-// republishes those events with the same Nats-Msg-Id, which JetStream drops.
-func (s *Postgres) RelayBatch(ctx context.Context, limit int, publish func(context.Context, domain.Recorded) error) (int, error) {
+// the rest stay for the next pass.
+func (s *Postgres) RelayBatch(ctx context.Context, limit int, publish func(context.Context, []domain.Recorded) (int, error)) (int, error) {
 	n := 0
 	var pubErr error
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
@@ -68,7 +67,7 @@ func (s *Postgres) RelayBatch(ctx context.Context, limit int, publish func(conte
 		if err != nil {
 			return err
 		}
-		done := make([]string, 0, len(picks))
+		recs := make([]domain.Recorded, 0, len(picks))
 		for _, pk := range picks {
 			h := hist[pk.payoutID]
 			if int64(len(h)) < pk.version {
@@ -78,11 +77,12 @@ func (s *Postgres) RelayBatch(ctx context.Context, limit int, publish func(conte
 			if err != nil {
 				return err
 			}
-			rec := domain.Recorded{Event: h[pk.version-1], After: *after, LifetimeSentGold: pk.lifetime}
-			if err := publish(ctx, rec); err != nil {
-				pubErr = err
-				break
-			}
+			recs = append(recs, domain.Recorded{Event: h[pk.version-1], After: *after, LifetimeSentGold: pk.lifetime})
+		}
+		stored, err := publish(ctx, recs)
+		pubErr = err
+		done := make([]string, 0, stored)
+		for _, pk := range picks[:stored] {
 			done = append(done, pk.eventID)
 		}
 		if len(done) > 0 {
@@ -97,11 +97,4 @@ func (s *Postgres) RelayBatch(ctx context.Context, limit int, publish func(conte
 		return 0, err
 	}
 	return n, pubErr
-}
-
-// Unpublished counts events not yet relayed.
-func (s *Postgres) Unpublished(ctx context.Context) (int, error) {
-	var n int
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM payout_events WHERE published_at IS NULL`).Scan(&n)
-	return n, err
 }

@@ -25,35 +25,19 @@ import (
 	"github.com/mimiron/mgm/services/payout/domain"
 )
 
-// Schema is the PostgreSQL schema the payout service owns.
-const Schema = "payout"
-
 //go:embed migrations/*.sql
-var migrationFiles embed.FS
+var migrations embed.FS
 
-// Open connects to url on schema "payout" and applies the migrations.
-func Open(ctx context.Context, url string) (*Postgres, error) {
-	sub, err := fsSub(migrationFiles)
-	if err != nil {
-		return nil, err
-	}
-	pool, err := db.Open(ctx, url, Schema, sub)
-	if err != nil {
-		return nil, err
-	}
-	return &Postgres{pool: pool}, nil
-}
+// Schema is the PostgreSQL schema the payout service owns, with its migrations.
+var Schema = db.Schema{Name: "payout", Files: migrations}
 
-// Postgres is the payout store.
+// Postgres is the payout repository (app.Repository).
 type Postgres struct {
 	pool *pgxpool.Pool
 }
 
-// Close releases the connection pool.
-func (s *Postgres) Close() { s.pool.Close() }
-
-// Pool is the underlying pool (tests inspect tables through it).
-func (s *Postgres) Pool() *pgxpool.Pool { return s.pool }
+// New is the repository on a pool opened with Schema.
+func New(pool *pgxpool.Pool) *Postgres { return &Postgres{pool: pool} }
 
 var activeStatuses = []string{string(domain.Pending), string(domain.InProgress)}
 
@@ -376,14 +360,4 @@ func (s *Postgres) Active(ctx context.Context) ([]*domain.Payout, error) {
 		out = append(out, p)
 	}
 	return out, rows.Err()
-}
-
-// LifetimeSentGold is the user's total of Sent gold.
-func (s *Postgres) LifetimeSentGold(ctx context.Context, twitchUserID string) (int64, error) {
-	var n int64
-	err := s.pool.QueryRow(ctx, `SELECT lifetime_sent_gold FROM payout_users WHERE twitch_user_id = $1`, twitchUserID).Scan(&n)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, nil
-	}
-	return n, err
 }

@@ -12,17 +12,20 @@ import (
 
 	"github.com/mimiron/mgm/pkg/errs"
 	"github.com/mimiron/mgm/pkg/testenv"
-	"github.com/mimiron/mgm/services/payout/adapters"
 	"github.com/mimiron/mgm/services/payout/app"
 	"github.com/mimiron/mgm/services/payout/domain"
 	"github.com/mimiron/mgm/services/payout/internal/testkit"
 )
 
+var (
+	t0  = testkit.T0
+	req = testkit.NewPayout
+)
+
 func TestSetStatus_ConcurrentConflictingChangesOneWins(t *testing.T) {
-	store, url := testkit.Store(t)
-	store2, err := adapters.Open(context.Background(), url)
-	require.NoError(t, err)
-	defer store2.Close()
+	store := testkit.Store(t)
+	url := store.URL
+	store2 := testkit.Open(t, url)
 	clock := testenv.NewClock(t0)
 	a1, a2 := app.New(store, clock.Now, nil), app.New(store2, clock.Now, nil)
 	ctx := context.Background()
@@ -64,18 +67,16 @@ func TestSetStatus_ConcurrentConflictingChangesOneWins(t *testing.T) {
 	rows, err := store.Active(ctx)
 	require.NoError(t, err)
 	assert.Empty(t, rows)
-	require.NoError(t, store.Pool().QueryRow(ctx,
+	require.NoError(t, store.SQL.QueryRow(ctx,
 		`SELECT coalesce(sum(gold_amount), 0) FROM payouts WHERE twitch_user_id = 'u1' AND status = 'Sent'`).Scan(&sent))
-	total, err := store.LifetimeSentGold(ctx, "u1")
-	require.NoError(t, err)
+	total := store.LifetimeSentGold(t, "u1")
 	assert.Equal(t, sent, total, "the running total matches the read model")
 }
 
 func TestSweep_TwoReplicasExpireEachPayoutOnce(t *testing.T) {
-	store, url := testkit.Store(t)
-	store2, err := adapters.Open(context.Background(), url)
-	require.NoError(t, err)
-	defer store2.Close()
+	store := testkit.Store(t)
+	url := store.URL
+	store2 := testkit.Open(t, url)
 	clock := testenv.NewClock(t0)
 	a1, a2 := app.New(store, clock.Now, nil), app.New(store2, clock.Now, nil)
 	ctx := context.Background()
@@ -92,7 +93,7 @@ func TestSweep_TwoReplicasExpireEachPayoutOnce(t *testing.T) {
 	clock.Advance(25 * time.Hour)
 	var wg sync.WaitGroup
 	counts := make([]int, 2)
-	for i, a := range []*app.Payouts{a1, a2} {
+	for i, a := range []*app.Service{a1, a2} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -113,16 +114,16 @@ func TestSweep_TwoReplicasExpireEachPayoutOnce(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, n, counts[0]+counts[1], "each payout expired by exactly one replica")
 	var expiredEvents int
-	require.NoError(t, store.Pool().QueryRow(ctx,
+	require.NoError(t, store.SQL.QueryRow(ctx,
 		`SELECT count(*) FROM payout_events WHERE type = 'PayoutStatusChanged' AND data->>'to' = 'Expired'`).Scan(&expiredEvents))
 	assert.Equal(t, n, expiredEvents)
 	var expired int
-	require.NoError(t, store.Pool().QueryRow(ctx, `SELECT count(*) FROM payouts WHERE status = 'Expired'`).Scan(&expired))
+	require.NoError(t, store.SQL.QueryRow(ctx, `SELECT count(*) FROM payouts WHERE status = 'Expired'`).Scan(&expired))
 	assert.Equal(t, n, expired)
 }
 
 func TestSweep_IgnoresPayoutsNotYetDue(t *testing.T) {
-	store, _ := testkit.Store(t)
+	store := testkit.Store(t)
 	clock := testenv.NewClock(t0)
 	a := app.New(store, clock.Now, nil)
 	ctx := context.Background()
@@ -144,7 +145,7 @@ func TestSweep_IgnoresPayoutsNotYetDue(t *testing.T) {
 }
 
 func TestStore_ReadModelMatchesTheFoldOfEvents(t *testing.T) {
-	store, _ := testkit.Store(t)
+	store := testkit.Store(t)
 	clock := testenv.NewClock(t0)
 	a := app.New(store, clock.Now, nil)
 	ctx := context.Background()

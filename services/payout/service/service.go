@@ -6,14 +6,14 @@ package service
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
 	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/natsx"
+	"github.com/mimiron/mgm/pkg/outbox"
 	"github.com/mimiron/mgm/pkg/svc"
 	"github.com/mimiron/mgm/services/payout/adapters"
 	"github.com/mimiron/mgm/services/payout/app"
@@ -22,8 +22,8 @@ import (
 
 // Options tune the background loops; zero values are the production defaults.
 type Options struct {
-	// SweepInterval is how often the expiry sweep runs (default 5 minutes; docs/product.md
-	// asks for at least hourly). It also runs once at start.
+	// SweepInterval is how often the expiry sweep runs (default 5 minutes;
+	// docs/product.md §2 asks for at least hourly). It also runs once at start.
 	SweepInterval time.Duration
 	// RelayInterval is how often the relay polls for events committed elsewhere
 	// (default 200 ms); local commits wake it at once.
@@ -44,48 +44,43 @@ func RunWith(ctx context.Context, d svc.Deps, opts Options) error {
 	if opts.SweepInterval <= 0 {
 		opts.SweepInterval = DefaultSweepInterval
 	}
-	log := d.Log
-	if log == nil {
-		log = zap.NewNop()
-	}
-	if d.Config.DatabaseURL == "" {
-		return errors.New("payout: DATABASE_URL is required")
-	}
+	d = d.WithDefaults()
 	if err := natsx.EnsureStreams(ctx, d.JS, events.StreamPayout, events.StreamNotify); err != nil {
 		return err
 	}
-	store, err := adapters.Open(ctx, d.Config.DatabaseURL)
-	if err != nil {
-		return fmt.Errorf("payout: %w", err)
-	}
-	defer store.Close()
-
-	relay := app.NewRelay(store, adapters.JetStream{JS: d.JS}, log, opts.RelayInterval)
-	payouts := app.New(store, d.Clock(), relay.Kick)
-
-	responders, err := ports.Serve(d.NC, payouts, log)
+	pool, err := adapters.Schema.Open(ctx, d.Config.DatabaseURL)
 	if err != nil {
 		return err
 	}
-
-	// svc.Serve lets the requests already received finish before the store closes.
-	return svc.Serve(ctx, d.NC, log, responders, opts.Ready,
-		svc.Loop(relay.Run),
-		svc.Loop(func(ctx context.Context) { sweepLoop(ctx, payouts, opts.SweepInterval, log) }),
-		func(ctx context.Context) error {
-			if err := ports.ConsumeRewardPosted(ctx, d.JS, payouts, log); err != nil {
-				return fmt.Errorf("payout: reward consumer: %w", err)
-			}
-			return nil
+	defer pool.Close()
+	repo := adapters.New(pool)
+	relay := Relay(ctx, repo, d.JS, d.Log, opts.RelayInterval)
+	s := app.New(repo, d.Clock(), relay.Kick)
+	return svc.Serve(ctx, d, svc.Parts{
+		Queue:    ports.Queue,
+		Handlers: ports.Handlers(s),
+		DB:       pool,
+		OnReady:  opts.Ready,
+		Tasks: []svc.Task{
+			svc.Loop(relay.Run),
+			svc.Loop(func(ctx context.Context) { sweepLoop(ctx, s, opts.SweepInterval, d.Log) }),
+			ports.RewardPosted(d.JS, s, d.Log),
 		},
-	)
+	})
 }
 
-func sweepLoop(ctx context.Context, payouts *app.Payouts, every time.Duration, log *zap.Logger) {
+// Relay is the payout outbox relay: committed events, in the wire form ports.Envelope
+// gives them, to the MGM_PAYOUT stream, in version order per payout.
+func Relay(ctx context.Context, repo *adapters.Postgres, js jetstream.JetStream, log *zap.Logger, interval time.Duration) *outbox.Relay {
+	pub := outbox.JetStream(js, natsx.AtomicAllowed(ctx, js, events.StreamPayout.Name))
+	return outbox.NewRelay("payout relay", outbox.Mapped(repo.RelayBatch, ports.Envelope, pub), log, interval)
+}
+
+func sweepLoop(ctx context.Context, s *app.Service, every time.Duration, log *zap.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		n, err := payouts.Sweep(ctx)
+		n, err := s.Sweep(ctx)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			log.Error("payout expiry sweep failed", zap.Error(err))

@@ -14,12 +14,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mimiron/mgm/pkg/config"
+	"github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/errs"
 	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/natsx"
 	"github.com/mimiron/mgm/pkg/svc"
 	"github.com/mimiron/mgm/pkg/testenv"
-	"github.com/mimiron/mgm/services/payout/adapters"
 	"github.com/mimiron/mgm/services/payout/internal/testkit"
 	"github.com/mimiron/mgm/services/payout/service"
 )
@@ -31,7 +31,7 @@ type env struct {
 	nc      *nats.Conn
 	js      jetstream.JetStream
 	clock   *testenv.Clock
-	store   *adapters.Postgres // a second connection to the service's schema, for inspection
+	store   *testkit.DB // a second connection to the service's schema, for inspection
 	dbURL   string
 	natsURL string
 }
@@ -43,10 +43,7 @@ func start(t *testing.T) *env {
 	nc, js := testenv.Conn(t, natsURL)
 	e := &env{t: t, nc: nc, js: js, clock: testenv.NewClock(t0), dbURL: testenv.Postgres(t), natsURL: natsURL}
 	e.replica()
-	store, err := adapters.Open(context.Background(), e.dbURL)
-	require.NoError(t, err)
-	t.Cleanup(store.Close)
-	e.store = store
+	e.store = testkit.Open(t, e.dbURL)
 	return e
 }
 
@@ -138,7 +135,7 @@ func (e *env) accept(id, name string) (events.Payout, error) {
 func (e *env) eventCount(payoutID string) int {
 	e.t.Helper()
 	var n int
-	require.NoError(e.t, e.store.Pool().QueryRow(context.Background(),
+	require.NoError(e.t, e.store.SQL.QueryRow(context.Background(),
 		`SELECT count(*) FROM payout_events WHERE payout_id = $1`, payoutID).Scan(&n))
 	return n
 }
@@ -147,28 +144,27 @@ func (e *env) eventCount(payoutID string) int {
 func (e *env) waitPublished() []testkit.Message {
 	e.t.Helper()
 	testenv.Eventually(e.t, 10*time.Second, func() bool {
-		n, err := e.store.Unpublished(context.Background())
-		return err == nil && n == 0
+		return e.store.Unpublished(e.t) == 0
 	}, "relay published everything")
 	return testkit.PayoutMessages(e.t, e.js)
 }
 
 // paths drive a fresh payout into each status through the RPCs (Expired: the sweep).
 var paths = map[string][]string{
-	events.StatusPending:    nil,
-	events.StatusInProgress: {"InProgress"},
-	events.StatusSent:       {"InProgress", "Sent"},
-	events.StatusFailed:     {"Failed"},
-	events.StatusCancelled:  {"InProgress", "Cancelled"},
+	domain.PayoutPending:    nil,
+	domain.PayoutInProgress: {"InProgress"},
+	domain.PayoutSent:       {"InProgress", "Sent"},
+	domain.PayoutFailed:     {"Failed"},
+	domain.PayoutCancelled:  {"InProgress", "Cancelled"},
 }
 
-var allStatuses = []string{events.StatusPending, events.StatusInProgress, events.StatusSent,
-	events.StatusFailed, events.StatusCancelled, events.StatusExpired}
+var allStatuses = []string{domain.PayoutPending, domain.PayoutInProgress, domain.PayoutSent,
+	domain.PayoutFailed, domain.PayoutCancelled, domain.PayoutExpired}
 
 // allowed is docs/product.md §5 for the Desktop: from → the statuses it may set.
 var allowed = map[string][]string{
-	events.StatusPending:    {"InProgress", "Cancelled", "Failed"},
-	events.StatusInProgress: {"Sent", "Cancelled", "Failed", "Pending"},
+	domain.PayoutPending:    {"InProgress", "Cancelled", "Failed"},
+	domain.PayoutInProgress: {"Sent", "Cancelled", "Failed", "Pending"},
 }
 
 func TestRPC_TransitionTable_EveryFromEveryTo(t *testing.T) {
@@ -180,18 +176,18 @@ func TestRPC_TransitionTable_EveryFromEveryTo(t *testing.T) {
 	mk := func(from string) string {
 		n++
 		p := e.mustCreate(fmt.Sprint("cycle-", n), fmt.Sprint("user-", n), "Norinn")
-		if from != events.StatusExpired {
+		if from != domain.PayoutExpired {
 			e.mustSet(p.ID, paths[from]...)
 		}
 		return p.ID
 	}
 	for _, to := range allStatuses {
-		cells = append(cells, cell{events.StatusExpired, to, mk(events.StatusExpired)})
+		cells = append(cells, cell{domain.PayoutExpired, to, mk(domain.PayoutExpired)})
 	}
 	e.clock.Advance(24*time.Hour + time.Second)
 	for _, c := range cells {
 		id := c.id
-		testenv.Eventually(t, 5*time.Second, func() bool { return e.get(id).Status == events.StatusExpired }, "expired")
+		testenv.Eventually(t, 5*time.Second, func() bool { return e.get(id).Status == domain.PayoutExpired }, "expired")
 	}
 	for _, from := range allStatuses[:5] {
 		for _, to := range allStatuses {
@@ -250,13 +246,13 @@ func TestRPC_StatusErrors(t *testing.T) {
 	assert.Equal(t, errs.Invalid, errs.CodeOf(err))
 	got, err := e.setStatus(p.ID, "inprogress")
 	require.NoError(t, err, "status names are read ignoring ASCII case")
-	assert.Equal(t, events.StatusInProgress, got.Status)
+	assert.Equal(t, domain.PayoutInProgress, got.Status)
 }
 
 func TestRPC_CreateIsIdempotentPerCycle(t *testing.T) {
 	e := start(t)
 	p1 := e.mustCreate("c1", "u1", "Norinn")
-	assert.Equal(t, events.StatusPending, p1.Status)
+	assert.Equal(t, domain.PayoutPending, p1.Status)
 	assert.Equal(t, int64(1000), p1.GoldAmount)
 	assert.Equal(t, "c1", p1.SpinCycleID)
 	assert.Equal(t, "c1", p1.EnrollmentRequestID)
@@ -272,7 +268,7 @@ func TestRPC_CreateIsIdempotentPerCycle(t *testing.T) {
 	e.mustSet(p1.ID, "InProgress", "Sent")
 	p3 := e.mustCreate("c1", "u1", "Norinn")
 	assert.Equal(t, p1.ID, p3.ID)
-	assert.Equal(t, events.StatusSent, p3.Status)
+	assert.Equal(t, domain.PayoutSent, p3.Status)
 
 	_, err := e.create("c1", "u2", "Other")
 	assert.Equal(t, errs.Conflict, errs.CodeOf(err), "a cycle's payout belongs to its winner")
@@ -318,7 +314,7 @@ func TestRPC_ConcurrentCreatesForOneUserMakeExactlyOnePayout(t *testing.T) {
 	}
 	assert.Equal(t, 1, ok)
 	var rows int
-	require.NoError(t, e.store.Pool().QueryRow(context.Background(),
+	require.NoError(t, e.store.SQL.QueryRow(context.Background(),
 		`SELECT count(*) FROM payouts WHERE twitch_user_id = 'u1'`).Scan(&rows))
 	assert.Equal(t, 1, rows)
 	msgs := e.waitPublished()
@@ -328,7 +324,7 @@ func TestRPC_ConcurrentCreatesForOneUserMakeExactlyOnePayout(t *testing.T) {
 func TestDB_PartialUniqueIndexRefusesASecondActivePayout(t *testing.T) {
 	e := start(t)
 	e.mustCreate("c1", "u1", "Norinn")
-	_, err := e.store.Pool().Exec(context.Background(), `
+	_, err := e.store.SQL.Exec(context.Background(), `
 		INSERT INTO payouts (id, twitch_user_id, twitch_display_name, character_name, gold_amount,
 			spin_cycle_id, status, created_at, updated_at, version)
 		VALUES (gen_random_uuid(), 'u1', 'D', 'Norinn', 1000, 'c2', 'InProgress', now(), now(), 1)`)
@@ -346,21 +342,17 @@ func TestRPC_LifetimeCap_TenWinsAllowedEleventhRefused(t *testing.T) {
 	_, err := e.create("c11", "u1", "Norinn")
 	require.Error(t, err)
 	assert.Equal(t, errs.LifetimeCapReached, errs.CodeOf(err))
-	total, err := e.store.LifetimeSentGold(context.Background(), "u1")
-	require.NoError(t, err)
-	assert.Equal(t, int64(10_000), total)
+	assert.Equal(t, int64(10_000), e.store.LifetimeSentGold(t, "u1"))
 
 	// A payout that never reached Sent does not count.
 	p := e.mustCreate("d1", "u2", "Other")
 	e.mustSet(p.ID, "InProgress", "Failed")
-	total, err = e.store.LifetimeSentGold(context.Background(), "u2")
-	require.NoError(t, err)
-	assert.Zero(t, total)
+	assert.Zero(t, e.store.LifetimeSentGold(t, "u2"))
 
 	msgs := e.waitPublished()
 	var lastSent events.PayoutEvent
 	for _, m := range msgs {
-		if m.Event.To == events.StatusSent && m.Event.Payout.TwitchUserID == "u1" {
+		if m.Event.To == domain.PayoutSent && m.Event.Payout.TwitchUserID == "u1" {
 			lastSent = m.Event
 		}
 	}
@@ -375,7 +367,7 @@ func TestRPC_LifetimeCap_NineSentThenOneMoreAllowed(t *testing.T) {
 	}
 	p, err := e.create("c10", "u1", "Norinn")
 	require.NoError(t, err, "9,000 g + 1,000 g reaches the cap without exceeding it")
-	assert.Equal(t, events.StatusPending, p.Status)
+	assert.Equal(t, domain.PayoutPending, p.Status)
 }
 
 func TestRPC_AcceptMatchesCaseInsensitively(t *testing.T) {
@@ -390,7 +382,7 @@ func TestRPC_AcceptMatchesCaseInsensitively(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, a.AcceptedAt)
 	assert.Equal(t, t0.Add(time.Minute), *a.AcceptedAt)
-	assert.Equal(t, events.StatusPending, a.Status, "acceptance never changes the status")
+	assert.Equal(t, domain.PayoutPending, a.Status, "acceptance never changes the status")
 	events1 := e.eventCount(p.ID)
 
 	e.clock.Advance(time.Minute)
@@ -404,7 +396,7 @@ func TestRPC_AcceptMatchesCaseInsensitively(t *testing.T) {
 	e.mustSet(q.ID, "InProgress")
 	qa, err := e.accept(q.ID, "STRASSE")
 	require.NoError(t, err, "full Unicode folding")
-	assert.Equal(t, events.StatusInProgress, qa.Status)
+	assert.Equal(t, domain.PayoutInProgress, qa.Status)
 	s := e.mustSet(q.ID, "Sent")
 	assert.Equal(t, qa.AcceptedAt, s.AcceptedAt)
 
@@ -414,7 +406,7 @@ func TestRPC_AcceptMatchesCaseInsensitively(t *testing.T) {
 
 func TestRPC_AcceptOnTerminalPayoutIsRefused(t *testing.T) {
 	e := start(t)
-	for i, st := range []string{events.StatusSent, events.StatusFailed, events.StatusCancelled} {
+	for i, st := range []string{domain.PayoutSent, domain.PayoutFailed, domain.PayoutCancelled} {
 		p := e.mustCreate(fmt.Sprint("c", i), fmt.Sprint("u", i), "Norinn")
 		e.mustSet(p.ID, paths[st]...)
 		_, err := e.accept(p.ID, "norinn")
@@ -448,10 +440,10 @@ func TestRPC_PendingListsActiveOldestFirst(t *testing.T) {
 	require.NoError(t, e.call(events.RPCPayoutPending, struct{}{}, &list))
 	require.Len(t, list, 2)
 	assert.Equal(t, a.ID, list[0].ID)
-	assert.Equal(t, events.StatusPending, list[0].Status)
+	assert.Equal(t, domain.PayoutPending, list[0].Status)
 	assert.Nil(t, list[0].AcceptedAt)
 	assert.Equal(t, b.ID, list[1].ID)
-	assert.Equal(t, events.StatusInProgress, list[1].Status)
+	assert.Equal(t, domain.PayoutInProgress, list[1].Status)
 	assert.NotNil(t, list[1].AcceptedAt)
 }
 
@@ -483,17 +475,17 @@ func TestSweep_ExpiresActivePayoutsOlderThan24Hours(t *testing.T) {
 	e.clock.Set(t0.Add(23*time.Hour + 59*time.Minute))
 	time.Sleep(100 * time.Millisecond) // several 20 ms sweeps
 	for _, id := range []string{pending.ID, inProgress.ID, younger.ID} {
-		assert.True(t, e.get(id).Status == events.StatusPending || e.get(id).Status == events.StatusInProgress)
+		assert.True(t, e.get(id).Status == domain.PayoutPending || e.get(id).Status == domain.PayoutInProgress)
 	}
 
 	// 24 h + 1 min: the first two expire; the one created 2 min later (23 h 59 min old)
 	// stays. One sweep pass sees all of them at the same instant.
 	e.clock.Set(t0.Add(24*time.Hour + time.Minute))
 	testenv.Eventually(t, 5*time.Second, func() bool {
-		return e.get(pending.ID).Status == events.StatusExpired && e.get(inProgress.ID).Status == events.StatusExpired
+		return e.get(pending.ID).Status == domain.PayoutExpired && e.get(inProgress.ID).Status == domain.PayoutExpired
 	}, "due payouts expire")
-	assert.Equal(t, events.StatusPending, e.get(younger.ID).Status)
-	assert.Equal(t, events.StatusSent, e.get(sent.ID).Status, "terminal payouts are untouched")
+	assert.Equal(t, domain.PayoutPending, e.get(younger.ID).Status)
+	assert.Equal(t, domain.PayoutSent, e.get(sent.ID).Status, "terminal payouts are untouched")
 	assert.Equal(t, 3, e.eventCount(sent.ID))
 
 	// Expired is terminal and frees the user's slot.
@@ -503,19 +495,19 @@ func TestSweep_ExpiresActivePayoutsOlderThan24Hours(t *testing.T) {
 	assert.NoError(t, err)
 
 	e.clock.Advance(2 * time.Minute)
-	testenv.Eventually(t, 5*time.Second, func() bool { return e.get(younger.ID).Status == events.StatusExpired }, "younger expires later")
+	testenv.Eventually(t, 5*time.Second, func() bool { return e.get(younger.ID).Status == domain.PayoutExpired }, "younger expires later")
 
 	msgs := e.waitPublished()
 	expired := map[string]string{}
 	for _, m := range msgs {
-		if m.Event.To == events.StatusExpired {
+		if m.Event.To == domain.PayoutExpired {
 			expired[m.Event.Payout.ID] = m.Event.From
 		}
 	}
 	assert.Equal(t, map[string]string{
-		pending.ID:    events.StatusPending,
-		inProgress.ID: events.StatusInProgress,
-		younger.ID:    events.StatusPending,
+		pending.ID:    domain.PayoutPending,
+		inProgress.ID: domain.PayoutInProgress,
+		younger.ID:    domain.PayoutPending,
 	}, expired, "each expiry is one published StatusChanged event")
 }
 
@@ -528,7 +520,7 @@ func TestRewardPosted_SetsAnnouncedFlagOnce(t *testing.T) {
 		env, err := events.New("", events.NotifyRewardPosted, "helix-notifier", t0, events.RewardNotice{
 			PayoutID: p.ID, CharacterName: "Norinn", Message: "…", MessageID: "msg-1"})
 		require.NoError(t, err)
-		_, err = events.Publish(ctx, e.js, env)
+		_, err = natsx.PublishEvent(ctx, e.js, env)
 		require.NoError(t, err)
 	}
 	testenv.Eventually(t, 5*time.Second, func() bool { return e.get(p.ID).IsRewardSentAnnouncedToChat }, "flag set")
@@ -548,7 +540,7 @@ func TestRewardPosted_SetsAnnouncedFlagOnce(t *testing.T) {
 	}
 	assert.Equal(t, 1, announced)
 	assert.Equal(t, 4, e.eventCount(p.ID))
-	assert.Equal(t, events.StatusSent, e.get(p.ID).Status)
+	assert.Equal(t, domain.PayoutSent, e.get(p.ID).Status)
 }
 
 func TestRun_EnsuresStreamsAndFailsWithoutDatabase(t *testing.T) {

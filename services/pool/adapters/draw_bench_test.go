@@ -18,7 +18,7 @@ func BenchmarkDraw(b *testing.B) {
 	for _, n := range []int{10, 1_000_000} {
 		b.Run(map[int]string{10: "eligible=10", 1_000_000: "eligible=1000000"}[n], func(b *testing.B) {
 			ctx := context.Background()
-			pg, err := adapters.Open(ctx, testenv.Postgres(b))
+			pg, err := adapters.Schema.Open(ctx, testenv.Postgres(b))
 			require.NoError(b, err)
 			defer pg.Close()
 			require.NoError(b, adapters.SeedEligible(ctx, pg, n))

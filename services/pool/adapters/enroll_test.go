@@ -20,7 +20,7 @@ import (
 
 func openRepo(t testing.TB) (*pgxpool.Pool, *adapters.Repo) {
 	t.Helper()
-	pg, err := adapters.Open(context.Background(), testenv.Postgres(t))
+	pg, err := adapters.Schema.Open(context.Background(), testenv.Postgres(t))
 	require.NoError(t, err)
 	t.Cleanup(pg.Close)
 	return pg, adapters.NewRepo(pg)

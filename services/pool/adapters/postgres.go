@@ -16,31 +16,20 @@ import (
 	"github.com/mimiron/mgm/pkg/db"
 	"github.com/mimiron/mgm/pkg/errs"
 	"github.com/mimiron/mgm/pkg/events"
+	"github.com/mimiron/mgm/pkg/outbox"
 
 	"github.com/mimiron/mgm/services/pool/app"
 	"github.com/mimiron/mgm/services/pool/domain"
 )
 
-// Schema is the pool's PostgreSQL schema.
-const Schema = "pool"
-
 // Source is the envelope source of the pool's events.
 const Source = "pool"
 
 //go:embed migrations/*.sql
-var migrationFiles embed.FS
+var migrations embed.FS
 
-// Migrations is the pool's embedded migrations.
-func Migrations() embed.FS { return migrationFiles }
-
-// Open connects to databaseURL on the pool schema and applies the migrations.
-func Open(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
-	sub, err := subFS()
-	if err != nil {
-		return nil, err
-	}
-	return db.Open(ctx, databaseURL, Schema, sub)
-}
+// Schema is the pool's PostgreSQL schema, with its migrations.
+var Schema = db.Schema{Name: "pool", Files: migrations}
 
 // Repo is the PostgreSQL repository of the pool.
 type Repo struct {
@@ -51,7 +40,6 @@ type Repo struct {
 func NewRepo(pool *pgxpool.Pool) *Repo { return &Repo{pool: pool} }
 
 var _ app.Repository = (*Repo)(nil)
-var _ app.Outbox = (*Repo)(nil)
 
 // state is the locked pool_state row of a changing transaction.
 type state struct {
@@ -566,16 +554,20 @@ func deref(s *string) string {
 // outboxLock serialises relays across replicas so events leave in commit order.
 const outboxLock = int64(0x6d676d706f6f6c) // "mgmpool"
 
-// RelayOutbox publishes the oldest committed events and deletes them, under an advisory
-// lock so replicas relay one at a time and in order.
-func (r *Repo) RelayOutbox(ctx context.Context, max int, publish func([]events.Envelope) error) (int, error) {
+var _ outbox.Rows[events.Envelope] = (*Repo)(nil).RelayOutbox
+
+// RelayOutbox is one pass of the outbox relay (outbox.Rows): the oldest committed
+// events, under an advisory lock so replicas relay one at a time and in commit order;
+// the ones publish stored are deleted.
+func (r *Repo) RelayOutbox(ctx context.Context, limit int, publish func(context.Context, []events.Envelope) (int, error)) (int, error) {
 	n := 0
+	var pubErr error
 	err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
-		n = 0
+		n, pubErr = 0, nil
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, outboxLock); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT id, envelope FROM outbox ORDER BY id LIMIT $1`, max)
+		rows, err := tx.Query(ctx, `SELECT id, envelope FROM outbox ORDER BY id LIMIT $1`, limit)
 		if err != nil {
 			return err
 		}
@@ -604,14 +596,18 @@ func (r *Repo) RelayOutbox(ctx context.Context, max int, publish func([]events.E
 		if len(envs) == 0 {
 			return nil
 		}
-		if err := publish(envs); err != nil {
-			return err
+		stored, err := publish(ctx, envs)
+		pubErr = err
+		if stored > 0 {
+			if _, err := tx.Exec(ctx, `DELETE FROM outbox WHERE id = ANY($1)`, ids[:stored]); err != nil {
+				return err
+			}
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM outbox WHERE id = ANY($1)`, ids); err != nil {
-			return err
-		}
-		n = len(envs)
+		n = stored
 		return nil
 	})
-	return n, err
+	if err != nil {
+		return 0, err
+	}
+	return n, pubErr
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	shared "github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/errs"
 	"github.com/mimiron/mgm/pkg/events"
 
@@ -46,7 +47,7 @@ func TestDraw_IsUniformOverEligibleMembers(t *testing.T) {
 	}
 	h.chat("u9", "!twgold Blocked")
 	h.chatDrained()
-	h.payout(events.PayoutCreated, "p9", "u9", events.StatusPending, 1, 0)
+	h.payout(events.PayoutCreated, "p9", "u9", shared.PayoutPending, 1, 0)
 	h.payoutDrained()
 
 	const draws = 2000
@@ -112,7 +113,7 @@ func TestChat_TwoReplicasConsumingTogetherKeepEveryRule(t *testing.T) {
 	}
 	// Payout events interleave with the enrollments.
 	for u := range 5 {
-		h.payout(events.PayoutCreated, fmt.Sprintf("p%d", u), fmt.Sprintf("u%d", u), events.StatusPending, 1, 0)
+		h.payout(events.PayoutCreated, fmt.Sprintf("p%d", u), fmt.Sprintf("u%d", u), shared.PayoutPending, 1, 0)
 	}
 	h.chatDrained()
 	h.payoutDrained()

@@ -53,7 +53,7 @@ func start(t *testing.T, tweak ...func(*config.Config)) *harness {
 	nc, js := testenv.Conn(t, url)
 	h := &harness{t: t, url: url, cfg: cfg, nc: nc, js: js, published: map[string]uint64{}}
 	h.replica()
-	pg, err := adapters.Open(context.Background(), cfg.DatabaseURL)
+	pg, err := adapters.Schema.Open(context.Background(), cfg.DatabaseURL)
 	require.NoError(t, err)
 	t.Cleanup(pg.Close)
 	h.pg, h.repo = pg, adapters.NewRepo(pg)
@@ -111,7 +111,7 @@ func (h *harness) chat(user, text string, opts ...chatOpt) events.ChatCommand {
 	// a redelivery or a second ingest replica would.
 	env, err := events.New("", events.ChatTwGold, "test", time.Now(), c)
 	require.NoError(h.t, err)
-	ack, err := events.Publish(context.Background(), h.js, env)
+	ack, err := natsx.PublishEvent(context.Background(), h.js, env)
 	require.NoError(h.t, err)
 	h.published[ack.Stream] = ack.Sequence
 	return c
@@ -181,7 +181,7 @@ func (h *harness) payout(subject, id, user, status string, version, lifetime int
 	}
 	env, err := events.New(fmt.Sprintf("%s-v%d", id, version), subject, "payout", time.Now(), ev)
 	require.NoError(h.t, err)
-	ack, err := events.Publish(context.Background(), h.js, env)
+	ack, err := natsx.PublishEvent(context.Background(), h.js, env)
 	require.NoError(h.t, err)
 	h.published[ack.Stream] = ack.Sequence
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/services/pool/ports"
 )
@@ -18,14 +19,14 @@ func TestPayout_ActivePayoutBlocksUntilTerminal(t *testing.T) {
 	h.chatDrained()
 	require.Equal(t, 1, h.stats().EligibleCount)
 
-	h.payout(events.PayoutCreated, "p1", "u1", events.StatusPending, 1, 0)
+	h.payout(events.PayoutCreated, "p1", "u1", domain.PayoutPending, 1, 0)
 	h.payoutDrained()
 	assert.Equal(t, "Alice", h.name("u1"), "still in the pool")
 	assert.Equal(t, events.PoolStats{}.EligibleCount, h.stats().EligibleCount, "not eligible with an active payout")
 	assert.Nil(t, h.draw("").Member)
 
-	h.payout(events.PayoutStatusChanged, "p1", "u1", events.StatusInProgress, 2, 0)
-	h.payout(events.PayoutStatusChanged, "p1", "u1", events.StatusCancelled, 3, 0)
+	h.payout(events.PayoutStatusChanged, "p1", "u1", domain.PayoutInProgress, 2, 0)
+	h.payout(events.PayoutStatusChanged, "p1", "u1", domain.PayoutCancelled, 3, 0)
 	h.payoutDrained()
 	assert.Equal(t, 1, h.stats().EligibleCount, "a terminal payout makes the member eligible again")
 	d := h.draw("")
@@ -40,9 +41,9 @@ func TestPayout_SentRemovesMemberKeepsLifetimeAndAllowsReenrollment(t *testing.T
 	h.chat("u2", "!twgold Bobby")
 	h.chatDrained()
 
-	h.payout(events.PayoutCreated, "p1", "u1", events.StatusPending, 1, 0)
-	h.payout(events.PayoutStatusChanged, "p1", "u1", events.StatusInProgress, 2, 0)
-	h.payout(events.PayoutStatusChanged, "p1", "u1", events.StatusSent, 3, 1000)
+	h.payout(events.PayoutCreated, "p1", "u1", domain.PayoutPending, 1, 0)
+	h.payout(events.PayoutStatusChanged, "p1", "u1", domain.PayoutInProgress, 2, 0)
+	h.payout(events.PayoutStatusChanged, "p1", "u1", domain.PayoutSent, 3, 1000)
 	h.payoutDrained()
 
 	assert.False(t, h.me("u1").IsEnrolled, "Sent removes the winner")
@@ -68,7 +69,7 @@ func TestPayout_SentRemovesMemberKeepsLifetimeAndAllowsReenrollment(t *testing.T
 	// A repeated Sent after re-enrolling must not remove the member again.
 	h.chat("u1", "!twgold Alice")
 	h.chatDrained()
-	h.payout(events.PayoutStatusChanged, "p1", "u1", events.StatusSent, 3, 1000)
+	h.payout(events.PayoutStatusChanged, "p1", "u1", domain.PayoutSent, 3, 1000)
 	h.payoutDrained()
 	assert.Equal(t, "Alice", h.name("u1"))
 	assert.Equal(t, 2, h.stats().EligibleCount)
@@ -79,13 +80,13 @@ func TestPayout_CapReachedIsNotEligible(t *testing.T) {
 	h := start(t)
 	h.chat("u1", "!twgold Alice")
 	h.chatDrained()
-	h.payout(events.PayoutStatusChanged, "p9", "u1", events.StatusSent, 3, 9000)
+	h.payout(events.PayoutStatusChanged, "p9", "u1", domain.PayoutSent, 3, 9000)
 	h.payoutDrained()
 	h.chat("u1", "!twgold Alice")
 	h.chatDrained()
 	assert.Equal(t, 1, h.stats().EligibleCount, "9,000 g sent: one more win fits the cap")
 
-	h.payout(events.PayoutStatusChanged, "p10", "u1", events.StatusSent, 3, 10000)
+	h.payout(events.PayoutStatusChanged, "p10", "u1", domain.PayoutSent, 3, 10000)
 	h.payoutDrained()
 	h.chat("u1", "!twgold Alice")
 	h.chatDrained()
@@ -104,11 +105,11 @@ func TestPayout_OutOfOrderAndDuplicateEventsAreIdempotent(t *testing.T) {
 	h.chatDrained()
 
 	// Cancelled (v2) arrives before Created (v1): the older version changes nothing.
-	h.payout(events.PayoutStatusChanged, "p1", "u1", events.StatusCancelled, 2, 0)
-	h.payout(events.PayoutCreated, "p1", "u1", events.StatusPending, 1, 0)
+	h.payout(events.PayoutStatusChanged, "p1", "u1", domain.PayoutCancelled, 2, 0)
+	h.payout(events.PayoutCreated, "p1", "u1", domain.PayoutPending, 1, 0)
 	// A stale lifetime total never lowers the known one.
-	h.payout(events.PayoutStatusChanged, "p0", "u2", events.StatusSent, 3, 2000)
-	h.payout(events.PayoutStatusChanged, "p00", "u2", events.StatusCancelled, 2, 1000)
+	h.payout(events.PayoutStatusChanged, "p0", "u2", domain.PayoutSent, 3, 2000)
+	h.payout(events.PayoutStatusChanged, "p00", "u2", domain.PayoutCancelled, 2, 1000)
 	h.payoutDrained()
 
 	assert.Equal(t, "Alice", h.name("u1"))
@@ -131,11 +132,11 @@ func TestPayout_ManyMembersSlotsStayDense(t *testing.T) {
 	}
 	h.chatDrained()
 	// Block some from the middle, send one, cancel another: swap-remove in the middle.
-	h.payout(events.PayoutCreated, "p2", "u2", events.StatusPending, 1, 0)
-	h.payout(events.PayoutCreated, "p5", "u5", events.StatusPending, 1, 0)
-	h.payout(events.PayoutCreated, "p1", "u1", events.StatusPending, 1, 0)
-	h.payout(events.PayoutStatusChanged, "p5", "u5", events.StatusSent, 3, 1000)
-	h.payout(events.PayoutStatusChanged, "p2", "u2", events.StatusFailed, 2, 0)
+	h.payout(events.PayoutCreated, "p2", "u2", domain.PayoutPending, 1, 0)
+	h.payout(events.PayoutCreated, "p5", "u5", domain.PayoutPending, 1, 0)
+	h.payout(events.PayoutCreated, "p1", "u1", domain.PayoutPending, 1, 0)
+	h.payout(events.PayoutStatusChanged, "p5", "u5", domain.PayoutSent, 3, 1000)
+	h.payout(events.PayoutStatusChanged, "p2", "u2", domain.PayoutFailed, 2, 0)
 	h.payoutDrained()
 	st := h.stats()
 	assert.Equal(t, 7, st.PoolSize)
@@ -151,9 +152,9 @@ func TestPayout_AcceptedAndAnnouncedEventsAreSkipped(t *testing.T) {
 	h := start(t)
 	h.chat("u1", "!twgold Alice")
 	h.chatDrained()
-	h.payout(events.PayoutCreated, "p1", "u1", events.StatusPending, 1, 0)
-	h.payout(events.PayoutAccepted, "p1", "u1", events.StatusSent, 2, 1000)
-	h.payout(events.PayoutAnnounced, "p1", "u1", events.StatusSent, 3, 1000)
+	h.payout(events.PayoutCreated, "p1", "u1", domain.PayoutPending, 1, 0)
+	h.payout(events.PayoutAccepted, "p1", "u1", domain.PayoutSent, 2, 1000)
+	h.payout(events.PayoutAnnounced, "p1", "u1", domain.PayoutSent, 3, 1000)
 	h.payoutDrained()
 	assert.Equal(t, "Alice", h.name("u1"), "only a status change to Sent removes the member")
 

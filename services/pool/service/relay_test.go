@@ -34,13 +34,11 @@ func TestRelay_PublishesEventsLeftInTheOutbox(t *testing.T) {
 func TestStatsKV_OlderVersionNeverOverwritesNewer(t *testing.T) {
 	h := start(t)
 	ctx := context.Background()
-	sink, err := adapters.NewSink(ctx, h.js)
-	require.NoError(t, err)
 	kv, err := h.js.KeyValue(ctx, events.StateBucket)
 	require.NoError(t, err)
 
-	require.NoError(t, sink.PutStats(ctx, events.PoolStats{Version: 100, PoolSize: 7}))
-	require.NoError(t, sink.PutStats(ctx, events.PoolStats{Version: 99, PoolSize: 3}))
+	require.NoError(t, adapters.PutStats(ctx, kv, events.PoolStats{Version: 100, PoolSize: 7}))
+	require.NoError(t, adapters.PutStats(ctx, kv, events.PoolStats{Version: 99, PoolSize: 3}))
 	e, err := kv.Get(ctx, events.KeyPoolStats)
 	require.NoError(t, err)
 	var st events.PoolStats

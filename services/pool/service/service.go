@@ -5,14 +5,15 @@ package service
 
 import (
 	"context"
-	"errors"
 	"fmt"
-
-	"golang.org/x/sync/errgroup"
+	"time"
 
 	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/natsx"
+	"github.com/mimiron/mgm/pkg/outbox"
 	"github.com/mimiron/mgm/pkg/svc"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
 
 	"github.com/mimiron/mgm/services/pool/adapters"
 	"github.com/mimiron/mgm/services/pool/app"
@@ -22,24 +23,22 @@ import (
 
 // Run serves the pool until ctx ends.
 func Run(ctx context.Context, d svc.Deps) error {
+	d = d.WithDefaults()
 	log := d.Log
-	if d.Config.DatabaseURL == "" {
-		return errors.New("pool: DATABASE_URL is required")
-	}
-	pg, err := adapters.Open(ctx, d.Config.DatabaseURL)
+	pg, err := adapters.Schema.Open(ctx, d.Config.DatabaseURL)
 	if err != nil {
-		return fmt.Errorf("pool: %w", err)
+		return err
 	}
 	defer pg.Close()
 	if err := natsx.EnsureStreams(ctx, d.JS, events.StreamChat, events.StreamPool, events.StreamPayout); err != nil {
 		return fmt.Errorf("pool: %w", err)
 	}
-	sink, err := adapters.NewSink(ctx, d.JS)
+	kv, err := natsx.StateBucket(ctx, d.JS)
 	if err != nil {
 		return fmt.Errorf("pool: %w", err)
 	}
 	repo := adapters.NewRepo(pg)
-	relay := app.NewRelay(repo, sink, log)
+	relay := Relay(ctx, repo, d.JS, kv, log)
 	if d.Config.BroadcasterID == "" {
 		log.Warn("TWITCH_BROADCASTER_ID is not set: chat commands for any channel enroll")
 	}
@@ -50,20 +49,29 @@ func Run(ctx context.Context, d svc.Deps) error {
 		Now:     d.Clock(),
 		Changed: relay.Kick,
 	}
-	chat, payout, err := ports.Consumers(ctx, d.JS)
-	if err != nil {
-		return fmt.Errorf("pool: %w", err)
-	}
-	stop, err := ports.Serve(d.NC, s, log)
-	if err != nil {
-		return fmt.Errorf("pool: %w", err)
-	}
-	defer stop()
+	return svc.Serve(ctx, d, svc.Parts{
+		Queue:    ports.QueueGroup,
+		Handlers: ports.Handlers(s),
+		DB:       pg,
+		Tasks: []svc.Task{
+			svc.Loop(relay.Run),
+			ports.Chat(d.JS, s, log),
+			ports.Payouts(d.JS, s, log),
+		},
+	})
+}
 
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { relay.Run(gctx); return nil })
-	g.Go(func() error { return natsx.ConsumeBatches(gctx, chat, log, 128, ports.ChatBatchHandler(s)) })
-	g.Go(func() error { return natsx.Consume(gctx, payout, log, ports.PayoutHandler(s)) })
-	log.Info("pool ready")
-	return g.Wait()
+// RelayInterval is how often the relay polls for events committed by other replicas.
+const RelayInterval = time.Second
+
+// Relay is the pool's outbox relay: committed member events to the MGM_POOL stream in
+// commit order, as atomic batches when the server takes them (one disk sync a pass),
+// then the stats document.
+func Relay(ctx context.Context, repo *adapters.Repo, js jetstream.JetStream, kv jetstream.KeyValue, log *zap.Logger) *outbox.Relay {
+	pub := outbox.JetStream(js, natsx.AtomicAllowed(ctx, js, events.StreamPool.Name))
+	stats := adapters.NewStats(kv, repo.Stats)
+	identity := func(env events.Envelope) (events.Envelope, error) { return env, nil }
+	return outbox.NewRelay("pool relay", outbox.Mapped(repo.RelayOutbox, identity, pub), log, RelayInterval).
+		WithBatchSize(natsx.MaxAtomicBatch).
+		WithAfter(stats.Push)
 }

@@ -1,10 +1,7 @@
 package adapters
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -74,66 +71,13 @@ type Publisher struct {
 
 var _ app.Publisher = Publisher{}
 
-// StateKV opens the shared state bucket, creating it (history 1, file storage) if no
-// service has yet; replicas and services racing to create it all end with the bucket.
-func StateKV(ctx context.Context, js jetstream.JetStream) (jetstream.KeyValue, error) {
-	kv, err := js.KeyValue(ctx, events.StateBucket)
-	if err == nil {
-		return kv, nil
-	}
-	if !errors.Is(err, jetstream.ErrBucketNotFound) {
-		return nil, fmt.Errorf("open KV %s: %w", events.StateBucket, err)
-	}
-	kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:  events.StateBucket,
-		History: 1,
-		Storage: jetstream.FileStorage,
-	})
-	if errors.Is(err, jetstream.ErrBucketExists) {
-		kv, err = js.KeyValue(ctx, events.StateBucket)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("create KV %s: %w", events.StateBucket, err)
-	}
-	return kv, nil
-}
-
 // Publish sends env with Nats-Msg-Id = env.ID.
 func (p Publisher) Publish(ctx context.Context, env events.Envelope) error {
-	_, err := events.Publish(ctx, p.JS, env)
+	_, err := natsx.PublishEvent(ctx, p.JS, env)
 	return err
 }
 
-// PutSnapshot writes s with compare-and-set on the key's revision, unless the stored
-// snapshot has a higher version, or the same version and the same content. A lost race
-// re-reads and decides again.
+// PutSnapshot writes s unless the stored snapshot is newer (natsx.PutState).
 func (p Publisher) PutSnapshot(ctx context.Context, s events.RouletteSnapshot) error {
-	val, err := json.Marshal(s)
-	if err != nil {
-		return err
-	}
-	var lastErr error
-	for range 8 {
-		e, err := p.KV.Get(ctx, events.KeyRouletteState)
-		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			if _, err = p.KV.Create(ctx, events.KeyRouletteState, val); err == nil {
-				return nil
-			}
-			lastErr = err
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("read %s: %w", events.KeyRouletteState, err)
-		}
-		var cur events.RouletteSnapshot
-		if json.Unmarshal(e.Value(), &cur) == nil &&
-			(cur.Version > s.Version || (cur.Version == s.Version && bytes.Equal(e.Value(), val))) {
-			return nil
-		}
-		if _, err = p.KV.Update(ctx, events.KeyRouletteState, val, e.Revision()); err == nil {
-			return nil
-		}
-		lastErr = err
-	}
-	return fmt.Errorf("write %s: %w", events.KeyRouletteState, lastErr)
+	return natsx.PutState(ctx, p.KV, events.KeyRouletteState, s, func(s events.RouletteSnapshot) int64 { return s.Version })
 }

@@ -7,7 +7,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -19,25 +18,11 @@ import (
 	"github.com/mimiron/mgm/services/roulette/domain"
 )
 
-// Schema is the roulette's PostgreSQL schema.
-const Schema = "roulette"
-
 //go:embed migrations/*.sql
-var migrationFiles embed.FS
+var migrations embed.FS
 
-// Migrations are the schema's migrations.
-func Migrations() fs.FS {
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		panic(err)
-	}
-	return sub
-}
-
-// Open connects to url and migrates the roulette schema.
-func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
-	return db.Open(ctx, url, Schema, Migrations())
-}
+// Schema is the roulette's PostgreSQL schema, with its migrations.
+var Schema = db.Schema{Name: "roulette", Files: migrations}
 
 // Postgres is app.Repository on PostgreSQL.
 type Postgres struct {

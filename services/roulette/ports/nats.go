@@ -4,9 +4,6 @@ package ports
 import (
 	"context"
 
-	"github.com/nats-io/nats.go"
-	"go.uber.org/zap"
-
 	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/natsx"
 	"github.com/mimiron/mgm/services/roulette/app"
@@ -25,15 +22,11 @@ func DecodeWhoReport(data []byte) (events.WhoReport, error) {
 	return r, nil
 }
 
-// Serve subscribes the roulette's request handlers.
-func Serve(nc *nats.Conn, log *zap.Logger, a *app.App) (*natsx.Responders, error) {
-	handlers := map[string]natsx.Handler{
-		events.RPCRouletteState: func(ctx context.Context, _ []byte) (any, error) {
-			return a.State(ctx)
-		},
-		events.RPCRouletteCandidate: func(ctx context.Context, _ []byte) (any, error) {
-			return a.Candidate(ctx)
-		},
+// Handlers are the roulette's request handlers.
+func Handlers(a *app.App) map[string]natsx.Handler {
+	return map[string]natsx.Handler{
+		events.RPCRouletteState:     natsx.HandleNone(a.State),
+		events.RPCRouletteCandidate: natsx.HandleNone(a.Candidate),
 		events.RPCRouletteVerify: func(ctx context.Context, data []byte) (any, error) {
 			r, err := DecodeWhoReport(data)
 			if err != nil {
@@ -42,5 +35,4 @@ func Serve(nc *nats.Conn, log *zap.Logger, a *app.App) (*natsx.Responders, error
 			return a.Verify(ctx, r)
 		},
 	}
-	return natsx.ServeAll(nc, Queue, log, handlers)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mimiron/mgm/pkg/config"
+	"github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/errs"
 	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/natsx"
@@ -37,7 +38,7 @@ type fakePool struct {
 	delay time.Duration
 	calls atomic.Int64
 	asked map[string]int // requests per spin cycle
-	sub   *nats.Subscription
+	sub   *natsx.Responders
 }
 
 // askedTwice lists the cycles the pool was asked to draw more than once.
@@ -67,7 +68,7 @@ func always(name string) func(string) *events.DrawnMember {
 
 func (p *fakePool) start(t *testing.T, nc *nats.Conn) {
 	t.Helper()
-	sub, err := natsx.Serve(nc, events.RPCPoolDraw, "pool", testenv.Logger(t), func(_ context.Context, data []byte) (any, error) {
+	sub, err := natsx.Serve(nc, "pool", 0, testenv.Logger(t), map[string]natsx.Handler{events.RPCPoolDraw: func(_ context.Context, data []byte) (any, error) {
 		var req events.PoolDrawRequest
 		if err := natsx.Decode(data, &req); err != nil {
 			return nil, err
@@ -87,7 +88,7 @@ func (p *fakePool) start(t *testing.T, nc *nats.Conn) {
 			n = 3
 		}
 		return events.PoolDrawReply{Member: m, EligibleCount: n}, nil
-	})
+	}})
 	require.NoError(t, err)
 	require.NoError(t, nc.Flush())
 	p.sub = sub
@@ -95,7 +96,7 @@ func (p *fakePool) start(t *testing.T, nc *nats.Conn) {
 
 func (p *fakePool) stop(t *testing.T) {
 	t.Helper()
-	require.NoError(t, p.sub.Unsubscribe())
+	p.sub.Stop(time.Second)
 }
 
 // fakePayout stands in for the payout service: create is idempotent per spin cycle;
@@ -113,7 +114,7 @@ func (p *fakePayout) start(t *testing.T, nc *nats.Conn) {
 	t.Helper()
 	p.byCycle, p.byID = map[string]events.Payout{}, map[string]events.Payout{}
 	log := testenv.Logger(t)
-	_, err := natsx.Serve(nc, events.RPCPayoutCreate, "payout", log, func(_ context.Context, data []byte) (any, error) {
+	_, err := natsx.Serve(nc, "payout", 0, log, map[string]natsx.Handler{events.RPCPayoutCreate: func(_ context.Context, data []byte) (any, error) {
 		var req events.CreatePayoutRequest
 		if err := natsx.Decode(data, &req); err != nil {
 			return nil, err
@@ -130,13 +131,11 @@ func (p *fakePayout) start(t *testing.T, nc *nats.Conn) {
 		po := events.Payout{
 			ID: "payout-" + req.SpinCycleID[:8], TwitchUserID: req.TwitchUserID, TwitchDisplayName: req.TwitchDisplayName,
 			CharacterName: req.CharacterName, GoldAmount: 1000, EnrollmentRequestID: req.SpinCycleID,
-			SpinCycleID: req.SpinCycleID, Status: events.StatusPending, Version: 1,
+			SpinCycleID: req.SpinCycleID, Status: domain.PayoutPending, Version: 1,
 		}
 		p.byCycle[req.SpinCycleID], p.byID[po.ID] = po, po
 		return po, nil
-	})
-	require.NoError(t, err)
-	_, err = natsx.Serve(nc, events.RPCPayoutGet, "payout", log, func(_ context.Context, data []byte) (any, error) {
+	}, events.RPCPayoutGet: func(_ context.Context, data []byte) (any, error) {
 		var req events.GetPayoutRequest
 		if err := natsx.Decode(data, &req); err != nil {
 			return nil, err
@@ -149,7 +148,7 @@ func (p *fakePayout) start(t *testing.T, nc *nats.Conn) {
 			return nil, errs.E(errs.NotFound, "no payout %s", req.ID)
 		}
 		return po, nil
-	})
+	}})
 	require.NoError(t, err)
 	require.NoError(t, nc.Flush())
 }
@@ -234,7 +233,7 @@ func (e *env) cycleRows() int {
 	require.NoError(e.t, err)
 	defer conn.Close(ctx)
 	var n int
-	require.NoError(e.t, conn.QueryRow(ctx, `SELECT count(*) FROM `+adapters.Schema+`.cycles`).Scan(&n))
+	require.NoError(e.t, conn.QueryRow(ctx, `SELECT count(*) FROM `+adapters.Schema.Name+`.cycles`).Scan(&n))
 	return n
 }
 

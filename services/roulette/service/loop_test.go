@@ -98,7 +98,7 @@ func cycleBoundaries(t *testing.T, url string) (rows, distinct int) {
 	conn, err := pgx.Connect(ctx, url)
 	require.NoError(t, err)
 	defer conn.Close(ctx)
-	require.NoError(t, conn.QueryRow(ctx, `SELECT count(*), count(DISTINCT boundary_at) FROM `+adapters.Schema+`.cycles
+	require.NoError(t, conn.QueryRow(ctx, `SELECT count(*), count(DISTINCT boundary_at) FROM `+adapters.Schema.Name+`.cycles
 		WHERE drawn_at IS NOT NULL`).Scan(&rows, &distinct))
 	return rows, distinct
 }

@@ -5,11 +5,10 @@ package service
 
 import (
 	"context"
-	"fmt"
-	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/natsx"
 	"github.com/mimiron/mgm/pkg/svc"
@@ -20,33 +19,41 @@ import (
 
 // Run serves the roulette until ctx ends.
 func Run(ctx context.Context, d svc.Deps) error {
-	a, closeFn, err := Build(ctx, d)
+	d = d.WithDefaults()
+	a, pool, err := build(ctx, d)
 	if err != nil {
 		return err
 	}
-	defer closeFn()
-	responders, err := ports.Serve(d.NC, d.Log, a)
-	if err != nil {
-		return err
-	}
-	// Finish in-flight requests before the database closes (deferred earlier, runs later).
-	defer responders.Stop(5 * time.Second)
+	defer pool.Close()
 	d.Log.Info("roulette running", zap.Duration("spinInterval", d.Config.SpinInterval))
-	return a.Loop(ctx)
+	return svc.Serve(ctx, d, svc.Parts{
+		Queue:    ports.Queue,
+		Handlers: ports.Handlers(a),
+		DB:       pool,
+		Tasks:    []svc.Task{a.Loop},
+	})
 }
 
 // Build opens the database, the stream and the KV bucket and wires the app; close
 // releases the database. Tests use it to drive Tick with their own clock.
 func Build(ctx context.Context, d svc.Deps) (*app.App, func(), error) {
-	pool, err := adapters.Open(ctx, d.Config.DatabaseURL)
+	a, pool, err := build(ctx, d.WithDefaults())
 	if err != nil {
-		return nil, nil, fmt.Errorf("roulette database: %w", err)
+		return nil, nil, err
+	}
+	return a, pool.Close, nil
+}
+
+func build(ctx context.Context, d svc.Deps) (*app.App, *pgxpool.Pool, error) {
+	pool, err := adapters.Schema.Open(ctx, d.Config.DatabaseURL)
+	if err != nil {
+		return nil, nil, err
 	}
 	if err := natsx.EnsureStreams(ctx, d.JS, events.StreamRoulette); err != nil {
 		pool.Close()
 		return nil, nil, err
 	}
-	kv, err := adapters.StateKV(ctx, d.JS)
+	kv, err := natsx.StateBucket(ctx, d.JS)
 	if err != nil {
 		pool.Close()
 		return nil, nil, err
@@ -61,5 +68,5 @@ func Build(ctx context.Context, d svc.Deps) (*app.App, func(), error) {
 		d.Log,
 	)
 	a.DrawTimeout = d.Config.RPCTimeout
-	return a, pool.Close, nil
+	return a, pool, nil
 }

@@ -18,7 +18,7 @@ const drawSamples = 300
 // and the state route with 10 eligible members, then with *flagBig, and reports the
 // ratio of the large to the small.
 func benchDraw(ctx context.Context, sys *allinone.System, dbURL string) error {
-	pool, err := pooladapters.Open(ctx, dbURL)
+	pool, err := pooladapters.Schema.Open(ctx, dbURL)
 	if err != nil {
 		return err
 	}

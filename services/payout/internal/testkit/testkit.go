@@ -1,11 +1,14 @@
-// Package testkit holds what the payout service's tests share: a controllable clock,
-// the store on a fresh database and readers of the payout stream.
+// Package testkit holds what the payout service's tests share: the repository on a
+// fresh database with a connection to inspect its tables, and readers of the payout
+// stream.
 package testkit
 
 import (
 	"context"
 	"testing"
+	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/require"
 
@@ -13,16 +16,55 @@ import (
 	"github.com/mimiron/mgm/pkg/natsx"
 	"github.com/mimiron/mgm/pkg/testenv"
 	"github.com/mimiron/mgm/services/payout/adapters"
+	"github.com/mimiron/mgm/services/payout/domain"
 )
 
-// Store opens the payout store on a fresh database and returns it with the URL.
-func Store(t testing.TB) (*adapters.Postgres, string) {
+// T0 is the tests' starting instant.
+var T0 = time.Date(2030, 5, 6, 7, 8, 9, 0, time.UTC)
+
+// NewPayout is a creation request for user's win of cycle.
+func NewPayout(cycle, user, name string) domain.NewPayout {
+	return domain.NewPayout{SpinCycleID: cycle, TwitchUserID: user, TwitchDisplayName: "D" + user, CharacterName: name}
+}
+
+// DB is the payout repository on a test database, with the pool it runs on (tests
+// read tables through SQL) and the database URL (for more connections).
+type DB struct {
+	*adapters.Postgres
+	SQL *pgxpool.Pool
+	URL string
+}
+
+// Store opens the payout schema on a fresh database.
+func Store(t testing.TB) *DB {
 	t.Helper()
-	url := testenv.Postgres(t)
-	s, err := adapters.Open(context.Background(), url)
+	return Open(t, testenv.Postgres(t))
+}
+
+// Open opens the payout schema on url (another connection to a test's database).
+func Open(t testing.TB, url string) *DB {
+	t.Helper()
+	pool, err := adapters.Schema.Open(context.Background(), url)
 	require.NoError(t, err)
-	t.Cleanup(s.Close)
-	return s, url
+	t.Cleanup(pool.Close)
+	return &DB{Postgres: adapters.New(pool), SQL: pool, URL: url}
+}
+
+// Unpublished counts events the relay has not published yet.
+func (db *DB) Unpublished(t testing.TB) int {
+	t.Helper()
+	var n int
+	require.NoError(t, db.SQL.QueryRow(context.Background(), `SELECT count(*) FROM payout_events WHERE published_at IS NULL`).Scan(&n))
+	return n
+}
+
+// LifetimeSentGold is the user's total of Sent gold as the repository keeps it.
+func (db *DB) LifetimeSentGold(t testing.TB, twitchUserID string) int64 {
+	t.Helper()
+	var n int64
+	err := db.SQL.QueryRow(context.Background(), `SELECT coalesce((SELECT lifetime_sent_gold FROM payout_users WHERE twitch_user_id = $1), 0)`, twitchUserID).Scan(&n)
+	require.NoError(t, err)
+	return n
 }
 
 // JetStream starts an embedded server with the payout and notify streams.

@@ -1,4 +1,4 @@
-package allinone
+package allinonetest
 
 import (
 	"sync"

@@ -1,4 +1,4 @@
-package app_test
+package service_test
 
 import (
 	"context"
@@ -13,18 +13,16 @@ import (
 
 	"github.com/mimiron/mgm/pkg/errs"
 	"github.com/mimiron/mgm/pkg/events"
+	"github.com/mimiron/mgm/pkg/natsx"
 	"github.com/mimiron/mgm/pkg/testenv"
-	"github.com/mimiron/mgm/services/payout/adapters"
 	"github.com/mimiron/mgm/services/payout/app"
 	"github.com/mimiron/mgm/services/payout/domain"
 	"github.com/mimiron/mgm/services/payout/internal/testkit"
+	"github.com/mimiron/mgm/services/payout/ports"
+	"github.com/mimiron/mgm/services/payout/service"
 )
 
-var t0 = time.Date(2030, 5, 6, 7, 8, 9, 0, time.UTC)
-
-func req(cycle, user, name string) domain.NewPayout {
-	return domain.NewPayout{SpinCycleID: cycle, TwitchUserID: user, TwitchDisplayName: "D" + user, CharacterName: name}
-}
+var req = testkit.NewPayout
 
 type eventRow struct {
 	ID      string
@@ -32,9 +30,9 @@ type eventRow struct {
 	Type    string
 }
 
-func eventRows(t *testing.T, s *adapters.Postgres, payoutID string) []eventRow {
+func eventRows(t *testing.T, s *testkit.DB, payoutID string) []eventRow {
 	t.Helper()
-	rows, err := s.Pool().Query(context.Background(),
+	rows, err := s.SQL.Query(context.Background(),
 		`SELECT event_id::text, version, type FROM payout_events WHERE payout_id = $1 ORDER BY version`, payoutID)
 	require.NoError(t, err)
 	defer rows.Close()
@@ -49,11 +47,11 @@ func eventRows(t *testing.T, s *adapters.Postgres, payoutID string) []eventRow {
 }
 
 func TestRelay_PublishesCommittedEventsInVersionOrderWithEventIDAsMsgID(t *testing.T) {
-	store, _ := testkit.Store(t)
+	store := testkit.Store(t)
 	_, js := testkit.JetStream(t)
 	clock := testenv.NewClock(t0)
 	a := app.New(store, clock.Now, nil)
-	relay := app.NewRelay(store, adapters.JetStream{JS: js}, testenv.Logger(t), 0)
+	relay := service.Relay(context.Background(), store.Postgres, js, testenv.Logger(t), 0)
 	ctx := context.Background()
 
 	p, err := a.Create(ctx, req("c1", "u1", "Norinn"))
@@ -105,14 +103,14 @@ func TestRelay_PublishesCommittedEventsInVersionOrderWithEventIDAsMsgID(t *testi
 }
 
 func TestRelay_NothingUncommittedOrRolledBackIsPublished(t *testing.T) {
-	store, _ := testkit.Store(t)
+	store := testkit.Store(t)
 	_, js := testkit.JetStream(t)
 	a := app.New(store, testenv.NewClock(t0).Now, nil)
-	relay := app.NewRelay(store, adapters.JetStream{JS: js}, testenv.Logger(t), 0)
+	relay := service.Relay(context.Background(), store.Postgres, js, testenv.Logger(t), 0)
 	ctx := context.Background()
 
 	// An event row written by a transaction that has not committed yet.
-	tx, err := store.Pool().Begin(ctx)
+	tx, err := store.SQL.Begin(ctx)
 	require.NoError(t, err)
 	_, err = tx.Exec(ctx, `INSERT INTO payout_events (event_id, payout_id, version, type, data, occurred_at, lifetime_sent_gold)
 		VALUES ($1, $2, 1, 'PayoutCreated', '{}', now(), 0)`, uuid.NewString(), uuid.NewString())
@@ -137,7 +135,8 @@ func TestRelay_NothingUncommittedOrRolledBackIsPublished(t *testing.T) {
 }
 
 func TestRelay_RestartPublishesLeftoverEventsOnce(t *testing.T) {
-	store, url := testkit.Store(t)
+	store := testkit.Store(t)
+	url := store.URL
 	_, js := testkit.JetStream(t)
 	a := app.New(store, testenv.NewClock(t0).Now, nil)
 	ctx := context.Background()
@@ -154,25 +153,21 @@ func TestRelay_RestartPublishesLeftoverEventsOnce(t *testing.T) {
 	// the event is on the stream and still unpublished in the store.
 	first := eventRows(t, store, ids[0])[0]
 	crashed := 0
-	_, err := store.RelayBatch(ctx, 1, func(ctx context.Context, rec domain.Recorded) error {
-		env, err := app.Envelope(rec)
+	_, err := store.RelayBatch(ctx, 1, func(ctx context.Context, recs []domain.Recorded) (int, error) {
+		env, err := ports.Envelope(recs[0])
 		require.NoError(t, err)
-		_, err = events.Publish(ctx, js, env)
+		_, err = natsx.PublishEvent(ctx, js, env)
 		require.NoError(t, err)
 		crashed++
-		return fmt.Errorf("crash before commit")
+		return 0, fmt.Errorf("crash before commit")
 	})
 	require.Error(t, err)
 	require.Equal(t, 1, crashed)
-	left, err := store.Unpublished(ctx)
-	require.NoError(t, err)
-	require.Equal(t, 6, left, "the crashed relay marked nothing")
+	require.Equal(t, 6, store.Unpublished(t), "the crashed relay marked nothing")
 
 	// A new process (its own pool) starts its relay.
-	store2, err := adapters.Open(ctx, url)
-	require.NoError(t, err)
-	defer store2.Close()
-	relay := app.NewRelay(store2, adapters.JetStream{JS: js}, testenv.Logger(t), 0)
+	store2 := testkit.Open(t, url)
+	relay := service.Relay(context.Background(), store2.Postgres, js, testenv.Logger(t), 0)
 	n, err := relay.Drain(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 6, n)
@@ -181,7 +176,7 @@ func TestRelay_RestartPublishesLeftoverEventsOnce(t *testing.T) {
 	assert.Equal(t, first.ID, msgs[0].MsgID)
 
 	// Restarting again publishes nothing more.
-	relay2 := app.NewRelay(store2, adapters.JetStream{JS: js}, testenv.Logger(t), 0)
+	relay2 := service.Relay(context.Background(), store2.Postgres, js, testenv.Logger(t), 0)
 	n, err = relay2.Drain(ctx)
 	require.NoError(t, err)
 	assert.Zero(t, n)
@@ -189,16 +184,15 @@ func TestRelay_RestartPublishesLeftoverEventsOnce(t *testing.T) {
 }
 
 func TestRelay_TwoReplicasPublishEachEventOnceInVersionOrder(t *testing.T) {
-	store, url := testkit.Store(t)
+	store := testkit.Store(t)
+	url := store.URL
 	_, js := testkit.JetStream(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
-	store2, err := adapters.Open(ctx, url)
-	require.NoError(t, err)
-	defer store2.Close()
-	r1 := app.NewRelay(store, adapters.JetStream{JS: js}, testenv.Logger(t), 5*time.Millisecond)
-	r2 := app.NewRelay(store2, adapters.JetStream{JS: js}, testenv.Logger(t), 5*time.Millisecond)
+	store2 := testkit.Open(t, url)
+	r1 := service.Relay(context.Background(), store.Postgres, js, testenv.Logger(t), 5*time.Millisecond)
+	r2 := service.Relay(context.Background(), store2.Postgres, js, testenv.Logger(t), 5*time.Millisecond)
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); r1.Run(ctx) }()
@@ -230,8 +224,7 @@ func TestRelay_TwoReplicasPublishEachEventOnceInVersionOrder(t *testing.T) {
 	wwg.Wait()
 	const total = payouts * 5
 	testenv.Eventually(t, 10*time.Second, func() bool {
-		n, err := store.Unpublished(ctx)
-		return err == nil && n == 0
+		return store.Unpublished(t) == 0
 	}, "all events published")
 	cancel()
 	wg.Wait()

@@ -1,4 +1,7 @@
-package allinone
+// Package allinonetest starts the whole backend in one process for a test (the
+// allinone package's Start, on a fresh database and an embedded NATS server) and
+// talks to it the way the Extension, the Desktop and Twitch do.
+package allinonetest
 
 import (
 	"context"
@@ -13,30 +16,35 @@ import (
 	"github.com/mimiron/mgm/pkg/config"
 	"github.com/mimiron/mgm/pkg/testenv"
 	"github.com/mimiron/mgm/pkg/twitch/eventsub"
-	"github.com/mimiron/mgm/pkg/twitch/extjwt"
 	"github.com/mimiron/mgm/pkg/twitch/fakehelix"
+	"github.com/mimiron/mgm/services/mgm/allinone"
 )
 
-// TestSystem starts the whole backend for a test: a fresh PostgreSQL database, an
-// embedded NATS server in a temporary directory, a fake Helix, every service, on
-// 127.0.0.1 ports picked by the kernel. mutate may adjust the configuration first.
-func TestSystem(t testing.TB, mutate func(*config.Config)) *System {
-	t.Helper()
-	return TestSystemWith(t, mutate, Options{})
+// System is a running backend with a test's helpers.
+type System struct {
+	*allinone.System
 }
 
-// TestSystemWith is TestSystem with options (a clock, a subset of services, a
-// pre-programmed fake Helix).
-func TestSystemWith(t testing.TB, mutate func(*config.Config), o Options) *System {
+// Start starts the whole backend for a test: a fresh PostgreSQL database, an embedded
+// NATS server in a temporary directory, a fake Helix, every service, on 127.0.0.1
+// ports picked by the kernel. mutate may adjust the configuration first.
+func Start(t testing.TB, mutate func(*config.Config)) *System {
+	t.Helper()
+	return StartWith(t, mutate, allinone.Options{})
+}
+
+// StartWith is Start with options (a clock, a subset of services, a pre-programmed
+// fake Helix).
+func StartWith(t testing.TB, mutate func(*config.Config), o allinone.Options) *System {
 	t.Helper()
 	cfg := config.Defaults()
 	cfg.HTTPAddr = "127.0.0.1:0"
 	cfg.IngestAddr = "127.0.0.1:0"
 	cfg.DatabaseURL = testenv.Postgres(t)
-	cfg.BroadcasterID = DevBroadcasterID
-	cfg.EventSubSecret = DevEventSubSecret
-	cfg.ExtensionSecrets = []string{DevExtensionSecret}
-	cfg.APIKey = DevAPIKey
+	cfg.BroadcasterID = allinone.DevBroadcasterID
+	cfg.EventSubSecret = allinone.DevEventSubSecret
+	cfg.ExtensionSecrets = []string{allinone.DevExtensionSecret}
+	cfg.APIKey = allinone.DevAPIKey
 	cfg.SenderID = "100000002"
 	cfg.LogLevel = "warn"
 	// Tests poll as fast as they like; the limits themselves are tested in the gateway.
@@ -54,7 +62,7 @@ func TestSystemWith(t testing.TB, mutate func(*config.Config), o Options) *Syste
 	if o.Log == nil {
 		o.Log = testenv.Logger(t)
 	}
-	sys, err := Start(context.Background(), o)
+	sys, err := allinone.Start(context.Background(), o)
 	if err != nil {
 		t.Fatalf("start system: %v", err)
 	}
@@ -64,20 +72,7 @@ func TestSystemWith(t testing.TB, mutate func(*config.Config), o Options) *Syste
 	if err := sys.WaitReady(ctx); err != nil {
 		t.Fatalf("system not ready: %v", err)
 	}
-	return sys
-}
-
-// Sender is a signed EventSub sender aimed at the public webhook address.
-func (s *System) Sender() *eventsub.Sender {
-	return eventsub.NewSender(s.Config.EventSubSecret, s.URL+"/api/twitch/eventsub")
-}
-
-// ViewerToken mints an Extension JWT for userID on this deployment's channel.
-func (s *System) ViewerToken(userID string) string {
-	return extjwt.Mint(s.Config.ExtensionSecrets[0], extjwt.Claims{
-		UserID: userID, OpaqueUserID: "U" + userID, ChannelID: s.Config.BroadcasterID,
-		Role: "viewer", Exp: time.Now().Add(time.Hour),
-	})
+	return &System{sys}
 }
 
 // Do sends a request to the gateway with either a viewer token or the API key and

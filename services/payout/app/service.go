@@ -1,5 +1,6 @@
 // Package app holds the payout service's use cases: create, change status, accept,
-// announce, expire, the queries, and the outbox relay that publishes committed events.
+// announce, expire, and the queries. Rules are the domain's; transactions are the
+// repository's; wire types are the ports'.
 package app
 
 import (
@@ -9,12 +10,11 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/mimiron/mgm/pkg/errs"
-	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/services/payout/domain"
 )
 
-// Store is the payout repository (adapters.Postgres).
-type Store interface {
+// Repository is the payout repository (adapters.Postgres).
+type Repository interface {
 	// Create runs decide under the user's lock with the payout of the same spin cycle
 	// (nil when none) and stores the events of the payout it returns.
 	Create(ctx context.Context, req domain.NewPayout, decide func(existing *domain.Payout, h domain.Holder) (*domain.Payout, error)) (*domain.Payout, error)
@@ -27,32 +27,32 @@ type Store interface {
 	Active(ctx context.Context) ([]*domain.Payout, error)
 }
 
-// Payouts is the set of payout use cases.
-type Payouts struct {
-	store     Store
+// Service is the set of payout use cases.
+type Service struct {
+	store     Repository
 	clock     func() time.Time
 	committed func()
 }
 
 // New builds the use cases on store with clock; committed (may be nil) is called after
 // every successful write so the relay publishes without waiting for its next poll.
-func New(store Store, clock func() time.Time, committed func()) *Payouts {
+func New(store Repository, clock func() time.Time, committed func()) *Service {
 	if clock == nil {
 		clock = time.Now
 	}
 	if committed == nil {
 		committed = func() {}
 	}
-	return &Payouts{store: store, clock: clock, committed: committed}
+	return &Service{store: store, clock: clock, committed: committed}
 }
 
 // now is the clock in UTC at PostgreSQL's precision, so a payout reads back exactly as
 // it was returned when created.
-func (a *Payouts) now() time.Time { return a.clock().UTC().Truncate(time.Microsecond) }
+func (a *Service) now() time.Time { return a.clock().UTC().Truncate(time.Microsecond) }
 
 // Create opens the Pending payout of a spin cycle's winner; a repeat for the same
 // cycle returns the payout created the first time.
-func (a *Payouts) Create(ctx context.Context, req domain.NewPayout) (*domain.Payout, error) {
+func (a *Service) Create(ctx context.Context, req domain.NewPayout) (*domain.Payout, error) {
 	id, now := uuid.NewString(), a.now()
 	p, err := a.store.Create(ctx, req, func(existing *domain.Payout, h domain.Holder) (*domain.Payout, error) {
 		p, _, err := domain.Create(existing, h, id, req, now)
@@ -66,7 +66,7 @@ func (a *Payouts) Create(ctx context.Context, req domain.NewPayout) (*domain.Pay
 }
 
 // SetStatus is PATCH /api/payouts/{id}/status by the Desktop.
-func (a *Payouts) SetStatus(ctx context.Context, id, status string) (*domain.Payout, error) {
+func (a *Service) SetStatus(ctx context.Context, id, status string) (*domain.Payout, error) {
 	to, err := domain.ParseStatus(status)
 	if err != nil {
 		return nil, err
@@ -85,7 +85,7 @@ func (a *Payouts) SetStatus(ctx context.Context, id, status string) (*domain.Pay
 }
 
 // Accept is POST /api/payouts/{id}/confirm-acceptance.
-func (a *Payouts) Accept(ctx context.Context, id, characterName string) (*domain.Payout, error) {
+func (a *Service) Accept(ctx context.Context, id, characterName string) (*domain.Payout, error) {
 	id, err := checkID(id)
 	if err != nil {
 		return nil, err
@@ -100,7 +100,7 @@ func (a *Payouts) Accept(ctx context.Context, id, characterName string) (*domain
 }
 
 // MarkAnnounced folds a posted reward announcement into the payout (idempotent).
-func (a *Payouts) MarkAnnounced(ctx context.Context, id, messageID string) (*domain.Payout, error) {
+func (a *Service) MarkAnnounced(ctx context.Context, id, messageID string) (*domain.Payout, error) {
 	id, err := checkID(id)
 	if err != nil {
 		return nil, err
@@ -120,7 +120,7 @@ const SweepBatch = 100
 // Sweep expires every active payout older than 24 hours at the clock's now and
 // reports how many it expired. Replicas may sweep at once: each takes the owners the
 // others have not locked.
-func (a *Payouts) Sweep(ctx context.Context) (int, error) {
+func (a *Service) Sweep(ctx context.Context) (int, error) {
 	now := a.now()
 	total := 0
 	for {
@@ -136,7 +136,7 @@ func (a *Payouts) Sweep(ctx context.Context) (int, error) {
 }
 
 // Get is one payout.
-func (a *Payouts) Get(ctx context.Context, id string) (*domain.Payout, error) {
+func (a *Service) Get(ctx context.Context, id string) (*domain.Payout, error) {
 	id, err := checkID(id)
 	if err != nil {
 		return nil, err
@@ -145,7 +145,7 @@ func (a *Payouts) Get(ctx context.Context, id string) (*domain.Payout, error) {
 }
 
 // MyLast is the viewer's latest payout, not_found when none.
-func (a *Payouts) MyLast(ctx context.Context, twitchUserID string) (*domain.Payout, error) {
+func (a *Service) MyLast(ctx context.Context, twitchUserID string) (*domain.Payout, error) {
 	if twitchUserID == "" {
 		return nil, errs.E(errs.Invalid, "twitchUserId is required")
 	}
@@ -153,7 +153,7 @@ func (a *Payouts) MyLast(ctx context.Context, twitchUserID string) (*domain.Payo
 }
 
 // Pending is the Desktop's list: Pending and InProgress payouts, oldest first.
-func (a *Payouts) Pending(ctx context.Context) ([]*domain.Payout, error) {
+func (a *Service) Pending(ctx context.Context) ([]*domain.Payout, error) {
 	return a.store.Active(ctx)
 }
 
@@ -165,23 +165,4 @@ func checkID(id string) (string, error) {
 		return "", errs.E(errs.NotFound, "payout not found")
 	}
 	return u.String(), nil
-}
-
-// ToDTO is the payout as every client sees it (events.Payout).
-func ToDTO(p *domain.Payout) events.Payout {
-	return events.Payout{
-		ID:                          p.ID,
-		TwitchUserID:                p.TwitchUserID,
-		TwitchDisplayName:           p.TwitchDisplayName,
-		CharacterName:               p.CharacterName,
-		GoldAmount:                  p.GoldAmount,
-		EnrollmentRequestID:         p.SpinCycleID,
-		SpinCycleID:                 p.SpinCycleID,
-		Status:                      string(p.Status),
-		CreatedAt:                   p.CreatedAt,
-		UpdatedAt:                   p.UpdatedAt,
-		AcceptedAt:                  p.AcceptedAt,
-		IsRewardSentAnnouncedToChat: p.Announced,
-		Version:                     p.Version,
-	}
 }

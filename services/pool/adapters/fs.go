@@ -1,5 +1,0 @@
-package adapters
-
-import "io/fs"
-
-func subFS() (fs.FS, error) { return fs.Sub(migrationFiles, "migrations") }

@@ -14,7 +14,7 @@ M.SENT_WHISPER = "Награда отправлена тебе на почту, 
 M.GIFT_WHISPER = "Тебе выпал подарок%s! Дай мне своё согласие на получение подарка - ответь на это сообщение одной фразой: !twgift"
 
 local function whisper(text, name)
-	SendChatMessage(text, "WHISPER", nil, name)
+	M.Chat.Send(text, "WHISPER", name)
 end
 
 -- NotifyWinnerWhisper(payoutId, name) whispers the winner the consent text and remembers

@@ -10,7 +10,7 @@ function M.InitDB()
 	if d.emit ~= "whisper" then d.emit = "chatframe" end
 	d.debug = d.debug and true or false
 	d.seq = tonumber(d.seq) or 0
-	for _, k in ipairs({ "pending", "gifts", "sent", "queue" }) do
+	for _, k in ipairs({ "pending", "gifts", "sent", "queue", "outbox" }) do
 		if type(d[k]) ~= "table" then d[k] = {} end
 	end
 	if type(d.minimap) ~= "table" then d.minimap = { angle = 215 } end
@@ -29,6 +29,14 @@ function M.InitDB()
 		end
 	end
 	d.queue = q
+	local out = {}
+	for _, m in ipairs(d.outbox) do
+		if type(m) == "table" and type(m.text) == "string" and #m.text <= M.MAX_LINE and m.kind == "WHISPER"
+			and M.ValidName(M.StripRealm(m.target)) then
+			out[#out + 1] = m
+		end
+	end
+	d.outbox = out
 	-- forget consents nobody answered within two days (payouts expire after 24 h) and
 	-- sent ids after two weeks
 	local now = time()
@@ -95,6 +103,7 @@ f:RegisterEvent("ADDON_LOADED")
 f:RegisterEvent("PLAYER_LOGIN")
 f:RegisterEvent("PLAYER_ENTERING_WORLD")
 f:RegisterEvent("CHAT_MSG_WHISPER")
+f:RegisterEvent("CHAT_MSG_WHISPER_INFORM")
 f:RegisterEvent("WHO_LIST_UPDATE")
 f:RegisterEvent("CHAT_MSG_SYSTEM")
 f:RegisterEvent("MAIL_SHOW")
@@ -115,10 +124,13 @@ f:SetScript("OnEvent", function(self, event, a1, a2)
 		if not LoggingChat() then LoggingChat(true) end
 	elseif event == "CHAT_MSG_WHISPER" then
 		M.OnWhisper(a1, a2)
+	elseif event == "CHAT_MSG_WHISPER_INFORM" then
+		M.Chat.OnInform(a1, a2)
 	elseif event == "WHO_LIST_UPDATE" then
 		M.Who.OnWhoListUpdate()
 	elseif event == "CHAT_MSG_SYSTEM" then
 		M.Who.OnSystemMessage(a1)
+		M.Chat.OnSystem(a1)
 	elseif event == "MAIL_SHOW" then
 		M.UI.OnMailShow()
 	elseif event == "MAIL_CLOSED" then
@@ -134,4 +146,5 @@ end)
 f:SetScript("OnUpdate", function()
 	M.TickClock()
 	M.Who.OnUpdate()
+	M.Chat.Pump()
 end)

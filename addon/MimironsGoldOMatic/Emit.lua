@@ -18,7 +18,7 @@ end
 function M.Emit(line)
 	local mode = MGM_DB and MGM_DB.emit or "chatframe"
 	if mode == "whisper" and #line <= M.MAX_LINE then
-		SendChatMessage(line, "WHISPER", nil, (UnitName("player")))
+		M.Chat.Send(line, "WHISPER", (UnitName("player")))
 	else
 		DEFAULT_CHAT_FRAME:AddMessage(line)
 	end

@@ -321,7 +321,7 @@ local function complete(e, i)
 		MGM_DB.gifts[e.id] = nil
 		M.Emit("[MGM_GIFT_SENT:" .. e.id .. "]")
 	end
-	SendChatMessage(M.SENT_WHISPER, "WHISPER", nil, e.name)
+	M.Chat.Send(M.SENT_WHISPER, "WHISPER", e.name)
 	M.UI.Toast((e.kind == "gold" and M.Money(e.copper) or "Gift") .. " sent to " .. e.name)
 	M.UI.Refresh()
 end

@@ -389,6 +389,9 @@ func (c *Client) locked(b, s int) bool {
 }
 
 func (c *Client) sendChat(msg, kind, target string) {
+	if !c.canSpeak(kind) {
+		return
+	}
 	switch kind {
 	case "WHISPER":
 		target = stripRealm(strings.TrimSpace(target))

@@ -66,6 +66,13 @@ type Options struct {
 	// UnloggedAddMessage simulates a client that does not write ChatFrame:AddMessage output
 	// to WoWChatLog.txt (the risk of docs/product.md §9); chat events (whispers) are still logged.
 	UnloggedAddMessage bool
+	// FloodCount, FloodDelay and FloodMute are the server's chat flood protection
+	// (flood.go): FloodCount messages each sent before the previous one's whole second
+	// plus FloodDelay has passed mute the character for FloodMute. Defaults 10, 1 s,
+	// 10 s (TrinityCore's ChatFlood.MessageCount/MessageDelay/MuteTime); a negative
+	// FloodCount switches it off.
+	FloodCount            int
+	FloodDelay, FloodMute time.Duration
 	// ExtraAddons are folders of other addons loaded beside ours (each with its .toc; no
 	// SavedVariables), e.g. a LibWho-style library in a test.
 	ExtraAddons []string
@@ -184,6 +191,12 @@ type Client struct {
 	wg        sync.WaitGroup
 	started   bool
 
+	// chat flood protection (flood.go)
+	speakTime, speakCount int64
+	muteUntil             int64
+	notes                 []string
+	dropped               int
+
 	// keyboard (input.go)
 	screen        Screen
 	focus         *widget
@@ -231,6 +244,15 @@ func New(opts Options) (*Client, error) {
 	}
 	if opts.Locale == "" {
 		opts.Locale = "enUS"
+	}
+	if opts.FloodCount == 0 {
+		opts.FloodCount = 10
+	}
+	if opts.FloodDelay <= 0 {
+		opts.FloodDelay = time.Second
+	}
+	if opts.FloodMute <= 0 {
+		opts.FloodMute = 10 * time.Second
 	}
 	if opts.Faction == "" {
 		opts.Faction = "Alliance"

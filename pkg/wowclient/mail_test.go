@@ -108,7 +108,7 @@ func TestMail_ArmedSendConfirmsWhispersAndAdvances(t *testing.T) {
 	pressSend(t, c)
 	assert.Equal(t, "sending", headState(t, c))
 	assert.Empty(t, c.TagLines(), "nothing before the server confirms")
-	c.Advance(time.Second)
+	c.Advance(2 * time.Second)
 
 	golden(t, "confirm", c.TagLines())
 	mails := c.SentMails()

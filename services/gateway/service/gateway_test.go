@@ -204,6 +204,34 @@ func TestEventSub_ProxiedRawAndNeverRateLimited(t *testing.T) {
 	assert.EqualValues(t, 5, got.Load())
 }
 
+// Issue 12: a client that sends "Expect: 100-continue" (curl does, for any large body)
+// made ingest answer "100 Continue" first; the proxy forwarded it through echo's
+// response, which took it for the final status and dropped ingest's 400, so the refusal
+// went out as 200 OK with an error body.
+func TestEventSub_IngestStatusPassesThroughAfter100Continue(t *testing.T) {
+	ingest := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 64)) // reading sends 100 Continue
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = io.WriteString(w, `{"code":"invalid_payload","message":"body larger than 64 bytes","details":{}}`)
+	}))
+	t.Cleanup(ingest.Close)
+	h := newHarness(t, func(c *config.Config) { c.IngestURL = ingest.URL })
+	for _, expect := range []bool{false, true} {
+		req, err := http.NewRequest(http.MethodPost, h.url+"/api/twitch/eventsub", strings.NewReader(strings.Repeat("x", 1<<20)))
+		require.NoError(t, err)
+		if expect {
+			req.Header.Set("Expect", "100-continue")
+		}
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		assert.Equal(t, http.StatusBadRequest, res.StatusCode, "Expect: 100-continue=%t: %s", expect, b)
+		assert.JSONEq(t, `{"code":"invalid_payload","message":"body larger than 64 bytes","details":{}}`, string(b))
+	}
+}
+
 func TestEventSub_IngestDownIs503Body(t *testing.T) {
 	h := newHarness(t, nil) // IngestURL points at a closed port
 	r := h.do("POST", "/api/twitch/eventsub", `{}`)

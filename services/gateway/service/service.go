@@ -182,8 +182,15 @@ func (g *Gateway) routes(eventsub http.Handler) *echo.Echo {
 		}))
 	}
 
-	// Twitch → ingest, untouched and never rate-limited.
-	e.POST("/api/twitch/eventsub", echo.WrapHandler(eventsub))
+	// Twitch → ingest, untouched and never rate-limited. The proxy writes to the server's
+	// own ResponseWriter, not echo's: echo.Response takes the first WriteHeader as final,
+	// so ingest's "100 Continue" (forwarded to a client that sent Expect: 100-continue)
+	// used to swallow the real status, and a refused delivery went out as 200 OK with an
+	// error body (issue 12). Twitch reads any 2xx as "delivered".
+	e.POST("/api/twitch/eventsub", func(c echo.Context) error {
+		eventsub.ServeHTTP(c.Response().Writer, c.Request())
+		return nil
+	})
 
 	e.GET("/api/roulette/state", g.viewerRoute(g.viewerReads, g.rouletteState))
 	e.GET("/api/pool/me", g.viewerRoute(g.viewerReads, g.poolMe))

@@ -10,14 +10,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mimiron/mgm/services/mgm/allinone"
+	"github.com/mimiron/mgm/services/mgm/allinone/allinonetest"
 )
 
 // The regression of issue 12 part 2: a 20 MB unsigned delivery through the gateway's
 // public address answered 200 OK with an invalid_payload body (straight to ingest, 400).
 // For Twitch a 2xx means "delivered"; the status must be the error code's.
 func TestE2E_OversizeEventSubDeliveryIs400ThroughTheGatewayAndStraightToIngest(t *testing.T) {
-	sys := allinone.TestSystem(t, nil)
+	sys := allinonetest.Start(t, nil)
 	body := bytes.Repeat([]byte("x"), 20<<20)
 	for _, c := range []struct {
 		base   string

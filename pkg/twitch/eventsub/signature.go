@@ -30,6 +30,10 @@ const (
 	TypeRevocation   = "revocation"
 )
 
+// MaxBody bounds a delivery body the product accepts (ingest, and the gateway in front of
+// it); chat notifications are a few KiB. A larger body is refused with invalid_payload.
+const MaxBody = 1 << 20
+
 // SubscriptionChatMessage is the subscription type the product listens to.
 const SubscriptionChatMessage = "channel.chat.message"
 

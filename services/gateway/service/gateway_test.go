@@ -25,6 +25,7 @@ import (
 	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/svc"
 	"github.com/mimiron/mgm/pkg/testenv"
+	"github.com/mimiron/mgm/pkg/twitch/eventsub"
 	"github.com/mimiron/mgm/pkg/twitch/extjwt"
 )
 
@@ -207,29 +208,43 @@ func TestEventSub_ProxiedRawAndNeverRateLimited(t *testing.T) {
 // Issue 12: a client that sends "Expect: 100-continue" (curl does, for any large body)
 // made ingest answer "100 Continue" first; the proxy forwarded it through echo's
 // response, which took it for the final status and dropped ingest's 400, so the refusal
-// went out as 200 OK with an error body.
-func TestEventSub_IngestStatusPassesThroughAfter100Continue(t *testing.T) {
+// went out as 200 OK with an error body. And an oversize body streamed on to ingest
+// raced its early refusal: 503 unavailable or 400, by luck.
+func TestEventSub_IngestStatusPassesThroughAndOversizeIs400(t *testing.T) {
+	var calls atomic.Int32
 	ingest := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 64)) // reading sends 100 Continue
+		calls.Add(1)
+		_, _ = io.Copy(io.Discard, r.Body) // reading sends 100 Continue when asked to
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusBadRequest)
-		_, _ = io.WriteString(w, `{"code":"invalid_payload","message":"body larger than 64 bytes","details":{}}`)
+		_, _ = io.WriteString(w, `{"code":"invalid_signature","message":"signature does not match","details":{}}`)
 	}))
 	t.Cleanup(ingest.Close)
 	h := newHarness(t, func(c *config.Config) { c.IngestURL = ingest.URL })
-	for _, expect := range []bool{false, true} {
-		req, err := http.NewRequest(http.MethodPost, h.url+"/api/twitch/eventsub", strings.NewReader(strings.Repeat("x", 1<<20)))
+	post := func(size int, expect bool) (int, string) {
+		req, err := http.NewRequest(http.MethodPost, h.url+"/api/twitch/eventsub", strings.NewReader(strings.Repeat("x", size)))
 		require.NoError(t, err)
 		if expect {
 			req.Header.Set("Expect", "100-continue")
 		}
 		res, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
+		defer res.Body.Close()
 		b, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		assert.Equal(t, http.StatusBadRequest, res.StatusCode, "Expect: 100-continue=%t: %s", expect, b)
-		assert.JSONEq(t, `{"code":"invalid_payload","message":"body larger than 64 bytes","details":{}}`, string(b))
+		return res.StatusCode, string(b)
 	}
+	for _, expect := range []bool{false, true} {
+		status, body := post(64<<10, expect)
+		assert.Equal(t, http.StatusBadRequest, status, "Expect: 100-continue=%t: %s", expect, body)
+		assert.JSONEq(t, `{"code":"invalid_signature","message":"signature does not match","details":{}}`, body)
+	}
+	assert.EqualValues(t, 2, calls.Load())
+	for _, expect := range []bool{false, true} {
+		status, body := post(eventsub.MaxBody+1, expect)
+		assert.Equal(t, http.StatusBadRequest, status, "Expect: 100-continue=%t: %s", expect, body)
+		assert.JSONEq(t, `{"code":"invalid_payload","message":"body larger than 1048576 bytes","details":{}}`, body)
+	}
+	assert.EqualValues(t, 2, calls.Load(), "an oversize body never reaches ingest")
 }
 
 func TestEventSub_IngestDownIs503Body(t *testing.T) {

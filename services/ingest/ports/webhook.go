@@ -27,7 +27,7 @@ const (
 )
 
 // MaxBody bounds a delivery body; chat notifications are a few KiB.
-const MaxBody = 1 << 20
+const MaxBody = eventsub.MaxBody
 
 // Path is the webhook route (the gateway proxies it here unchanged).
 const Path = "/api/twitch/eventsub"

@@ -11,7 +11,10 @@ local M = MimironsGoldOMatic
 
 M.GOLD_WHISPER = "Поздравляю, ты победил в розыгрыше! Дай мне своё согласие на получение награды - ответь на это сообщение одной фразой: !twgold"
 M.SENT_WHISPER = "Награда отправлена тебе на почту, проверяй ящик!"
-M.GIFT_WHISPER = "Тебе выпал подарок%s! Дай мне своё согласие на получение подарка - ответь на это сообщение одной фразой: !twgift"
+-- Mail with an item to a character of another account arrives up to an hour later on a
+-- 3.3.5a server (docs/product.md §8), so the gift whispers say so.
+M.GIFT_WHISPER = "Тебе выпал подарок%s! Письмо с ним идёт до часа. Дай согласие на получение - ответь одной фразой: !twgift"
+M.GIFT_SENT_WHISPER = "Подарок отправлен тебе на почту! Письмо с вещью идёт до часа - загляни в ящик чуть позже."
 
 local function whisper(text, name)
 	M.Chat.Send(text, "WHISPER", name)

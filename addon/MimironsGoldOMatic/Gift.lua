@@ -25,6 +25,23 @@ local function bound()
 	return BOUND
 end
 
+-- DURATION holds what the tooltip's "Duration: …" line starts with in this client's
+-- language (ITEM_DURATION_DAYS/HOURS/MIN/SEC up to their number): the server refuses to
+-- mail an item with a duration.
+local DURATION
+local function durationPrefixes()
+	if not DURATION then
+		DURATION = {}
+		for _, s in ipairs({ ITEM_DURATION_DAYS, ITEM_DURATION_HOURS, ITEM_DURATION_MIN, ITEM_DURATION_SEC }) do
+			local p = s and s:match("^(.-)%%d")
+			if p and p ~= "" then DURATION[#DURATION + 1] = p end
+		end
+	end
+	return DURATION
+end
+
+-- Giftable: an item the server will mail — not soulbound, quest, account-bound or
+-- conjured, without a duration (read from its tooltip, the 3.3.5a way).
 function G.Giftable(bag, slot)
 	tip:SetOwner(WorldFrame, "ANCHOR_NONE")
 	tip:ClearLines()
@@ -34,6 +51,11 @@ function G.Giftable(bag, slot)
 		local fs = _G["MGM_ScanTooltipTextLeft" .. i]
 		local text = fs and fs:GetText()
 		if text and b[text] then return false end
+		if text then
+			for _, p in ipairs(durationPrefixes()) do
+				if text:sub(1, #p) == p then return false end
+			end
+		end
 	end
 	return true
 end

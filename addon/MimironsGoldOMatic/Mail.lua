@@ -17,8 +17,15 @@
 -- send gives) or "Not sent — retry" (Q.Retry: ready again).
 local M = MimironsGoldOMatic
 
-local Q = { armed = nil, inflight = nil }
+local Q = { armed = nil, inflight = nil, late = nil }
 M.Mail = Q
+
+-- A server may refuse a mail without any answer (no MAIL_SEND_SUCCESS, no MAIL_FAILED:
+-- AzerothCore's HandleSendMail simply returns for some mails). After ANSWER_TIMEOUT
+-- seconds the mail in flight is given up: its entry stays "sent?" for the streamer to
+-- check (It was sent / Not sent — retry), and is never prepared again by itself. An
+-- answer that still comes later settles it.
+Q.ANSWER_TIMEOUT = 20
 
 Q.MAX_COPPER = 2147483647 -- the 3.3.5a gold cap
 Q.POSTAGE = 30 -- copper per mail without attachments
@@ -267,7 +274,7 @@ function Q.OnSendMail(recipient)
 		-- saved with MGM_DB at /reload or logout: if the server's answer is lost with the
 		-- UI, the entry comes back "unconfirmed" instead of ready to be paid again
 		e.state, e.sentAt, e.moneyAtSend = "unconfirmed", time(), GetMoney()
-		Q.inflight = { id = a.id }
+		Q.inflight = { id = a.id, sentAt = GetTime() }
 	end
 	M.UI.Refresh()
 end
@@ -321,15 +328,31 @@ local function complete(e, i)
 		MGM_DB.gifts[e.id] = nil
 		M.Emit("[MGM_GIFT_SENT:" .. e.id .. "]")
 	end
-	M.Chat.Send(M.SENT_WHISPER, "WHISPER", e.name)
+	M.Chat.Send(e.kind == "gold" and M.SENT_WHISPER or M.GIFT_SENT_WHISPER, "WHISPER", e.name)
 	M.UI.Toast((e.kind == "gold" and M.Money(e.copper) or "Gift") .. " sent to " .. e.name)
 	M.UI.Refresh()
+end
+
+-- lateEntry is the entry whose mail timed out, while it still waits for a check.
+local function lateEntry()
+	if not Q.late then return end
+	local e, i = Q.Find(Q.late)
+	Q.late = nil
+	if e and e.state == "unconfirmed" then return e, i end
 end
 
 function Q.OnSendSuccess()
 	local f = Q.inflight
 	Q.inflight = nil
-	if not f then return end
+	if not f then
+		local e, i = lateEntry()
+		if e then
+			M.Print("the server confirmed the mail to " .. M.Safe(e.name) .. " after all")
+			complete(e, i)
+		end
+		return
+	end
+	Q.late = nil
 	local e, i = Q.Find(f.id)
 	if not e then return end
 	complete(e, i)
@@ -340,9 +363,28 @@ function Q.OnSendFailed()
 		local e = Q.Find(Q.inflight.id)
 		if e then clearMark(e) end
 		M.Print("the mail failed; the entry stays queued. Press Prepare Mail to try again.")
+	else
+		local e = lateEntry()
+		if e then
+			clearMark(e)
+			M.Print("the server refused the mail to " .. M.Safe(e.name) .. " after all; it is ready again")
+		end
 	end
 	Q.inflight = nil
 	Q.Disarm("mail failed")
+	M.UI.Refresh()
+end
+
+-- OnUpdate gives up on a mail the server never answered (see ANSWER_TIMEOUT).
+function Q.OnUpdate()
+	local f = Q.inflight
+	if not f or GetTime() - f.sentAt < Q.ANSWER_TIMEOUT then return end
+	Q.inflight, Q.late = nil, f.id
+	local e = Q.Find(f.id)
+	if e then
+		M.Print("|cffff4040no answer from the server for the mail to " .. M.Safe(e.name) .. "|r: it may or may not have gone out. "
+			.. "It is marked sent? and will not be sent again by itself: check your gold (or bags), then press It was sent or Not sent — retry.")
+	end
 	M.UI.Refresh()
 end
 
@@ -405,7 +447,7 @@ end
 function Q.ReportUnconfirmed()
 	local list = Q.Unconfirmed()
 	if #list == 0 then return false end
-	M.Print("|cffff4040" .. #list .. " mail(s) may have gone out without a confirmation|r (Send was pressed, then the UI reloaded or disconnected before the server answered). Prepare Mail will not send them again until you check:")
+	M.Print("|cffff4040" .. #list .. " mail(s) may have gone out without a confirmation|r (Send was pressed, then the UI reloaded or disconnected, or the server never answered). Prepare Mail will not send them again until you check:")
 	for _, e in ipairs(list) do
 		M.Print("  " .. M.Safe(e.name) .. "  " .. M.Safe(Q.Describe(e)) .. "  id " .. e.id)
 	end

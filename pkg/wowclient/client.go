@@ -55,6 +55,11 @@ type Options struct {
 	WhoLatency time.Duration
 	// MailLatency is how long SendMail takes to succeed or fail (default 500 ms).
 	MailLatency time.Duration
+	// MailDeliveryDelay is how late items reach a character of another account
+	// (default 1 h, MailDeliveryDelay in worldserver.conf); SameAccount names the
+	// streamer's own other characters, which get them at once.
+	MailDeliveryDelay time.Duration
+	SameAccount       []string
 	// Money is the character's copper (default 100,000 gold).
 	Money int64
 	// Locale is what GetLocale returns and the global strings' language: "enUS"
@@ -104,7 +109,11 @@ type Item struct {
 	Count     int
 	Soulbound bool
 	Quest     bool
-	Class     string // GetItemInfo's itemType (default "Trade Goods")
+	Conjured  bool
+	// Duration is the time the item has left (a limited-duration item); its tooltip shows
+	// an ITEM_DURATION_* line and the server refuses to mail it.
+	Duration time.Duration
+	Class    string // GetItemInfo's itemType (default "Trade Goods")
 }
 
 // Whisper is a whisper the character sent.
@@ -120,6 +129,9 @@ type Mail struct {
 	Copper            int64
 	Items             []Item
 	At                time.Time
+	// DeliverAt is when it reaches the recipient's mailbox: items to another account's
+	// character an hour later (Options.MailDeliveryDelay).
+	DeliverAt time.Time
 }
 
 // WhoQuery is a /who the client sent.
@@ -165,31 +177,33 @@ type Client struct {
 	session    int         // counts logins: a server answer for an older session is not delivered
 
 	// world state; survives /reload
-	logging   bool
-	logFile   *os.File
-	chat      []string
-	errs      []error
-	online    []Player
-	whoToUI   bool
-	whoLast   time.Time
-	whoHas    bool
-	whoDrop   int
-	whoRes    []Player
-	whoQs     []WhoQuery
-	whispers  []Whisper
-	mails     []Mail
-	failMail  string
-	mailOpen  bool
-	sendMoney int64
-	sendCOD   int64
-	attach    [12]*bagRef
-	money     int64
-	bags      [5][]*Item
-	cursor    *bagRef
-	items     map[int]Item
-	stop      chan struct{}
-	wg        sync.WaitGroup
-	started   bool
+	logging     bool
+	logFile     *os.File
+	chat        []string
+	errs        []error
+	online      []Player
+	whoToUI     bool
+	whoLast     time.Time
+	whoHas      bool
+	whoDrop     int
+	whoRes      []Player
+	whoQs       []WhoQuery
+	whispers    []Whisper
+	mails       []Mail
+	failMail    string
+	dropMail    int
+	silentMails int
+	mailOpen    bool
+	sendMoney   int64
+	sendCOD     int64
+	attach      [12]*bagRef
+	money       int64
+	bags        [5][]*Item
+	cursor      *bagRef
+	items       map[int]Item
+	stop        chan struct{}
+	wg          sync.WaitGroup
+	started     bool
 
 	// chat flood protection (flood.go)
 	speakTime, speakCount int64
@@ -238,6 +252,9 @@ func New(opts Options) (*Client, error) {
 	}
 	if opts.MailLatency <= 0 {
 		opts.MailLatency = 500 * time.Millisecond
+	}
+	if opts.MailDeliveryDelay <= 0 {
+		opts.MailDeliveryDelay = time.Hour
 	}
 	if opts.Money == 0 {
 		opts.Money = 100_000 * 10_000

@@ -169,7 +169,7 @@ func TestGift_ConsentAcceptAndMail(t *testing.T) {
 	for _, s := range c.BagItems() {
 		assert.NotEqual(t, 44731, s.Item.ID, "the item left the bags")
 	}
-	assert.Equal(t, sentText, c.SentWhispers()[2].Text)
+	assert.Equal(t, giftSent, c.SentWhispers()[2].Text)
 
 	// the gold consent is untouched
 	require.NoError(t, c.Whisper("Jaina", "!twgold"))
@@ -255,7 +255,7 @@ func TestGift_ReloadBetweenSendAndSuccessThenItWasSent(t *testing.T) {
 	ws := c.SentWhispers()
 	require.Len(t, ws, whispers+1)
 	assert.Equal(t, "Norinn", ws[whispers].To)
-	assert.Equal(t, sentText, ws[whispers].Text)
+	assert.Equal(t, giftSent, ws[whispers].Text)
 	assert.Empty(t, queue(t, c))
 	v, err := c.Eval("MGM_DB.gifts['" + giftID + "']")
 	require.NoError(t, err)

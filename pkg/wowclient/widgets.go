@@ -3,6 +3,7 @@ package wowclient
 import (
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	lua "github.com/yuin/gopher-lua"
@@ -542,8 +543,29 @@ func (c *Client) tooltipLines(it Item) []string {
 	if it.Quest {
 		lines = append(lines, c.gs("ITEM_BIND_QUEST"))
 	}
+	if it.Conjured {
+		lines = append(lines, c.gs("ITEM_CONJURED"))
+	}
+	if it.Duration > 0 {
+		lines = append(lines, durationLine(c, it.Duration))
+	}
 	lines = append(lines, it.Class)
 	return lines
+}
+
+// durationLine is the tooltip's "Duration: …" line (ITEM_DURATION_DAYS/HOURS/MIN/SEC).
+func durationLine(c *Client, d time.Duration) string {
+	switch {
+	case d >= 24*time.Hour:
+		n := int(d / (24 * time.Hour))
+		return plural(fmt.Sprintf(c.gs("ITEM_DURATION_DAYS"), n), n)
+	case d >= time.Hour:
+		n := int(d / time.Hour)
+		return plural(fmt.Sprintf(c.gs("ITEM_DURATION_HOURS"), n), n)
+	case d >= time.Minute:
+		return fmt.Sprintf(c.gs("ITEM_DURATION_MIN"), int(d/time.Minute))
+	}
+	return fmt.Sprintf(c.gs("ITEM_DURATION_SEC"), int(d/time.Second))
 }
 
 // syncTooltip keeps the <name>TextLeft<i> font strings in step with the tooltip's lines,

@@ -1,8 +1,11 @@
 // Package helix is the Twitch Helix API client the services share: chat messages (the
-// reward announcement), the broadcaster's subscription check, and the EventSub
-// subscription management behind ingest's CLI. It owns the tokens: an app access token
-// from client credentials and user tokens refreshed before they expire and after a 401.
-// Tokens and secrets never appear in its errors.
+// reward announcement), the broadcaster's subscription check, and EventSub subscription
+// management. It holds the credentials: the app access token from client credentials,
+// and the user tokens of the broadcaster and the optional bot account, from the
+// environment or from the shared token store. User tokens are validated at start and
+// every hour (Validate, KeepValidated), renewed before they expire, and after a 401 only
+// when /oauth2/validate agrees the token is invalid — once, shared by every concurrent
+// caller. Tokens and secrets never appear in its errors.
 package helix
 
 import (
@@ -17,58 +20,105 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 
 	"github.com/mimiron/mgm/pkg/config"
 	"github.com/mimiron/mgm/pkg/errs"
+	"github.com/mimiron/mgm/pkg/twitch/oauth"
 )
 
-// Client calls Helix with the tokens of one deployment. Safe for concurrent use.
+// Client calls Helix with the credentials of one deployment. Safe for concurrent use.
 type Client struct {
 	helixURL string
-	authURL  string
 	clientID string
-	secret   string
+	oauth    *oauth.Client
 	hc       *http.Client
 	now      func() time.Time
 
-	app         *tokenSource // client credentials
-	broadcaster *tokenSource // TWITCH_BROADCASTER_TOKEN (+ refresh)
-	sender      *tokenSource // TWITCH_SENDER_TOKEN (+ refresh), or the app token
+	app      *appTokens
+	users    map[oauth.Role]UserTokens
+	fallback map[oauth.Role]UserTokens
+	validate singleflight.Group
+
+	mu       sync.Mutex
+	accounts map[oauth.Role]AccountStatus
+
+	metrics Metrics
+}
+
+// Metrics counts what the client did with tokens since start.
+type Metrics struct {
+	Validations       atomic.Int64 // /oauth2/validate calls
+	ValidationRefused atomic.Int64 // tokens /oauth2/validate said are invalid
+	Renewals          atomic.Int64 // user tokens renewed after a refusal or before expiry
+	RenewalsRefused   atomic.Int64 // renewals Twitch refused: someone must log in again
 }
 
 // Option configures a Client.
 type Option func(*Client)
 
-// WithHTTPClient sets the HTTP client (timeouts, transport). The default has a
-// 10-second timeout.
+// WithHTTPClient sets the HTTP client (timeouts, transport) for Helix and OAuth calls.
+// The default has a 10-second timeout.
 func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.hc = hc } }
 
 // WithClock sets the clock used for token expiry; tests pass a controllable one.
 func WithClock(now func() time.Time) Option { return func(c *Client) { c.now = now } }
 
-// New builds a client from the deployment configuration. It makes no request: tokens
-// are fetched or validated on first use.
+// WithUserTokens supplies role's user token when the environment gives none (the
+// token store's source): environment tokens win (docs/product.md §12).
+func WithUserTokens(role oauth.Role, src UserTokens) Option {
+	return func(c *Client) { c.fallback[role] = src }
+}
+
+// New builds a client from the deployment configuration. It makes no request.
 func New(cfg config.Config, opts ...Option) *Client {
 	c := &Client{
 		helixURL: strings.TrimRight(orDefault(cfg.HelixBaseURL, "https://api.twitch.tv"), "/"),
-		authURL:  strings.TrimRight(orDefault(cfg.AuthBaseURL, "https://id.twitch.tv"), "/"),
 		clientID: cfg.ClientID,
-		secret:   cfg.ClientSecret,
 		hc:       &http.Client{Timeout: 10 * time.Second},
 		now:      time.Now,
+		users:    map[oauth.Role]UserTokens{},
+		fallback: map[oauth.Role]UserTokens{},
+		accounts: map[oauth.Role]AccountStatus{},
 	}
 	for _, o := range opts {
 		o(c)
 	}
-	c.app = &tokenSource{c: c, name: "app", app: true}
-	c.broadcaster = &tokenSource{c: c, name: "broadcaster", access: cfg.BroadcasterToken, refresh: cfg.BroadcasterRefresh}
+	c.oauth = &oauth.Client{BaseURL: orDefault(cfg.AuthBaseURL, oauth.DefaultBaseURL), ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, HTTP: c.hc}
+	c.app = &appTokens{oauth: c.oauth, now: c.now}
+	if cfg.BroadcasterToken != "" || cfg.BroadcasterRefresh != "" {
+		c.users[oauth.Broadcaster] = NewEnvTokens(c.oauth, "broadcaster", cfg.BroadcasterToken, cfg.BroadcasterRefresh, c.now)
+	} else if src := c.fallback[oauth.Broadcaster]; src != nil {
+		c.users[oauth.Broadcaster] = src
+	}
 	if cfg.SenderToken != "" || cfg.SenderRefresh != "" {
-		c.sender = &tokenSource{c: c, name: "sender", access: cfg.SenderToken, refresh: cfg.SenderRefresh}
-	} else {
-		c.sender = c.app
+		c.users[oauth.Bot] = NewEnvTokens(c.oauth, "sender", cfg.SenderToken, cfg.SenderRefresh, c.now)
+	} else if src := c.fallback[oauth.Bot]; src != nil {
+		c.users[oauth.Bot] = src
 	}
 	return c
+}
+
+// OAuth is the client's OAuth client (same application, same HTTP client).
+func (c *Client) OAuth() *oauth.Client { return c.oauth }
+
+// Metrics is the client's token counters.
+func (c *Client) Metrics() *Metrics { return &c.metrics }
+
+// HasAccount reports whether role has a user token (from the environment or the store).
+func (c *Client) HasAccount(role oauth.Role) bool { return c.users[role] != nil }
+
+// chatRole is the account that reads chat and sends the announcement: the bot when
+// there is one, else the broadcaster.
+func (c *Client) chatRole() oauth.Role {
+	if c.users[oauth.Bot] != nil {
+		return oauth.Bot
+	}
+	return oauth.Broadcaster
 }
 
 func orDefault(v, d string) string {
@@ -88,11 +138,24 @@ type SendResult struct {
 }
 
 // SendChatMessage posts message to broadcasterID's chat as senderID ("Send Chat
-// Message"), with the sender's user token or, when none is configured, the app token.
+// Message", https://dev.twitch.tv/docs/api/reference/#send-chat-message). It posts with
+// the app access token and for_source_only, because a message sent with a user token
+// during a Shared Chat session appears in every channel of the session (same page,
+// for_source_only); the sender must have authorised the application with
+// user:write:chat and user:bot, and the broadcaster with channel:bot. Only when the
+// application has no client secret (a public client, which gets no app token) does it
+// post with the sender's user token. senderID must be the sender account's own user
+// id — SenderID tells it.
 // Errors: 429 → errs.RateLimited (RateLimitReset tells when to retry); 5xx, timeouts and
 // transport failures → errs.Unavailable; other 4xx → permanent codes.
 func (c *Client) SendChatMessage(ctx context.Context, broadcasterID, senderID, message string) (SendResult, error) {
-	body := map[string]string{"broadcaster_id": broadcasterID, "sender_id": senderID, "message": message}
+	body := map[string]any{"broadcaster_id": broadcasterID, "sender_id": senderID, "message": message}
+	cred := c.appCred()
+	if c.oauth.ClientSecret == "" {
+		cred = c.userCred(c.chatRole())
+	} else {
+		body["for_source_only"] = true
+	}
 	var out struct {
 		Data []struct {
 			MessageID  string `json:"message_id"`
@@ -103,7 +166,7 @@ func (c *Client) SendChatMessage(ctx context.Context, broadcasterID, senderID, m
 			} `json:"drop_reason"`
 		} `json:"data"`
 	}
-	if err := c.call(ctx, "send chat message", c.sender, http.MethodPost, "/chat/messages", nil, body, &out); err != nil {
+	if err := c.call(ctx, "send chat message", cred, http.MethodPost, "/chat/messages", nil, body, &out); err != nil {
 		return SendResult{}, err
 	}
 	if len(out.Data) == 0 {
@@ -125,7 +188,7 @@ func (c *Client) CheckSubscription(ctx context.Context, broadcasterID, userID st
 	var out struct {
 		Data []json.RawMessage `json:"data"`
 	}
-	if err := c.call(ctx, "check subscription", c.broadcaster, http.MethodGet, "/subscriptions", q, nil, &out); err != nil {
+	if err := c.call(ctx, "check subscription", c.userCred(oauth.Broadcaster), http.MethodGet, "/subscriptions", q, nil, &out); err != nil {
 		return false, err
 	}
 	return len(out.Data) > 0, nil
@@ -137,12 +200,13 @@ const (
 	EventSubChatMessageVersion = "1"
 )
 
-// EventSubTransport is where Twitch delivers notifications. Secret is write-only: Twitch
-// never returns it.
+// EventSubTransport is where Twitch delivers notifications: a webhook callback (Secret
+// is write-only: Twitch never returns it) or a WebSocket session.
 type EventSubTransport struct {
-	Method   string `json:"method"`
-	Callback string `json:"callback,omitempty"`
-	Secret   string `json:"secret,omitempty"`
+	Method    string `json:"method"`
+	Callback  string `json:"callback,omitempty"`
+	Secret    string `json:"secret,omitempty"`
+	SessionID string `json:"session_id,omitempty"`
 }
 
 // EventSubSubscriptionRequest is the body of "Create EventSub Subscription".
@@ -164,6 +228,17 @@ func ChatMessageSubscription(broadcasterID, userID, callback, secret string) Eve
 	}
 }
 
+// ChatMessageWebSocketSubscription is the channel.chat.message subscription for
+// broadcasterID's chat read as userID over the WebSocket session sessionID.
+func ChatMessageWebSocketSubscription(broadcasterID, userID, sessionID string) EventSubSubscriptionRequest {
+	return EventSubSubscriptionRequest{
+		Type:      EventSubChatMessage,
+		Version:   EventSubChatMessageVersion,
+		Condition: map[string]string{"broadcaster_user_id": broadcasterID, "user_id": userID},
+		Transport: EventSubTransport{Method: "websocket", SessionID: sessionID},
+	}
+}
+
 // EventSubSubscription is a subscription as Helix lists it.
 type EventSubSubscription struct {
 	ID        string            `json:"id"`
@@ -176,13 +251,19 @@ type EventSubSubscription struct {
 	Cost      int               `json:"cost"`
 }
 
-// CreateEventSubSubscription creates a subscription with the app token (webhooks
-// require one). Twitch answers 409 (errs.Conflict) when it already exists.
+// CreateEventSubSubscription creates a subscription: a webhook one with the app token,
+// a WebSocket one with the chat account's user token (the reader in the condition), as
+// https://dev.twitch.tv/docs/api/reference/#create-eventsub-subscription requires.
+// Twitch answers 409 (errs.Conflict) when it already exists.
 func (c *Client) CreateEventSubSubscription(ctx context.Context, req EventSubSubscriptionRequest) (EventSubSubscription, error) {
 	var out struct {
 		Data []EventSubSubscription `json:"data"`
 	}
-	if err := c.call(ctx, "create eventsub subscription", c.app, http.MethodPost, "/eventsub/subscriptions", nil, req, &out); err != nil {
+	cred := c.appCred()
+	if req.Transport.Method == "websocket" {
+		cred = c.userCred(c.chatRole())
+	}
+	if err := c.call(ctx, "create eventsub subscription", cred, http.MethodPost, "/eventsub/subscriptions", nil, req, &out); err != nil {
 		return EventSubSubscription{}, err
 	}
 	if len(out.Data) == 0 {
@@ -207,7 +288,7 @@ func (c *Client) ListEventSubSubscriptions(ctx context.Context) ([]EventSubSubsc
 				Cursor string `json:"cursor"`
 			} `json:"pagination"`
 		}
-		if err := c.call(ctx, "list eventsub subscriptions", c.app, http.MethodGet, "/eventsub/subscriptions", q, nil, &out); err != nil {
+		if err := c.call(ctx, "list eventsub subscriptions", c.appCred(), http.MethodGet, "/eventsub/subscriptions", q, nil, &out); err != nil {
 			return nil, err
 		}
 		all = append(all, out.Data...)
@@ -221,12 +302,64 @@ func (c *Client) ListEventSubSubscriptions(ctx context.Context) ([]EventSubSubsc
 
 // DeleteEventSubSubscription deletes one subscription by id (errs.NotFound when unknown).
 func (c *Client) DeleteEventSubSubscription(ctx context.Context, id string) error {
-	return c.call(ctx, "delete eventsub subscription", c.app, http.MethodDelete, "/eventsub/subscriptions", url.Values{"id": {id}}, nil, nil)
+	return c.call(ctx, "delete eventsub subscription", c.appCred(), http.MethodDelete, "/eventsub/subscriptions", url.Values{"id": {id}}, nil, nil)
 }
 
-// call sends one Helix request with ts's token; a 401 invalidates the token and the
-// call is retried once with a fresh one.
-func (c *Client) call(ctx context.Context, op string, ts *tokenSource, method, path string, q url.Values, in, out any) error {
+// credential is the token a call is made with and what to do when Helix refuses it.
+type credential struct {
+	name    string
+	token   func(ctx context.Context) (string, error)
+	refused func(ctx context.Context, token string) error
+}
+
+func (c *Client) appCred() credential {
+	return credential{name: "app", token: c.app.token, refused: func(ctx context.Context, tok string) error {
+		_, err := c.app.renew(ctx, tok)
+		return err
+	}}
+}
+
+func (c *Client) userCred(role oauth.Role) credential {
+	src := c.users[role]
+	if src == nil {
+		return credential{name: string(role), token: func(context.Context) (string, error) {
+			return "", errs.E(errs.Unauthorized, "no twitch %s account: log in with `mgm twitch login` (or set the %s token in the environment)", role, role)
+		}, refused: func(context.Context, string) error { return nil }}
+	}
+	return credential{name: string(role), token: src.Token, refused: func(ctx context.Context, tok string) error {
+		return c.userRefused(ctx, role, src, tok)
+	}}
+}
+
+// userRefused handles a 401 for a user token. A 401 is not always an invalid token
+// (a missing scope is one too), so /oauth2/validate decides: a token Twitch still
+// validates is not renewed — the call fails with what Twitch said; an invalid one is
+// renewed once for every caller that saw it refused.
+func (c *Client) userRefused(ctx context.Context, role oauth.Role, src UserTokens, tok string) error {
+	_, err := c.validateToken(ctx, role, src, tok)
+	if err == nil {
+		return errs.E(errs.Unauthorized, "twitch refused the %s account's token although it is valid: the account may lack a scope (see mgm twitch status)", role)
+	}
+	if !errors.Is(err, oauth.ErrInvalidToken) {
+		return err
+	}
+	before := tok
+	next, err := src.Renew(ctx, tok)
+	if err != nil {
+		if errs.CodeOf(err) == errs.Unauthorized {
+			c.metrics.RenewalsRefused.Add(1)
+		}
+		return err
+	}
+	if next != before {
+		c.metrics.Renewals.Add(1)
+	}
+	return nil
+}
+
+// call sends one Helix request with cred's token; a 401 goes to cred.refused, and the
+// call is retried once when that found a new token.
+func (c *Client) call(ctx context.Context, op string, cred credential, method, path string, q url.Values, in, out any) error {
 	var payload []byte
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -236,7 +369,7 @@ func (c *Client) call(ctx context.Context, op string, ts *tokenSource, method, p
 		payload = b
 	}
 	for attempt := 0; ; attempt++ {
-		tok, err := ts.token(ctx)
+		tok, err := cred.token(ctx)
 		if err != nil {
 			return err
 		}
@@ -251,7 +384,9 @@ func (c *Client) call(ctx context.Context, op string, ts *tokenSource, method, p
 			return transportError(op, rerr)
 		}
 		if status == http.StatusUnauthorized && attempt == 0 {
-			ts.invalidate(tok)
+			if err := cred.refused(ctx, tok); err != nil {
+				return errs.Wrap(errs.CodeOf(err), err, "%s: %s", op, errs.Public(err).Message)
+			}
 			continue
 		}
 		if status >= 200 && status < 300 {

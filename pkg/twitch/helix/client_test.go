@@ -53,8 +53,9 @@ func assertNoSecret(t *testing.T, f *fakehelix.Server, err error) {
 	}
 }
 
-func TestSendChatMessage_PostsWithSenderToken(t *testing.T) {
+func TestSendChatMessage_PostsWithAppTokenForTheSourceChannelOnly(t *testing.T) {
 	f, c, _ := setup(t, true)
+	f.SetSharedChat(broadcaster, "7007")
 	res, err := c.SendChatMessage(context.Background(), broadcaster, sender, text)
 	require.NoError(t, err)
 	assert.True(t, res.IsSent)
@@ -65,7 +66,8 @@ func TestSendChatMessage_PostsWithSenderToken(t *testing.T) {
 	assert.Equal(t, sender, posts[0].SenderID)
 	assert.Equal(t, text, posts[0].Message)
 	assert.Equal(t, res.MessageID, posts[0].MessageID)
-	assert.Zero(t, f.AppTokensIssued(), "a configured sender token needs no app token")
+	assert.True(t, posts[0].AppToken, "the app token posts, so a Shared Chat session does not spread it")
+	assert.Equal(t, []string{broadcaster}, posts[0].Channels)
 }
 
 func TestSendChatMessage_WithoutSenderTokenUsesOneAppToken(t *testing.T) {
@@ -160,17 +162,33 @@ func TestSendChatMessage_DownIsUnavailable(t *testing.T) {
 	assert.NoError(t, err)
 }
 
-func TestSendChatMessage_RefreshesUserTokenOn401AndRetriesOnce(t *testing.T) {
-	f, c, _ := setup(t, true)
-	_, err := c.SendChatMessage(context.Background(), broadcaster, sender, "first")
+func TestCheckSubscription_RefreshesAnInvalidUserTokenOnceAndRetries(t *testing.T) {
+	f, c, _ := setup(t, false)
+	f.SetSubscriber("3003", "1000")
+	_, err := c.CheckSubscription(context.Background(), broadcaster, "3003")
 	require.NoError(t, err)
 	f.ExpireTokens()
-	res, err := c.SendChatMessage(context.Background(), broadcaster, sender, text)
+	ok, err := c.CheckSubscription(context.Background(), broadcaster, "3003")
 	require.NoError(t, err)
-	assert.True(t, res.IsSent)
+	assert.True(t, ok)
 	assert.Equal(t, 1, f.RefreshesIssued())
-	assert.Equal(t, 3, f.Requests("POST /helix/chat/messages"), "one 401, one retry")
-	assert.Len(t, f.Posts(), 2)
+	assert.Equal(t, 3, f.Requests("GET /helix/subscriptions"), "one 401, one retry")
+	assert.Equal(t, 1, f.Validations(), "/oauth2/validate confirmed the token was invalid before the refresh")
+}
+
+func TestCheckSubscription_A401WithAValidTokenIsNotRefreshed(t *testing.T) {
+	f, _, cfg := setup(t, false)
+	// The broadcaster granted everything but the subscriber scope.
+	cfg.BroadcasterToken, cfg.BroadcasterRefresh = f.IssueUserToken(broadcaster, "channel:bot", "user:read:chat")
+	c := helix.New(cfg)
+	for i := 0; i < 3; i++ {
+		_, err := c.CheckSubscription(context.Background(), broadcaster, "3003")
+		require.Error(t, err)
+		assert.Equal(t, errs.Unauthorized, errs.CodeOf(err))
+		assert.Contains(t, err.Error(), "lack a scope")
+	}
+	assert.Zero(t, f.RefreshesIssued(), "a missing scope is not fixed by a refresh")
+	assert.Zero(t, f.Requests("POST /oauth2/token"))
 }
 
 func TestSendChatMessage_RenewsAppTokenOn401(t *testing.T) {
@@ -183,9 +201,9 @@ func TestSendChatMessage_RenewsAppTokenOn401(t *testing.T) {
 	assert.Equal(t, 2, f.AppTokensIssued())
 }
 
-func TestSendChatMessage_ConcurrentCallersShareOneRefresh(t *testing.T) {
-	f, c, _ := setup(t, true)
-	_, err := c.SendChatMessage(context.Background(), broadcaster, sender, "first")
+func TestCheckSubscription_ConcurrentCallersShareOneRefresh(t *testing.T) {
+	f, c, _ := setup(t, false)
+	_, err := c.CheckSubscription(context.Background(), broadcaster, "3003")
 	require.NoError(t, err)
 	f.ExpireTokens()
 	var wg sync.WaitGroup
@@ -194,60 +212,70 @@ func TestSendChatMessage_ConcurrentCallersShareOneRefresh(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := c.SendChatMessage(context.Background(), broadcaster, sender, text); err != nil {
+			if _, err := c.CheckSubscription(context.Background(), broadcaster, "3003"); err != nil {
 				failed.Add(1)
 			}
 		}()
 	}
 	wg.Wait()
 	assert.Zero(t, failed.Load())
-	assert.Equal(t, 1, f.RefreshesIssued())
+	assert.Equal(t, 1, f.RefreshesIssued(), "eight 401s, one refresh")
 }
 
-func TestSendChatMessage_RefreshesBeforeExpiry(t *testing.T) {
+func TestCheckSubscription_RefreshesBeforeExpiry(t *testing.T) {
 	var now atomic.Pointer[time.Time]
 	start := time.Now()
 	now.Store(&start)
 	clock := func() time.Time { return *now.Load() }
-	f, c, _ := setup(t, true, helix.WithClock(clock))
+	f, c, _ := setup(t, false, helix.WithClock(clock))
 
-	_, err := c.SendChatMessage(context.Background(), broadcaster, sender, "first")
+	accounts := c.Validate(context.Background())
+	require.Len(t, accounts, 1)
+	require.NoError(t, accounts[0].Err)
+	assert.Equal(t, 1, f.Validations(), "validated at start to learn the expiry")
+	_, err := c.CheckSubscription(context.Background(), broadcaster, "3003")
 	require.NoError(t, err)
-	assert.Equal(t, 1, f.Validations(), "a configured token is validated once to learn its expiry")
 	assert.Zero(t, f.RefreshesIssued())
 
 	later := start.Add(fakehelix.DefaultTokenTTL - time.Minute)
 	now.Store(&later)
-	_, err = c.SendChatMessage(context.Background(), broadcaster, sender, text)
+	_, err = c.CheckSubscription(context.Background(), broadcaster, "3003")
 	require.NoError(t, err)
 	assert.Equal(t, 1, f.RefreshesIssued(), "renewed ahead of expiry")
-	assert.Equal(t, 2, f.Requests("POST /helix/chat/messages"), "no 401 was needed")
-	assert.Equal(t, 1, f.Validations())
+	assert.Equal(t, 2, f.Requests("GET /helix/subscriptions"), "no 401 was needed")
 }
 
-func TestSendChatMessage_ExpiredTokenWithoutRefreshIsUnauthorized(t *testing.T) {
-	f, _, cfg := setup(t, true)
-	cfg.SenderRefresh = ""
+func TestCheckSubscription_InvalidTokenWithoutRefreshIsUnauthorizedAndRemembered(t *testing.T) {
+	f, _, cfg := setup(t, false)
+	cfg.BroadcasterRefresh = ""
 	c := helix.New(cfg)
 	f.ExpireTokens()
-	_, err := c.SendChatMessage(context.Background(), broadcaster, sender, text)
+	_, err := c.CheckSubscription(context.Background(), broadcaster, "3003")
 	require.Error(t, err)
 	assert.Equal(t, errs.Unauthorized, errs.CodeOf(err))
 	assert.False(t, helix.Temporary(err))
+	assert.Contains(t, err.Error(), "log in again")
 	assertNoSecret(t, f, err)
+	calls := f.Requests("GET /helix/subscriptions")
+	_, err = c.CheckSubscription(context.Background(), broadcaster, "3003")
+	assert.Equal(t, errs.Unauthorized, errs.CodeOf(err))
+	assert.Equal(t, calls, f.Requests("GET /helix/subscriptions"), "no more 401s once the token is known dead")
 }
 
-func TestSendChatMessage_BadRefreshTokenIsUnauthorizedAndNotLeaked(t *testing.T) {
-	f, _, cfg := setup(t, true)
-	cfg.SenderToken = ""
-	cfg.SenderRefresh = "ur-not-a-real-refresh-token"
+func TestCheckSubscription_RefusedRefreshIsRememberedNotRetried(t *testing.T) {
+	f, _, cfg := setup(t, false)
+	cfg.BroadcasterToken = ""
+	cfg.BroadcasterRefresh = "ur-not-a-real-refresh-token"
 	c := helix.New(cfg)
-	_, err := c.SendChatMessage(context.Background(), broadcaster, sender, text)
-	require.Error(t, err)
-	assert.Equal(t, errs.Unauthorized, errs.CodeOf(err))
-	assert.NotContains(t, err.Error(), cfg.SenderRefresh)
-	assert.NotContains(t, err.Error(), fakehelix.ClientSecret)
-	assertNoSecret(t, f, err)
+	for i := 0; i < 5; i++ {
+		_, err := c.CheckSubscription(context.Background(), broadcaster, "3003")
+		require.Error(t, err)
+		assert.Equal(t, errs.Unauthorized, errs.CodeOf(err))
+		assert.NotContains(t, err.Error(), cfg.BroadcasterRefresh)
+		assert.NotContains(t, err.Error(), fakehelix.ClientSecret)
+		assertNoSecret(t, f, err)
+	}
+	assert.Equal(t, 1, f.Requests("POST /oauth2/token"), "one refused refresh, not a loop of them")
 }
 
 func TestSendChatMessage_WrongClientSecretIsUnauthorized(t *testing.T) {

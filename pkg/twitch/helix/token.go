@@ -2,160 +2,166 @@ package helix
 
 import (
 	"context"
-	"encoding/json"
-	"io"
-	"net/http"
-	"net/url"
-	"strings"
+	"errors"
 	"sync"
 	"time"
 
 	"github.com/mimiron/mgm/pkg/errs"
+	"github.com/mimiron/mgm/pkg/twitch/oauth"
 )
 
 // maxRefreshMargin caps how long before its expiry a token is renewed; shorter-lived
-// tokens are renewed after nine tenths of their life.
+// tokens are renewed after nine tenths of their life. Twitch recommends reacting to 401
+// rather than watching expires_in (https://dev.twitch.tv/docs/authentication/refresh-tokens/);
+// the client does both, so a deployment idle for hours does not start with a 401.
 const maxRefreshMargin = 5 * time.Minute
 
-// tokenSource holds one access token: the app token (client credentials) or a user
-// token (configured, renewed with its refresh token). Holding mu while fetching means
-// concurrent callers wait for one renewal instead of each starting their own.
-type tokenSource struct {
-	c    *Client
-	name string
-	app  bool
+// RefreshMargin is how long before expiresAt a token with the given life is renewed.
+func RefreshMargin(life time.Duration) time.Duration {
+	return min(life/10, maxRefreshMargin)
+}
+
+// UserTokens supplies one account's user access token: from the environment
+// (EnvTokens) or from the shared token store (tokenstore.Source).
+type UserTokens interface {
+	// Token is the current access token, renewed first when it is about to expire. A
+	// grant Twitch refused earlier is an errs.Unauthorized error at once, without
+	// asking Twitch again.
+	Token(ctx context.Context) (string, error)
+	// Renew replaces seen, which Twitch said is not valid (401 and /oauth2/validate
+	// agreeing). Concurrent callers with the same seen share one refresh; a refusal
+	// is remembered.
+	Renew(ctx context.Context, seen string) (string, error)
+	// Validated records what /oauth2/validate said of seen.
+	Validated(ctx context.Context, seen string, v oauth.Validation)
+	// Source names where the token comes from ("environment", "token store").
+	Source() string
+}
+
+// EnvTokens is a user token given in the environment (TWITCH_BROADCASTER_TOKEN,
+// TWITCH_SENDER_TOKEN and their refresh tokens), kept in this process's memory: a
+// rotated refresh token lives only until the process stops, which is why the token
+// store exists. Environment tokens win over stored ones (docs/product.md §12).
+type EnvTokens struct {
+	oauth *oauth.Client
+	name  string
+	now   func() time.Time
 
 	mu        sync.Mutex
 	access    string
 	refresh   string
-	expiresAt time.Time // zero: no known expiry
+	expiresAt time.Time
 	margin    time.Duration
-	checked   bool // user token: expiry learnt from /oauth2/validate (or validation skipped)
-	stale     bool // the server refused access: renew before the next use
+	problem   string
 }
 
-// token returns a usable access token, fetching, validating or refreshing as needed.
-func (ts *tokenSource) token(ctx context.Context) (string, error) {
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	now := ts.c.now()
-	fresh := func() bool {
-		return ts.access != "" && !ts.stale && (ts.expiresAt.IsZero() || now.Add(ts.margin).Before(ts.expiresAt))
+// NewEnvTokens holds access (and refresh, possibly empty) for the account called name.
+func NewEnvTokens(oc *oauth.Client, name, access, refresh string, now func() time.Time) *EnvTokens {
+	if now == nil {
+		now = time.Now
 	}
-	if ts.app {
-		if fresh() {
-			return ts.access, nil
-		}
-		return ts.grant(ctx, url.Values{"grant_type": {"client_credentials"}})
-	}
-	if ts.access != "" && !ts.checked && !ts.stale {
-		ts.validate(ctx)
-	}
-	if fresh() {
-		return ts.access, nil
-	}
-	if ts.refresh == "" {
-		if ts.access == "" {
-			return "", errs.E(errs.Unauthorized, "twitch %s token is not configured", ts.name)
-		}
-		return "", errs.E(errs.Unauthorized, "twitch %s token expired and no refresh token is configured", ts.name)
-	}
-	return ts.grant(ctx, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {ts.refresh}})
+	return &EnvTokens{oauth: oc, name: name, now: now, access: access, refresh: refresh}
 }
 
-// invalidate marks the token refused by Helix (401), unless another caller already
-// replaced it.
-func (ts *tokenSource) invalidate(tok string) {
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	if ts.access == tok {
-		ts.stale = true
+// Source implements UserTokens.
+func (e *EnvTokens) Source() string { return "environment" }
+
+// Token implements UserTokens.
+func (e *EnvTokens) Token(ctx context.Context) (string, error) {
+	e.mu.Lock()
+	access, problem := e.access, e.problem
+	soon := !e.expiresAt.IsZero() && !e.now().Add(e.margin).Before(e.expiresAt)
+	e.mu.Unlock()
+	switch {
+	case problem != "":
+		return "", errs.E(errs.Unauthorized, "%s", problem)
+	case access == "" || soon:
+		return e.Renew(ctx, access)
 	}
+	return access, nil
 }
 
-// validate learns a configured user token's remaining life. An unreachable validate
-// endpoint is not fatal: the token is used as is and a 401 renews it.
-func (ts *tokenSource) validate(ctx context.Context) {
-	ts.checked = true
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ts.c.authURL+"/oauth2/validate", nil)
-	if err != nil {
-		return
+// Renew implements UserTokens.
+func (e *EnvTokens) Renew(ctx context.Context, seen string) (string, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.problem != "" {
+		return "", errs.E(errs.Unauthorized, "%s", e.problem)
 	}
-	req.Header.Set("Authorization", "OAuth "+ts.access)
-	resp, err := ts.c.hc.Do(req)
-	if err != nil {
-		return
+	if e.access != seen && e.access != "" {
+		return e.access, nil // another caller already renewed it
 	}
-	defer resp.Body.Close()
-	switch resp.StatusCode {
-	case http.StatusOK:
-		var v struct {
-			ExpiresIn int64 `json:"expires_in"`
+	if e.refresh == "" {
+		if e.access == "" {
+			return "", errs.E(errs.Unauthorized, "the twitch %s token is not configured", e.name)
 		}
-		if json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&v) == nil && v.ExpiresIn > 0 {
-			ts.setExpiry(time.Duration(v.ExpiresIn) * time.Second)
+		e.problem = "the twitch " + e.name + " token from the environment is no longer valid and no refresh token is configured: log in again"
+		return "", errs.E(errs.Unauthorized, "%s", e.problem)
+	}
+	tok, err := e.oauth.Refresh(ctx, e.refresh)
+	if err != nil {
+		if errors.Is(err, oauth.ErrInvalidGrant) || errors.Is(err, oauth.ErrBadClient) {
+			// Remembered: no loop of posts to the token endpoint.
+			e.problem = "Twitch refused the " + e.name + " refresh token from the environment: log in again"
+			return "", errs.Wrap(errs.Unauthorized, err, "%s", e.problem)
 		}
-	case http.StatusUnauthorized:
-		ts.stale = true
+		return "", err
 	}
-}
-
-func (ts *tokenSource) setExpiry(life time.Duration) {
-	ts.expiresAt = ts.c.now().Add(life)
-	ts.margin = life / 10
-	if ts.margin > maxRefreshMargin {
-		ts.margin = maxRefreshMargin
-	}
-}
-
-// grant asks the OAuth endpoint for a token. Called with mu held.
-func (ts *tokenSource) grant(ctx context.Context, form url.Values) (string, error) {
-	op := "refresh " + ts.name + " token"
-	if ts.app {
-		op = "get app token"
-	}
-	form.Set("client_id", ts.c.clientID)
-	form.Set("client_secret", ts.c.secret)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ts.c.authURL+"/oauth2/token", strings.NewReader(form.Encode()))
-	if err != nil {
-		return "", errs.Wrap(errs.Internal, err, "%s: build request", op)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := ts.c.hc.Do(req)
-	if err != nil {
-		return "", transportError(op, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
-	if err != nil {
-		return "", transportError(op, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		e := ts.c.statusError(op, resp, body)
-		if resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusForbidden {
-			// Twitch answers 400 "Invalid refresh token" / bad client secret: the
-			// credentials are wrong, which no retry fixes.
-			return "", errs.Wrap(errs.Unauthorized, e, "%s: twitch refused the credentials", op)
-		}
-		return "", e
-	}
-	var tok struct {
-		AccessToken  string `json:"access_token"`
-		RefreshToken string `json:"refresh_token"`
-		ExpiresIn    int64  `json:"expires_in"`
-	}
-	if err := json.Unmarshal(body, &tok); err != nil || tok.AccessToken == "" {
-		return "", errs.Wrap(errs.Unavailable, &APIError{Op: op, Status: resp.StatusCode, Message: "no access_token in answer"}, "%s: unreadable answer", op)
-	}
-	ts.access = tok.AccessToken
-	if tok.RefreshToken != "" {
-		ts.refresh = tok.RefreshToken
-	}
-	ts.stale = false
-	ts.checked = true
-	ts.expiresAt, ts.margin = time.Time{}, 0
+	e.access, e.refresh = tok.Access, tok.Refresh
+	e.expiresAt, e.margin = time.Time{}, 0
 	if tok.ExpiresIn > 0 {
-		ts.setExpiry(time.Duration(tok.ExpiresIn) * time.Second)
+		e.expiresAt, e.margin = e.now().Add(tok.ExpiresIn), RefreshMargin(tok.ExpiresIn)
 	}
-	return ts.access, nil
+	return e.access, nil
+}
+
+// Validated implements UserTokens.
+func (e *EnvTokens) Validated(_ context.Context, seen string, v oauth.Validation) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.access == seen && v.ExpiresIn > 0 {
+		e.expiresAt, e.margin = e.now().Add(v.ExpiresIn), RefreshMargin(v.ExpiresIn)
+	}
+}
+
+// appTokens is the app access token from client credentials. App tokens cannot be
+// refreshed: a new one is requested (https://dev.twitch.tv/docs/authentication/refresh-tokens/).
+// Each replica keeps its own; they are cheap and need no sharing.
+type appTokens struct {
+	oauth *oauth.Client
+	now   func() time.Time
+
+	mu        sync.Mutex
+	access    string
+	expiresAt time.Time
+	margin    time.Duration
+}
+
+func (a *appTokens) token(ctx context.Context) (string, error) {
+	a.mu.Lock()
+	access := a.access
+	fresh := access != "" && (a.expiresAt.IsZero() || a.now().Add(a.margin).Before(a.expiresAt))
+	a.mu.Unlock()
+	if fresh {
+		return access, nil
+	}
+	return a.renew(ctx, access)
+}
+
+func (a *appTokens) renew(ctx context.Context, seen string) (string, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.access != seen && a.access != "" {
+		return a.access, nil
+	}
+	tok, err := a.oauth.ClientCredentials(ctx)
+	if err != nil {
+		return "", err
+	}
+	a.access = tok.Access
+	a.expiresAt, a.margin = time.Time{}, 0
+	if tok.ExpiresIn > 0 {
+		a.expiresAt, a.margin = a.now().Add(tok.ExpiresIn), RefreshMargin(tok.ExpiresIn)
+	}
+	return a.access, nil
 }

@@ -277,7 +277,9 @@ func TestFailures_ReplayPostsOnceAndClearsTheList(t *testing.T) {
 	assert.ErrorContains(t, err, "posted")
 }
 
-func TestAnnounce_RefreshesTheSenderTokenOn401(t *testing.T) {
+// The announcement is posted with the app token (a user token would post to every
+// channel of a Shared Chat session, https://dev.twitch.tv/docs/api/reference/#send-chat-message).
+func TestAnnounce_RenewsTheAppTokenOn401(t *testing.T) {
 	t.Parallel()
 	h := start(t)
 	h.replica(fastOptions())
@@ -286,23 +288,23 @@ func TestAnnounce_RefreshesTheSenderTokenOn401(t *testing.T) {
 	h.fake.ExpireTokens()
 	second := h.sent("Болвар")
 	h.waitNotice(events.NotifyRewardPosted, second)
-	assert.GreaterOrEqual(t, h.fake.RefreshesIssued(), 1)
+	assert.GreaterOrEqual(t, h.fake.AppTokensIssued(), 2)
 	assert.Len(t, h.postsFor("Болвар"), 1)
+	assert.True(t, h.postsFor("Болвар")[0].AppToken)
 }
 
 func TestAnnounce_RefusedCredentialsAreRecordedAndNeverLogged(t *testing.T) {
 	t.Parallel()
-	h := start(t, func(c *config.Config) { c.SenderRefresh = "ur-revoked-refresh-token-value" })
-	h.fake.ExpireTokens()
+	h := start(t, func(c *config.Config) { c.ClientSecret = "not-the-client-secret-value" })
 	h.replica(fastOptions())
 	id := h.sent("Вол")
 	n := h.waitNotice(events.NotifyRewardFailed, id)
 	assert.Contains(t, n.notice.Reason, "unauthorized")
 	assert.True(t, h.errorLogged("reward announcement given up"))
 	text := h.loggedText()
-	assert.NotContains(t, text, "ur-revoked-refresh-token-value")
+	assert.NotContains(t, text, "not-the-client-secret-value")
 	assert.NotContains(t, text, h.cfg.SenderToken)
-	assert.NotContains(t, text, h.cfg.ClientSecret)
+	assert.NotContains(t, text, h.cfg.SenderRefresh)
 }
 
 func TestAnnounce_StaleSentEventIsRecordedNotPosted(t *testing.T) {

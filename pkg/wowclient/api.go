@@ -140,7 +140,11 @@ func (c *Client) api() map[string]lua.LGFunction {
 		},
 		"LoggingChat": func(L *lua.LState) int {
 			if L.GetTop() >= 1 {
-				c.logging = L.ToBool(1)
+				on := L.ToBool(1)
+				if c.logging && !on && c.opts.LogFlushOnToggle {
+					c.flushLog()
+				}
+				c.logging = on
 			}
 			L.Push(luaFlag(c.logging))
 			return 1

@@ -81,6 +81,12 @@ type Options struct {
 	// ExtraAddons are folders of other addons loaded beside ours (each with its .toc; no
 	// SavedVariables), e.g. a LibWho-style library in a test.
 	ExtraAddons []string
+	// LogBuffer, LogFlushEvery and LogFlushOnToggle model how the client writes the chat
+	// log (chatlog.go): a buffer of LogBuffer bytes written in full chunks (0: every
+	// line at once), a timed flush (0: none), a flush when chat logging is switched off.
+	LogBuffer        int
+	LogFlushEvery    time.Duration
+	LogFlushOnToggle bool
 	// BagSlots is the number of slots of bags 0..4 (default 16 each).
 	BagSlots [5]int
 	// CodePage is the ANSI code page of the Windows the game runs on: a character the
@@ -205,6 +211,10 @@ type Client struct {
 	wg          sync.WaitGroup
 	started     bool
 
+	// chat log buffer (chatlog.go)
+	logBuf    []byte
+	lastFlush time.Time
+
 	// chat flood protection (flood.go)
 	speakTime, speakCount int64
 	muteUntil             int64
@@ -283,12 +293,13 @@ func New(opts Options) (*Client, error) {
 		}
 	}
 	c := &Client{
-		opts:  opts,
-		now:   opts.Start,
-		boot:  opts.Start.Add(-1000 * time.Second),
-		money: opts.Money,
-		items: map[int]Item{},
-		stop:  make(chan struct{}),
+		opts:      opts,
+		now:       opts.Start,
+		lastFlush: opts.Start,
+		boot:      opts.Start.Add(-1000 * time.Second),
+		money:     opts.Money,
+		items:     map[int]Item{},
+		stop:      make(chan struct{}),
 	}
 	for i, n := range opts.BagSlots {
 		c.bags[i] = make([]*Item, n)
@@ -617,6 +628,7 @@ func (c *Client) Start(ctx context.Context) {
 
 func (c *Client) frame(step time.Duration) {
 	c.now = c.now.Add(step)
+	c.timedFlush()
 	for {
 		sort.SliceStable(c.timers, func(i, j int) bool {
 			if c.timers[i].at.Equal(c.timers[j].at) {
@@ -700,10 +712,7 @@ func (c *Client) display(text string, fromEvent bool) {
 		return
 	}
 	t := c.now.In(c.opts.Location)
-	line := fmt.Sprintf("%d/%d %02d:%02d:%02d.%03d  %s\n", int(t.Month()), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond()/1e6, text)
-	if _, err := c.logFile.WriteString(line); err != nil {
-		c.errs = append(c.errs, fmt.Errorf("chat log: %w", err))
-	}
+	c.writeLog(fmt.Sprintf("%d/%d %02d:%02d:%02d.%03d  %s\n", int(t.Month()), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond()/1e6, text))
 }
 
 // ChatLines are the texts the default chat frame displayed, oldest first (no timestamps).

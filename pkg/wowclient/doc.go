@@ -55,6 +55,10 @@
 //
 // # Output
 //
+// The chat log may be buffered (Options.LogBuffer, LogFlushEvery, LogFlushOnToggle;
+// chatlog.go): lines then reach the file in chunks that can end inside a line or a
+// letter, and FlushLog writes the rest. AmbientChat fills a busy city's channel.
+//
 // ChatFrame1 (DEFAULT_CHAT_FRAME) writes each AddMessage, and each chat event it shows
 // (whispers "[Name] whispers: text" / "To [Name]: text", system lines, says), to
 // ChatLines and — while chat logging is on (LoggingChat(true)) — to

@@ -136,8 +136,12 @@ func (b *Backend) Chat(ctx context.Context, userID, userName, text string) error
 	return nil
 }
 
-// AddonDir finds addon/MimironsGoldOMatic from the working directory upwards.
+// AddonDir finds addon/MimironsGoldOMatic from the working directory upwards
+// (MGM_ADDON_DIR overrides it, to run the loop against another copy of the addon).
 func AddonDir() (string, error) {
+	if d := os.Getenv("MGM_ADDON_DIR"); d != "" {
+		return d, nil
+	}
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err

@@ -89,7 +89,7 @@ func TestLog_NothingIsLoggedWhileLoggingIsOff(t *testing.T) {
 	lines, err := c.LogLines()
 	require.NoError(t, err)
 	assert.Len(t, lines, 1, "only the login line")
-	assert.Equal(t, []string{"[MGM_PONG:n1]"}, c.TagLines(), "still shown in the chat frame")
+	assert.Equal(t, []string{"[MGM_PONG:n1]"}, tagLines(c), "still shown in the chat frame")
 
 	require.NoError(t, c.Logout())
 	require.NoError(t, c.Login())
@@ -120,7 +120,7 @@ func TestEmit_WhisperModeReachesALogThatDropsAddMessage(t *testing.T) {
 
 	typeLine(t, c, "/mgm emit chatframe")
 	typeLine(t, c, `/run MGM_Ping("chatframe-2")`)
-	assert.Contains(t, c.TagLines(), "[MGM_PONG:chatframe-2]")
+	assert.Contains(t, tagLines(c), "[MGM_PONG:chatframe-2]")
 }
 
 func TestPing_BadNonceEmitsNothing(t *testing.T) {
@@ -130,7 +130,7 @@ func TestPing_BadNonceEmitsNothing(t *testing.T) {
 	typeLine(t, c, `/run MGM_Ping("a]b")`)
 	typeLine(t, c, `/run MGM_Ping("a|b")`)
 	typeLine(t, c, `/run MGM_Ping()`)
-	assert.Empty(t, c.TagLines())
+	assert.Empty(t, tagLines(c))
 }
 
 func TestSlash_StatusDebugAndPanel(t *testing.T) {
@@ -181,7 +181,7 @@ func TestTags_ExactFormats(t *testing.T) {
 	require.NoError(t, c.Whisper("Тралл", "!twgift"))
 	prepareAndSend(t, c)
 
-	golden(t, "tags", c.TagLines())
+	golden(t, "tags", tagLines(c))
 }
 
 func TestRealTime_TypingFromOtherGoroutinesWhileTheClockRuns(t *testing.T) {

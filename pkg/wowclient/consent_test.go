@@ -35,7 +35,7 @@ func TestConsent_ReplyFromTheWinnerEmitsAccept(t *testing.T) {
 	notify(t, c, payout1, "Норинн")
 	require.NoError(t, c.Whisper("нОРИНН", "  !TwGold  "))
 
-	golden(t, "accept", c.TagLines())
+	golden(t, "accept", tagLines(c))
 }
 
 func TestConsent_ReplyFromAnyoneElseChangesNothing(t *testing.T) {
@@ -46,10 +46,10 @@ func TestConsent_ReplyFromAnyoneElseChangesNothing(t *testing.T) {
 	require.NoError(t, c.Whisper("Norinna", "!twgold"))
 	require.NoError(t, c.Whisper("Norinn", "!twgold please"))
 	require.NoError(t, c.Whisper("Norinn", "!twgift"))
-	assert.Empty(t, c.TagLines())
+	assert.Empty(t, tagLines(c))
 
 	require.NoError(t, c.Whisper("Norinn", "!twgold"))
-	assert.Equal(t, []string{"[MGM_ACCEPT:" + payout1 + "]"}, c.TagLines(), "the pending acceptance is still there")
+	assert.Equal(t, []string{"[MGM_ACCEPT:" + payout1 + "]"}, tagLines(c), "the pending acceptance is still there")
 }
 
 func TestConsent_SeveralWinnersAtOnce(t *testing.T) {
@@ -66,7 +66,7 @@ func TestConsent_SeveralWinnersAtOnce(t *testing.T) {
 		"[MGM_ACCEPT:" + payout3 + "]",
 		"[MGM_ACCEPT:" + payout1 + "]",
 		"[MGM_ACCEPT:" + payout2 + "]",
-	}, c.TagLines())
+	}, tagLines(c))
 }
 
 func TestConsent_SameWinnerWithTwoPayoutsAcceptsBothOldestFirst(t *testing.T) {
@@ -76,7 +76,7 @@ func TestConsent_SameWinnerWithTwoPayoutsAcceptsBothOldestFirst(t *testing.T) {
 	notify(t, c, payout1, "Norinn")
 	require.NoError(t, c.Whisper("Norinn", "!twgold"))
 
-	assert.Equal(t, []string{"[MGM_ACCEPT:" + payout2 + "]", "[MGM_ACCEPT:" + payout1 + "]"}, c.TagLines())
+	assert.Equal(t, []string{"[MGM_ACCEPT:" + payout2 + "]", "[MGM_ACCEPT:" + payout1 + "]"}, tagLines(c))
 }
 
 func TestConsent_PendingAcceptancesSurviveReload(t *testing.T) {
@@ -89,7 +89,7 @@ func TestConsent_PendingAcceptancesSurviveReload(t *testing.T) {
 
 	require.NoError(t, c.Whisper("Jaina", "!twgold"))
 	require.NoError(t, c.Whisper("Norinn", "!twgold"))
-	assert.Equal(t, []string{"[MGM_ACCEPT:" + payout2 + "]", "[MGM_ACCEPT:" + payout1 + "]"}, c.TagLines())
+	assert.Equal(t, []string{"[MGM_ACCEPT:" + payout2 + "]", "[MGM_ACCEPT:" + payout1 + "]"}, tagLines(c))
 }
 
 func TestConsent_PendingAcceptancesSurviveLogout(t *testing.T) {
@@ -103,7 +103,7 @@ func TestConsent_PendingAcceptancesSurviveLogout(t *testing.T) {
 	require.NoError(t, c.Login())
 
 	require.NoError(t, c.Whisper("Norinn", "!twgold"))
-	assert.Equal(t, []string{"[MGM_ACCEPT:" + payout1 + "]"}, c.TagLines())
+	assert.Equal(t, []string{"[MGM_ACCEPT:" + payout1 + "]"}, tagLines(c))
 }
 
 func TestConsent_RepeatedReplyEmitsAgainUntilTheMailIsSent(t *testing.T) {
@@ -112,5 +112,5 @@ func TestConsent_RepeatedReplyEmitsAgainUntilTheMailIsSent(t *testing.T) {
 	notify(t, c, payout1, "Norinn")
 	require.NoError(t, c.Whisper("Norinn", "!twgold"))
 	require.NoError(t, c.Whisper("Norinn", "!twgold"))
-	assert.Len(t, c.TagLines(), 2)
+	assert.Len(t, tagLines(c), 2)
 }

@@ -88,7 +88,7 @@ func TestGiftStacks_ListedCountIsMailedInFullFromSeveralStacks(t *testing.T) {
 	pressSend(t, c)
 	c.Advance(time.Second)
 
-	assert.Equal(t, []string{"[MGM_GIFT_ACCEPT:" + giftID + "]", "[MGM_GIFT_SENT:" + giftID + "]"}, c.TagLines(), "one [MGM_GIFT_SENT]")
+	assert.Equal(t, []string{"[MGM_GIFT_ACCEPT:" + giftID + "]", "[MGM_GIFT_SENT:" + giftID + "]"}, tagLines(c), "one [MGM_GIFT_SENT]")
 	mails := c.SentMails()
 	require.Len(t, mails, 1)
 	assert.Equal(t, 32, mailedCount(mails[0], cloth))
@@ -107,7 +107,7 @@ func TestGiftStacks_AnExactChoiceIsFoundWhereLargestFirstIsNot(t *testing.T) {
 	typeLine(t, c, fmt.Sprintf(`/run MGM_QueueGift("%s","Norinn",%d,30)`, giftID, cloth))
 	require.NoError(t, c.OpenMailbox())
 	prepareAndSend(t, c)
-	assert.Equal(t, []string{"[MGM_GIFT_SENT:" + giftID + "]"}, c.TagLines())
+	assert.Equal(t, []string{"[MGM_GIFT_SENT:" + giftID + "]"}, tagLines(c))
 	require.Len(t, c.SentMails(), 1)
 	assert.Equal(t, 30, mailedCount(c.SentMails()[0], cloth))
 	assert.Equal(t, 20, bagCount(c, cloth))
@@ -127,7 +127,7 @@ func TestGiftStacks_ACountNeedingASplitIsRefusedWithTheSplitToMake(t *testing.T)
 	assert.Contains(t, printedSince(c, n), "split 12 off a stack of 20")
 	pressSend(t, c)
 	c.Advance(time.Second)
-	assert.Empty(t, c.TagLines(), "a mail sent anyway is not tracked")
+	assert.Empty(t, tagLines(c), "a mail sent anyway is not tracked")
 	assert.Equal(t, 40, bagCount(c, cloth))
 
 	// After the split the hint asks for (20, 8 + 12), Prepare Mail finds 20 + 12.
@@ -193,7 +193,7 @@ func TestGiftStacks_AStackTakenOutOfTheFormIsNotTracked(t *testing.T) {
 	c.Advance(time.Second)
 	require.Len(t, c.SentMails(), 1)
 	assert.Equal(t, 20, mailedCount(c.SentMails()[0], cloth))
-	assert.Empty(t, c.TagLines(), "20 of 32 is not the gift")
+	assert.Empty(t, tagLines(c), "20 of 32 is not the gift")
 	assert.Equal(t, "ready", headState(t, c))
 }
 
@@ -207,7 +207,7 @@ func TestGiftCancel_DropsThePendingConsentSoALaterTwgiftDoesNothing(t *testing.T
 	require.NoError(t, c.Reload())
 
 	require.NoError(t, c.Whisper("Norinn", "!twgift"))
-	assert.Empty(t, c.TagLines())
+	assert.Empty(t, tagLines(c))
 	assert.Empty(t, queue(t, c))
 	v, err := c.Eval("MGM_DB.gifts['" + giftID + "']")
 	require.NoError(t, err)
@@ -241,7 +241,7 @@ func TestGiftCancel_DropsAnAcceptedGiftFromTheMailQueue(t *testing.T) {
 	assert.Empty(t, queue(t, c))
 	require.Len(t, c.SentMails(), 1, "only the gold went out")
 	assert.Equal(t, "Jaina", c.SentMails()[0].To)
-	assert.Equal(t, []string{"[MGM_GIFT_ACCEPT:" + giftID + "]", "[MGM_CONFIRM:" + payout1 + "]"}, c.TagLines())
+	assert.Equal(t, []string{"[MGM_GIFT_ACCEPT:" + giftID + "]", "[MGM_CONFIRM:" + payout1 + "]"}, tagLines(c))
 	assert.Equal(t, 32, bagCount(c, cloth))
 }
 
@@ -259,7 +259,7 @@ func TestGiftCancel_DisarmsAPreparedGiftAndEmptiesTheForm(t *testing.T) {
 	assert.Empty(t, queue(t, c))
 	pressSend(t, c) // an empty mail, by hand
 	c.Advance(time.Second)
-	assert.Empty(t, c.TagLines())
+	assert.Empty(t, tagLines(c))
 	assert.Equal(t, 32, bagCount(c, cloth))
 }
 
@@ -276,6 +276,6 @@ func TestGiftCancel_AMailAlreadySentStillReportsItself(t *testing.T) {
 	assert.Contains(t, printedSince(c, n), "already on its way")
 	c.Advance(time.Second)
 	require.Len(t, c.SentMails(), 1)
-	assert.Equal(t, []string{"[MGM_GIFT_SENT:" + giftID + "]"}, c.TagLines(), "the truth: it was mailed (the Desktop shows it against the failed request)")
+	assert.Equal(t, []string{"[MGM_GIFT_SENT:" + giftID + "]"}, tagLines(c), "the truth: it was mailed (the Desktop shows it against the failed request)")
 	assert.Empty(t, queue(t, c))
 }

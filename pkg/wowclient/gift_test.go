@@ -82,8 +82,8 @@ func TestGift_ListsGiftableItemsWithRealIds(t *testing.T) {
 	stockBags(t, c)
 	typeLine(t, c, `/run MGM_RequestGiftItems("`+giftID+`")`)
 
-	golden(t, "items", c.TagLines())
-	items := reassembleItems(t, c.TagLines(), giftID)
+	golden(t, "items", tagLines(c))
+	items := reassembleItems(t, tagLines(c), giftID)
 	assert.Equal(t, []giftItem{
 		{33470, "Frostweave Cloth", 32, 1},
 		{44731, "Bouquet of Ebon Roses", 1, 3},
@@ -96,7 +96,7 @@ func TestGift_EmptyBagsListNothing(t *testing.T) {
 	t.Parallel()
 	c := newClient(t)
 	typeLine(t, c, `/run MGM_RequestGiftItems("`+giftID+`")`)
-	assert.Equal(t, []string{"[MGM_ITEMS:" + giftID + "][]"}, c.TagLines())
+	assert.Equal(t, []string{"[MGM_ITEMS:" + giftID + "][]"}, tagLines(c))
 }
 
 func TestGift_LongListIsSplitIntoLinesOfAtMost255Bytes(t *testing.T) {
@@ -114,7 +114,7 @@ func TestGift_LongListIsSplitIntoLinesOfAtMost255Bytes(t *testing.T) {
 	}
 	typeLine(t, c, `/run MGM_RequestGiftItems("`+giftID+`")`)
 
-	lines := c.TagLines()
+	lines := tagLines(c)
 	require.Greater(t, len(lines), 1)
 	for _, l := range lines {
 		assert.LessOrEqual(t, len(l), 255, l)
@@ -146,9 +146,9 @@ func TestGift_ConsentAcceptAndMail(t *testing.T) {
 	assert.LessOrEqual(t, len(ws[1].Text), 255)
 
 	require.NoError(t, c.Whisper("Jaina", "!twgift"))
-	assert.Empty(t, c.TagLines(), "wrong sender")
+	assert.Empty(t, tagLines(c), "wrong sender")
 	require.NoError(t, c.Whisper("норинн", " !TWGIFT "))
-	assert.Equal(t, []string{"[MGM_GIFT_ACCEPT:" + giftID + "]"}, c.TagLines())
+	assert.Equal(t, []string{"[MGM_GIFT_ACCEPT:" + giftID + "]"}, tagLines(c))
 
 	require.NoError(t, c.OpenMailbox())
 	require.NoError(t, c.ClickButton("MGM_PrepareMailButton"))
@@ -159,7 +159,7 @@ func TestGift_ConsentAcceptAndMail(t *testing.T) {
 	pressSend(t, c)
 	c.Advance(time.Second)
 
-	assert.Equal(t, []string{"[MGM_GIFT_ACCEPT:" + giftID + "]", "[MGM_GIFT_SENT:" + giftID + "]"}, c.TagLines())
+	assert.Equal(t, []string{"[MGM_GIFT_ACCEPT:" + giftID + "]", "[MGM_GIFT_SENT:" + giftID + "]"}, tagLines(c))
 	mails := c.SentMails()
 	require.Len(t, mails, 1)
 	assert.Equal(t, "Норинн", mails[0].To)
@@ -173,7 +173,7 @@ func TestGift_ConsentAcceptAndMail(t *testing.T) {
 
 	// the gold consent is untouched
 	require.NoError(t, c.Whisper("Jaina", "!twgold"))
-	assert.Contains(t, c.TagLines(), "[MGM_ACCEPT:"+payout1+"]")
+	assert.Contains(t, tagLines(c), "[MGM_ACCEPT:"+payout1+"]")
 }
 
 func TestGift_AcceptSurvivesReload(t *testing.T) {
@@ -183,7 +183,7 @@ func TestGift_AcceptSurvivesReload(t *testing.T) {
 	typeLine(t, c, `/run MGM_RequestGiftConfirmation("`+giftID+`","Norinn",36912)`)
 	require.NoError(t, c.Reload())
 	require.NoError(t, c.Whisper("Norinn", "!twgift"))
-	assert.Equal(t, []string{"[MGM_GIFT_ACCEPT:" + giftID + "]"}, c.TagLines())
+	assert.Equal(t, []string{"[MGM_GIFT_ACCEPT:" + giftID + "]"}, tagLines(c))
 	assert.Equal(t, []string{giftID}, queueIDs(t, c))
 }
 
@@ -226,7 +226,7 @@ func TestGift_SwappedItemIsNotTracked(t *testing.T) {
 	c.Advance(time.Second)
 	require.Len(t, c.SentMails(), 1)
 	assert.Equal(t, 36912, c.SentMails()[0].Items[0].ID)
-	assert.Empty(t, c.TagLines())
+	assert.Empty(t, tagLines(c))
 	assert.Equal(t, "ready", headState(t, c))
 }
 
@@ -236,13 +236,13 @@ func TestGift_ReloadBetweenSendAndSuccessThenItWasSent(t *testing.T) {
 	stockBags(t, c)
 	typeLine(t, c, `/run MGM_RequestGiftConfirmation("`+giftID+`","Norinn",44731)`)
 	require.NoError(t, c.Whisper("Norinn", "!twgift"))
-	require.Equal(t, []string{"[MGM_GIFT_ACCEPT:" + giftID + "]"}, c.TagLines())
+	require.Equal(t, []string{"[MGM_GIFT_ACCEPT:" + giftID + "]"}, tagLines(c))
 	require.NoError(t, c.OpenMailbox())
 	n := len(c.ChatLines())
 	sendThenReload(t, c)
 
 	require.Len(t, c.SentMails(), 1, "the gift did go out")
-	assert.Len(t, c.TagLines(), 1, "no [MGM_GIFT_SENT] yet")
+	assert.Len(t, tagLines(c), 1, "no [MGM_GIFT_SENT] yet")
 	assert.Equal(t, "unconfirmed", headState(t, c))
 	assert.Contains(t, strings.Join(newLines(c, n), "\n"), "Norinn  [Bouquet of Ebon Roses]  id "+giftID)
 
@@ -251,7 +251,7 @@ func TestGift_ReloadBetweenSendAndSuccessThenItWasSent(t *testing.T) {
 	assert.ErrorIs(t, c.ClickButton("MGM_PrepareMailButton"), wowclient.ErrNotClickable)
 	whispers := len(c.SentWhispers())
 	require.NoError(t, c.ClickButton("MGM_SentButton"))
-	assert.Equal(t, []string{"[MGM_GIFT_ACCEPT:" + giftID + "]", "[MGM_GIFT_SENT:" + giftID + "]"}, c.TagLines())
+	assert.Equal(t, []string{"[MGM_GIFT_ACCEPT:" + giftID + "]", "[MGM_GIFT_SENT:" + giftID + "]"}, tagLines(c))
 	ws := c.SentWhispers()
 	require.Len(t, ws, whispers+1)
 	assert.Equal(t, "Norinn", ws[whispers].To)
@@ -283,7 +283,7 @@ func TestGift_ReloadBetweenSendAndFailureThenRetry(t *testing.T) {
 	assert.Equal(t, "ready", headState(t, c))
 	require.NoError(t, c.OpenMailbox())
 	prepareAndSend(t, c)
-	assert.Equal(t, []string{"[MGM_GIFT_SENT:" + giftID + "]"}, c.TagLines())
+	assert.Equal(t, []string{"[MGM_GIFT_SENT:" + giftID + "]"}, tagLines(c))
 	require.Len(t, c.SentMails(), 1)
 	require.Len(t, c.SentMails()[0].Items, 1)
 	assert.Equal(t, 44731, c.SentMails()[0].Items[0].ID)
@@ -299,6 +299,6 @@ func TestGift_SlashSentConfirmsAnUnconfirmedGiftOnce(t *testing.T) {
 
 	typeLine(t, c, "/mgm sent "+giftID)
 	typeLine(t, c, "/mgm sent "+giftID)
-	assert.Equal(t, []string{"[MGM_GIFT_SENT:" + giftID + "]"}, c.TagLines())
+	assert.Equal(t, []string{"[MGM_GIFT_SENT:" + giftID + "]"}, tagLines(c))
 	assert.Empty(t, queue(t, c))
 }

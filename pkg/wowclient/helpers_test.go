@@ -106,3 +106,15 @@ func pressSend(t testing.TB, c *wowclient.Client) {
 	t.Helper()
 	require.NoError(t, c.PressSend())
 }
+
+// tagLines are the chat lines holding an MGM tag, but for the [MGM_BYE] a session ends
+// with (the tests that care about it look for it themselves).
+func tagLines(c *wowclient.Client) []string {
+	var out []string
+	for _, l := range c.TagLines() {
+		if !strings.HasPrefix(l, "[MGM_BYE:") {
+			out = append(out, l)
+		}
+	}
+	return out
+}

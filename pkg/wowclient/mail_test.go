@@ -74,7 +74,7 @@ func TestReceiveGold_ValidatesEntriesAndSkipsDuplicates(t *testing.T) {
 			c := newClient(t)
 			receiveGold(t, c, tc.spec)
 			assert.Equal(t, tc.want, queueIDs(t, c))
-			assert.Empty(t, c.TagLines())
+			assert.Empty(t, tagLines(c))
 		})
 	}
 }
@@ -107,10 +107,10 @@ func TestMail_ArmedSendConfirmsWhispersAndAdvances(t *testing.T) {
 
 	pressSend(t, c)
 	assert.Equal(t, "sending", headState(t, c))
-	assert.Empty(t, c.TagLines(), "nothing before the server confirms")
+	assert.Empty(t, tagLines(c), "nothing before the server confirms")
 	c.Advance(2 * time.Second)
 
-	golden(t, "confirm", c.TagLines())
+	golden(t, "confirm", tagLines(c))
 	mails := c.SentMails()
 	require.Len(t, mails, 1)
 	assert.Equal(t, "Norinn", mails[0].To)
@@ -130,7 +130,7 @@ func TestMail_ArmedSendConfirmsWhispersAndAdvances(t *testing.T) {
 	assert.False(t, c.Shown("MGM_Toast"), "the toast goes away")
 
 	prepareAndSend(t, c)
-	assert.Equal(t, []string{"[MGM_CONFIRM:" + payout1 + "]", "[MGM_CONFIRM:" + payout2 + "]"}, c.TagLines())
+	assert.Equal(t, []string{"[MGM_CONFIRM:" + payout1 + "]", "[MGM_CONFIRM:" + payout2 + "]"}, tagLines(c))
 	assert.Empty(t, queue(t, c))
 }
 
@@ -147,7 +147,7 @@ func TestMail_ManualMailNeverEmitsATag(t *testing.T) {
 	c.Advance(time.Second)
 
 	require.Len(t, c.SentMails(), 1, "the mail went out")
-	assert.Empty(t, c.TagLines())
+	assert.Empty(t, tagLines(c))
 	assert.Equal(t, []string{payout1}, queueIDs(t, c))
 }
 
@@ -162,7 +162,7 @@ func TestMail_ChangedRecipientDisarms(t *testing.T) {
 	c.Advance(time.Second)
 
 	require.Len(t, c.SentMails(), 1)
-	assert.Empty(t, c.TagLines())
+	assert.Empty(t, tagLines(c))
 	assert.Equal(t, "ready", headState(t, c))
 }
 
@@ -175,7 +175,7 @@ func TestMail_RecipientMatchIsCaseInsensitive(t *testing.T) {
 	require.NoError(t, c.SetText("SendMailNameEditBox", "нОРИНН"))
 	pressSend(t, c)
 	c.Advance(time.Second)
-	assert.Equal(t, []string{"[MGM_CONFIRM:" + payout1 + "]"}, c.TagLines())
+	assert.Equal(t, []string{"[MGM_CONFIRM:" + payout1 + "]"}, tagLines(c))
 }
 
 func TestMail_FailureLeavesTheEntryReadyAndArmsNothing(t *testing.T) {
@@ -186,17 +186,17 @@ func TestMail_FailureLeavesTheEntryReadyAndArmsNothing(t *testing.T) {
 	c.FailNextMail("")
 	prepareAndSend(t, c)
 
-	assert.Empty(t, c.TagLines())
+	assert.Empty(t, tagLines(c))
 	assert.Empty(t, c.SentMails())
 	assert.Equal(t, "ready", headState(t, c))
 
 	// pressing Send again without Prepare Mail is a manual mail
 	pressSend(t, c)
 	c.Advance(time.Second)
-	assert.Empty(t, c.TagLines())
+	assert.Empty(t, tagLines(c))
 
 	prepareAndSend(t, c)
-	assert.Equal(t, []string{"[MGM_CONFIRM:" + payout1 + "]"}, c.TagLines())
+	assert.Equal(t, []string{"[MGM_CONFIRM:" + payout1 + "]"}, tagLines(c))
 }
 
 func TestMail_ClosingTheMailboxDisarms(t *testing.T) {
@@ -215,7 +215,7 @@ func TestMail_ClosingTheMailboxDisarms(t *testing.T) {
 	require.NoError(t, c.SetText("SendMailSubjectEditBox", "x"))
 	pressSend(t, c)
 	c.Advance(time.Second)
-	assert.Empty(t, c.TagLines())
+	assert.Empty(t, tagLines(c))
 }
 
 func TestMail_PrepareNeedsAnOpenMailbox(t *testing.T) {
@@ -237,7 +237,7 @@ func TestMail_QueueSurvivesReload(t *testing.T) {
 	assert.Equal(t, []string{payout1, payout2}, queueIDs(t, c))
 	require.NoError(t, c.OpenMailbox())
 	prepareAndSend(t, c)
-	assert.Equal(t, []string{"[MGM_CONFIRM:" + payout1 + "]"}, c.TagLines())
+	assert.Equal(t, []string{"[MGM_CONFIRM:" + payout1 + "]"}, tagLines(c))
 }
 
 func TestMail_RepeatedReceiveGoldAfterSendReconfirmsInsteadOfPayingTwice(t *testing.T) {
@@ -249,7 +249,7 @@ func TestMail_RepeatedReceiveGoldAfterSendReconfirmsInsteadOfPayingTwice(t *test
 	require.NoError(t, c.Reload())
 	receiveGold(t, c, fmt.Sprintf("%s:Norinn:%d", payout1, gold1000))
 
-	assert.Equal(t, []string{"[MGM_CONFIRM:" + payout1 + "]", "[MGM_CONFIRM:" + payout1 + "]"}, c.TagLines())
+	assert.Equal(t, []string{"[MGM_CONFIRM:" + payout1 + "]", "[MGM_CONFIRM:" + payout1 + "]"}, tagLines(c))
 	assert.Empty(t, queue(t, c))
 	assert.Len(t, c.SentMails(), 1)
 }
@@ -282,7 +282,7 @@ func TestMail_PrepareEmptiesAttachmentsLeftByHand(t *testing.T) {
 	require.Len(t, mails, 1)
 	assert.Empty(t, mails[0].Items, "only the gold goes out in an MGM mail")
 	assert.Equal(t, int64(gold1000), mails[0].Copper)
-	assert.Equal(t, []string{"[MGM_CONFIRM:" + payout1 + "]"}, c.TagLines())
+	assert.Equal(t, []string{"[MGM_CONFIRM:" + payout1 + "]"}, tagLines(c))
 }
 
 func TestMail_NotEnoughGoldDoesNotArm(t *testing.T) {
@@ -302,7 +302,7 @@ func TestMail_NotEnoughGoldDoesNotArm(t *testing.T) {
 	pressSend(t, c)
 	c.Advance(time.Second)
 	require.Len(t, c.SentMails(), 1)
-	assert.Empty(t, c.TagLines())
+	assert.Empty(t, tagLines(c))
 }
 
 func TestMail_ChangedAmountIsNotTracked(t *testing.T) {
@@ -316,11 +316,11 @@ func TestMail_ChangedAmountIsNotTracked(t *testing.T) {
 	c.Advance(time.Second)
 	require.Len(t, c.SentMails(), 1, "the streamer's own mail goes out")
 	assert.Equal(t, int64(10000), c.SentMails()[0].Copper)
-	assert.Empty(t, c.TagLines(), "1g is not the 1,000g payout")
+	assert.Empty(t, tagLines(c), "1g is not the 1,000g payout")
 	assert.Equal(t, "ready", headState(t, c))
 
 	prepareAndSend(t, c)
-	assert.Equal(t, []string{"[MGM_CONFIRM:" + payout1 + "]"}, c.TagLines())
+	assert.Equal(t, []string{"[MGM_CONFIRM:" + payout1 + "]"}, tagLines(c))
 }
 
 func TestMail_CODInsteadOfMoneyIsNotTracked(t *testing.T) {
@@ -332,7 +332,7 @@ func TestMail_CODInsteadOfMoneyIsNotTracked(t *testing.T) {
 	require.NoError(t, c.Run("SendMailSendMoneyButton:SetChecked(nil); SendMailCODButton:SetChecked(1)"))
 	pressSend(t, c)
 	c.Advance(time.Second)
-	assert.Empty(t, c.TagLines())
+	assert.Empty(t, tagLines(c))
 	assert.Equal(t, "ready", headState(t, c))
 }
 
@@ -367,7 +367,7 @@ func TestMail_SendMarksTheEntryUnconfirmedInSavedVariablesUntilTheServerAnswers(
 	assert.Contains(t, strings.Join(newLines(c, n), "\n"), "still waiting for the server's answer")
 
 	c.Advance(time.Second)
-	assert.Equal(t, []string{"[MGM_CONFIRM:" + payout1 + "]"}, c.TagLines())
+	assert.Equal(t, []string{"[MGM_CONFIRM:" + payout1 + "]"}, tagLines(c))
 	assert.Nil(t, entryField(t, c, 1, "state"), "the next entry is untouched")
 
 	// a failed send clears the mark
@@ -409,7 +409,7 @@ func TestMail_ReloadBetweenSendAndSuccessLeavesTheEntryUnconfirmed(t *testing.T)
 			c.Advance(time.Second)
 
 			require.Len(t, c.SentMails(), 1, "the mail did go out")
-			assert.Empty(t, c.TagLines(), "nobody confirmed it")
+			assert.Empty(t, tagLines(c), "nobody confirmed it")
 			assert.Equal(t, []string{payout1}, queueIDs(t, c))
 			assert.Equal(t, "unconfirmed", headState(t, c))
 			login := strings.Join(newLines(c, n), "\n")
@@ -429,11 +429,11 @@ func TestMail_ReloadBetweenSendAndSuccessLeavesTheEntryUnconfirmed(t *testing.T)
 			assert.Contains(t, strings.Join(newLines(c, n), "\n"), "may already have gone out")
 			assert.Empty(t, c.Text("SendMailNameEditBox"), "nothing was filled in")
 			assert.Equal(t, "unconfirmed", headState(t, c))
-			assert.Empty(t, c.TagLines())
+			assert.Empty(t, tagLines(c))
 
 			whispers := len(c.SentWhispers())
 			require.NoError(t, c.ClickButton("MGM_SentButton"))
-			assert.Equal(t, []string{"[MGM_CONFIRM:" + payout1 + "]"}, c.TagLines())
+			assert.Equal(t, []string{"[MGM_CONFIRM:" + payout1 + "]"}, tagLines(c))
 			ws := c.SentWhispers()
 			require.Len(t, ws, whispers+1)
 			assert.Equal(t, wowclient.Whisper{To: "Norinn", Text: sentText}, wowclient.Whisper{To: ws[whispers].To, Text: ws[whispers].Text})
@@ -449,7 +449,7 @@ func TestMail_ReloadBetweenSendAndSuccessLeavesTheEntryUnconfirmed(t *testing.T)
 			require.NoError(t, c.Reload())
 			receiveGold(t, c, fmt.Sprintf("%s:Norinn:%d", payout1, gold1000))
 			assert.Empty(t, queue(t, c))
-			assert.Equal(t, []string{"[MGM_CONFIRM:" + payout1 + "]", "[MGM_CONFIRM:" + payout1 + "]"}, c.TagLines())
+			assert.Equal(t, []string{"[MGM_CONFIRM:" + payout1 + "]", "[MGM_CONFIRM:" + payout1 + "]"}, tagLines(c))
 		})
 	}
 }
@@ -469,10 +469,10 @@ func TestMail_NotSentRetryMakesTheEntryPreparableAgain(t *testing.T) {
 	assert.Equal(t, "ready", headState(t, c))
 	assert.False(t, c.Shown("MGM_SentButton"))
 	assert.False(t, c.Shown("MGM_PanelCheck"))
-	assert.Empty(t, c.TagLines())
+	assert.Empty(t, tagLines(c))
 
 	prepareAndSend(t, c)
-	assert.Equal(t, []string{"[MGM_CONFIRM:" + payout1 + "]"}, c.TagLines())
+	assert.Equal(t, []string{"[MGM_CONFIRM:" + payout1 + "]"}, tagLines(c))
 	assert.Len(t, c.SentMails(), 1)
 	assert.Empty(t, queue(t, c))
 }
@@ -491,7 +491,7 @@ func TestMail_PrepareSkipsAnUnconfirmedHeadForTheNextEntry(t *testing.T) {
 	assert.Equal(t, "Thrall", c.Text("SendMailNameEditBox"))
 	pressSend(t, c)
 	c.Advance(time.Second)
-	assert.Equal(t, []string{"[MGM_CONFIRM:" + payout3 + "]"}, c.TagLines())
+	assert.Equal(t, []string{"[MGM_CONFIRM:" + payout3 + "]"}, tagLines(c))
 	assert.Equal(t, []string{payout1, payout2}, queueIDs(t, c))
 	assert.Equal(t, "unconfirmed", headState(t, c), "still waiting for the streamer's check")
 	assert.Len(t, c.SentMails(), 2, "Norinn's mail was not sent again")
@@ -520,20 +520,20 @@ func TestMail_SlashSentAndRetry(t *testing.T) {
 	assert.Contains(t, say("/mgm sent 7d9b"), "fits several mails")
 	assert.Contains(t, say("/mgm sent nope-nope"), "no queued mail has the id")
 	assert.Contains(t, say("/mgm retry "+payout3), "was never sent", "a ready entry is not the streamer's to mark")
-	assert.Empty(t, c.TagLines())
+	assert.Empty(t, tagLines(c))
 
 	say("/mgm sent " + strings.ToUpper(payout2))
-	assert.Equal(t, []string{"[MGM_CONFIRM:" + payout2 + "]"}, c.TagLines())
+	assert.Equal(t, []string{"[MGM_CONFIRM:" + payout2 + "]"}, tagLines(c))
 	assert.Equal(t, []string{payout1, payout3}, queueIDs(t, c))
 	assert.Contains(t, say("/mgm sent "+payout2), "no queued mail", "a second /mgm sent cannot confirm twice")
-	assert.Len(t, c.TagLines(), 1)
+	assert.Len(t, tagLines(c), 1)
 
 	say("/mgm retry " + payout1[:8]) // a unique prefix will do
 	assert.Equal(t, "ready", headState(t, c))
 	assert.Contains(t, say("/mgm sent"), "no mail is waiting for a check")
 	require.NoError(t, c.OpenMailbox())
 	prepareAndSend(t, c)
-	assert.Equal(t, []string{"[MGM_CONFIRM:" + payout2 + "]", "[MGM_CONFIRM:" + payout1 + "]"}, c.TagLines())
+	assert.Equal(t, []string{"[MGM_CONFIRM:" + payout2 + "]", "[MGM_CONFIRM:" + payout1 + "]"}, tagLines(c))
 }
 
 func evalString(t *testing.T, c *wowclient.Client, expr string) string {

@@ -80,7 +80,7 @@ func TestMailRules_ItemsTheServerRefusesAreNeverOffered(t *testing.T) {
 				require.NoError(t, err)
 			}
 			typeLine(t, c, `/run MGM_RequestGiftItems("`+giftID+`")`)
-			got := reassembleItems(t, c.TagLines(), giftID)
+			got := reassembleItems(t, tagLines(c), giftID)
 			require.Len(t, got, 1)
 			assert.Equal(t, 33470, got[0].ItemID)
 		})

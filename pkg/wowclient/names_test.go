@@ -74,11 +74,11 @@ func TestWho_RefusesTheLookAlikeOfAnOnlineName(t *testing.T) {
 	runWho(t, c, spinID, "Thr\u0430ll")
 	c.Advance(2 * time.Second)
 	assert.Empty(t, c.WhoQueries(), "no /who for a name no character can have")
-	assert.Empty(t, c.TagLines())
+	assert.Empty(t, tagLines(c))
 
 	runWho(t, c, spinID2, "thrall")
 	c.Advance(2 * time.Second)
-	tags := c.TagLines()
+	tags := tagLines(c)
 	require.Len(t, tags, 1)
 	assert.Contains(t, tags[0], `"online":true`)
 }

@@ -23,7 +23,7 @@ func TestWho_OnlineCandidateIsReportedOnline(t *testing.T) {
 	runWho(t, c, spinID, "Norinn")
 	c.Advance(2 * time.Second)
 
-	golden(t, "who_online", c.TagLines())
+	golden(t, "who_online", tagLines(c))
 	qs := c.WhoQueries()
 	require.Len(t, qs, 1)
 	assert.Equal(t, `n-"Norinn"`, qs[0].Filter, "an exact-name query")
@@ -39,10 +39,10 @@ func TestWho_OfflineCandidateIsReportedOfflineAfterASecondAnswer(t *testing.T) {
 	c.SetOnline("Arthas")
 	runWho(t, c, spinID, "Norinn")
 	c.Advance(2 * time.Second)
-	assert.Empty(t, c.TagLines(), "one empty answer is not enough")
+	assert.Empty(t, tagLines(c), "one empty answer is not enough")
 	c.Advance(6 * time.Second)
 
-	golden(t, "who_offline", c.TagLines())
+	golden(t, "who_offline", tagLines(c))
 	assert.Len(t, c.WhoQueries(), 2)
 }
 
@@ -53,7 +53,7 @@ func TestWho_SubstringMatchIsNotTheCandidate(t *testing.T) {
 	runWho(t, c, spinID, "Норинн")
 	c.Advance(8 * time.Second)
 
-	tags := c.TagLines()
+	tags := tagLines(c)
 	require.Len(t, tags, 1)
 	assert.Contains(t, tags[0], `"characterName":"Норинн","online":false`)
 }
@@ -72,7 +72,7 @@ func TestWho_CyrillicNamesMatchCaseInsensitively(t *testing.T) {
 			c.SetOnline(tc.online)
 			runWho(t, c, spinID, tc.asked)
 			c.Advance(2 * time.Second)
-			tags := c.TagLines()
+			tags := tagLines(c)
 			require.Len(t, tags, 1)
 			assert.Contains(t, tags[0], `"characterName":"`+tc.asked+`","online":true`)
 		})
@@ -86,7 +86,7 @@ func TestWho_RealmSuffixIsStripped(t *testing.T) {
 	runWho(t, c, spinID, "Norinn-Lordaeron")
 	c.Advance(2 * time.Second)
 
-	tags := c.TagLines()
+	tags := tagLines(c)
 	require.Len(t, tags, 1)
 	assert.Contains(t, tags[0], `"characterName":"Norinn","online":true`)
 }
@@ -106,11 +106,11 @@ func TestWho_ThrottledQueryTimesOutAndIsAskedAgain(t *testing.T) {
 	qs := c.WhoQueries()
 	require.Len(t, qs, 2)
 	assert.False(t, qs[1].Answered)
-	assert.Empty(t, c.TagLines())
+	assert.Empty(t, tagLines(c))
 
 	// timed out at +11.5 s; asked again 16 s after the dropped one, answered
 	c.Advance(12 * time.Second)
-	golden(t, "who_throttled", c.TagLines())
+	golden(t, "who_throttled", tagLines(c))
 	require.Len(t, c.WhoQueries(), 3)
 	assert.True(t, c.WhoQueries()[2].Answered)
 }
@@ -123,7 +123,7 @@ func TestWho_FifteenSecondThrottleStillAnswers(t *testing.T) {
 	typeLine(t, c, "/who Arthas")
 	runWho(t, c, spinID, "Norinn")
 	c.Advance(60 * time.Second)
-	tags := c.TagLines()
+	tags := tagLines(c)
 	require.Len(t, tags, 1)
 	assert.Contains(t, tags[0], `"online":true`)
 }
@@ -135,9 +135,9 @@ func TestWho_NoAnswerAtAllReportsOfflineAfterTheRetries(t *testing.T) {
 	c.DropWhoQueries(100)
 	runWho(t, c, spinID, "Norinn")
 	c.Advance(80 * time.Second)
-	assert.Empty(t, c.TagLines(), "still retrying")
+	assert.Empty(t, tagLines(c), "still retrying")
 	c.Advance(10 * time.Second)
-	tags := c.TagLines()
+	tags := tagLines(c)
 	require.Len(t, tags, 1)
 	assert.Contains(t, tags[0], `"online":false`)
 	assert.Len(t, c.WhoQueries(), 6)
@@ -154,10 +154,10 @@ func TestWho_ForeignWhoWhileOursIsOutIsNotTakenForOurs(t *testing.T) {
 	typeLine(t, c, "/who Arthas")
 	c.SetOnline("Arthas", "Norinn") // Norinn logs in meanwhile
 	c.Advance(time.Second)
-	assert.Empty(t, c.TagLines(), "an ambiguous result is not reported")
+	assert.Empty(t, tagLines(c), "an ambiguous result is not reported")
 
 	c.Advance(8 * time.Second)
-	tags := c.TagLines()
+	tags := tagLines(c)
 	require.Len(t, tags, 1)
 	assert.Contains(t, tags[0], `"characterName":"Norinn","online":true`)
 }
@@ -170,7 +170,7 @@ func TestWho_LeavesSetWhoToUIAsThePlayerHadIt(t *testing.T) {
 	c.SetOnline("Arthas", "Norinn", "Jaina", "Thrall", "Varian")
 	runWho(t, c, spinID, "Norinn")
 	c.Advance(2 * time.Second)
-	require.Len(t, c.TagLines(), 1)
+	require.Len(t, tagLines(c), 1)
 	assert.False(t, c.WhoToUI(), "put back as FriendsFrame left it (SetWhoToUI(0))")
 
 	c.Advance(6 * time.Second)
@@ -194,7 +194,7 @@ func TestWho_KeepsSetWhoToUIOnWhileTheWhoPanelIsOpen(t *testing.T) {
 	require.NoError(t, c.Run("FriendsFrame:Show()"))
 	runWho(t, c, spinID, "Norinn")
 	c.Advance(2 * time.Second)
-	require.Len(t, c.TagLines(), 1)
+	require.Len(t, tagLines(c), 1)
 	assert.True(t, c.WhoToUI())
 }
 
@@ -219,7 +219,7 @@ func TestWho_LibWhoStyleResultsAreNotTakenForOurs(t *testing.T) {
 			c.Advance(1100 * time.Millisecond) // the library's scan went out just before ours
 			runWho(t, c, spinID, "Norinn")
 			c.Advance(20 * time.Second)
-			tags := c.TagLines()
+			tags := tagLines(c)
 			require.Len(t, tags, 1)
 			assert.Contains(t, tags[0], `"characterName":"Norinn","online":true`)
 		})
@@ -243,7 +243,7 @@ func TestWho_UsesTheClientsOwnNameTag(t *testing.T) {
 	qs := c.WhoQueries()
 	require.NotEmpty(t, qs)
 	assert.Equal(t, `и-"Норинн"`, qs[0].Filter)
-	tags := c.TagLines()
+	tags := tagLines(c)
 	require.Len(t, tags, 1)
 	assert.Contains(t, tags[0], `"characterName":"Норинн","online":true`)
 }
@@ -256,7 +256,7 @@ func TestWho_OtherFactionIsReportedOffline(t *testing.T) {
 	c.SetOnlinePlayers(wowclient.Player{Name: "Norinn", Faction: "Horde"})
 	runWho(t, c, spinID, "Norinn")
 	c.Advance(10 * time.Second)
-	tags := c.TagLines()
+	tags := tagLines(c)
 	require.Len(t, tags, 1)
 	assert.Contains(t, tags[0], `"online":false`)
 }
@@ -272,7 +272,7 @@ func TestWho_QueriesRunOneAtATimeInOrder(t *testing.T) {
 	require.Len(t, c.WhoQueries(), 1)
 	c.Advance(12 * time.Second) // Jaina is offline: asked twice
 
-	golden(t, "who_queue", c.TagLines())
+	golden(t, "who_queue", tagLines(c))
 	assert.Len(t, c.WhoQueries(), 3)
 }
 
@@ -289,6 +289,6 @@ func TestWho_BadArgumentsPrintNoTag(t *testing.T) {
 		typeLine(t, c, line)
 	}
 	c.Advance(10 * time.Second)
-	assert.Empty(t, c.TagLines())
+	assert.Empty(t, tagLines(c))
 	assert.Empty(t, c.WhoQueries())
 }

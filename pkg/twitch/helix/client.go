@@ -71,7 +71,12 @@ func WithClock(now func() time.Time) Option { return func(c *Client) { c.now = n
 // WithUserTokens supplies role's user token when the environment gives none (the
 // token store's source): environment tokens win (docs/product.md §12).
 func WithUserTokens(role oauth.Role, src UserTokens) Option {
-	return func(c *Client) { c.fallback[role] = src }
+	return func(c *Client) {
+		if c.fallback == nil {
+			c.fallback = map[oauth.Role]UserTokens{}
+		}
+		c.fallback[role] = src
+	}
 }
 
 // New builds a client from the deployment configuration. It makes no request.

@@ -29,7 +29,9 @@ var (
 	bTyped   = []byte("typed")  // "<what>:<id>" → time typed
 	bNames   = []byte("names")  // payout id → character name
 	bPieces  = []byte("pieces") // gift id → pieces of a split [MGM_ITEMS] list
-	allBkts  = [][]byte{bMeta, bTags, bQueue, bTyped, bNames, bPieces}
+	bCmds    = []byte("cmds")   // seq → Command, every command to type, in order made
+	bCmdIDs  = []byte("cmdids") // command id → seq
+	allBkts  = [][]byte{bMeta, bTags, bQueue, bTyped, bNames, bPieces, bCmds, bCmdIDs}
 	keyPosPf = "logpos:"
 )
 
@@ -366,6 +368,9 @@ func (j *Journal) Name(payoutID string) (string, error) {
 // Prune forgets finished records and typed marks older than age, so the file does not
 // grow forever. Records still to deliver are kept whatever their age.
 func (j *Journal) Prune(age time.Duration) error {
+	if err := j.PruneCommands(age); err != nil {
+		return err
+	}
 	cut := j.now().UTC().Add(-age)
 	return j.db.Update(func(tx *bolt.Tx) error {
 		tb := tx.Bucket(bTags)

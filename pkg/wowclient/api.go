@@ -30,6 +30,7 @@ func (c *Client) newState() {
 		L.Push(lua.LString(lib.name))
 		L.Call(1, 0)
 	}
+	c.openBit(L) // bitlib.go
 	for _, name := range []string{"dofile", "loadfile", "module", "require", "_printregs"} {
 		L.SetGlobal(name, lua.LNil)
 	}

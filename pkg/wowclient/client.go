@@ -97,6 +97,9 @@ type Options struct {
 	// LoadingTime is how long the loading screen after /reload and entering the world
 	// lasts; keys typed meanwhile are lost. Zero (the default) switches at once.
 	LoadingTime time.Duration
+	// BitUnsigned makes the bit library return unsigned results (default: signed; which
+	// one the real client returns is unknown, see bitlib.go).
+	BitUnsigned bool
 }
 
 // Player is someone on the simulated server's online list.

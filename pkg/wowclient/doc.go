@@ -69,6 +69,11 @@
 //
 // # World
 //
+//   - Other(name) is another player near the character: Say, Yell, Emote, Guild, Party,
+//     Channel (a custom channel of any name) and Whisper reach ChatFrame1 and the chat log
+//     as the real chat events would (world.go), so tests can forge tags through each.
+//   - The bit library (bitlib.go) is the strict reading of the client's: arguments must be
+//     signed 32-bit integers, results are signed (Options.BitUnsigned: unsigned).
 //   - SetOnline(names…) / SetOnlinePlayers(…): the server's online list. The client
 //     parses a /who filter with its own locale's tags (WHO_TAG_NAME …: "n-" in enUS,
 //     another in ruRU), the server matches names, guilds and zones as substrings and

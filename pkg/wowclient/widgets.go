@@ -137,6 +137,10 @@ func (c *Client) chatFrameEvent(event string, args []lua.LValue) {
 		c.display(fmt.Sprintf(c.gs("CHAT_SAY_GET"), "["+arg(1)+"]")+arg(0), true)
 	case "CHAT_MSG_SYSTEM":
 		c.display(stripLinks(arg(0)), true)
+	default:
+		if line, ok := chatLine(event, arg(0), arg(1), arg(3)); ok { // world.go
+			c.display(line, true)
+		}
 	}
 }
 

@@ -36,3 +36,4 @@ echo "lint-addon: $count file(s) parse with luac5.1"
 # The pure helpers (name folding, JSON, clock) also run under the real interpreter, so a
 # difference between gopher-lua and Lua 5.1 cannot hide in them.
 lua5.1 "$root/addon/tests/util_test.lua" "$root/addon/MimironsGoldOMatic"
+lua5.1 "$root/addon/tests/crypto_test.lua" "$root/addon/MimironsGoldOMatic"

@@ -14,6 +14,23 @@ function M.InitDB()
 		if type(d[k]) ~= "table" then d[k] = {} end
 	end
 	if type(d.minimap) ~= "table" then d.minimap = { angle = 215 } end
+	-- tags kept while not paired with the Desktop (Emit.lua); only well-formed tag lines
+	if type(d.held) ~= "table" then d.held = {} end
+	local held = {}
+	for _, l in ipairs(d.held) do
+		if type(l) == "string" and l:find("^%[MGM_") and #l <= M.MAX_LINE then held[#held + 1] = l end
+	end
+	d.held = held
+	if type(d.recent) ~= "table" then d.recent = {} end
+	local recent = {}
+	for _, e in ipairs(d.recent) do
+		if type(e) == "table" and type(e.tag) == "string" and e.tag:find("^%[MGM_") and #e.tag <= M.MAX_LINE
+			and tonumber(e.at) and time() - tonumber(e.at) <= DAY then
+			recent[#recent + 1] = { tag = e.tag, at = tonumber(e.at) }
+		end
+	end
+	d.recent = recent
+	M.LoadBridgeKey()
 	-- drop what a hand-edited or older file may hold that we cannot use
 	local q = {}
 	for _, e in ipairs(d.queue) do
@@ -54,6 +71,9 @@ function M.PrintStatus()
 	local d = MGM_DB
 	M.Print(string.format("v%s · emit: %s · chat log: %s · debug: %s", M.VERSION, d.emit,
 		LoggingChat() and "on" or "OFF", d.debug and "on" or "off"))
+	local kid = M.BridgeKeyId()
+	M.Print(kid and ("Desktop: paired (key " .. kid .. ")")
+		or string.format("Desktop: NOT paired (%d report(s) waiting; the Desktop pairs by itself after its self-test)", #d.held))
 	local n = #M.Mail.Unconfirmed()
 	local unconfirmed = n > 0 and (" (" .. n .. " sent? — /mgm sent lists them)") or ""
 	M.Print(string.format("mail queue: %d%s · waiting for !twgold: %d · for !twgift: %d · /who queue: %d%s",
@@ -61,7 +81,7 @@ function M.PrintStatus()
 		M.Mail.inflight and " · a mail is in flight" or (M.Mail.armed and " · a mail is armed" or "")))
 end
 
-local USAGE = "/mgm (panel) · /mgm status · /mgm debug · /mgm emit chatframe|whisper · /mgm sent <id> · /mgm retry <id>"
+local USAGE = "/mgm (panel) · /mgm status · /mgm debug · /mgm emit chatframe|whisper · /mgm sent <id> · /mgm retry <id> · /mgm unpair"
 
 function M.Slash(msg)
 	local cmd, raw = M.Trim(msg):match("^(%S*)%s*(.-)$")
@@ -78,6 +98,8 @@ function M.Slash(msg)
 		M.Mail.MarkSent(raw)
 	elseif cmd == "retry" then
 		M.Mail.Retry(raw)
+	elseif cmd == "unpair" then
+		M.Unpair()
 	elseif cmd == "emit" then
 		if rest == "chatframe" or rest == "whisper" then
 			MGM_DB.emit = rest
@@ -112,6 +134,7 @@ f:RegisterEvent("MAIL_SEND_SUCCESS")
 f:RegisterEvent("MAIL_FAILED")
 
 f:SetScript("OnEvent", function(self, event, a1, a2)
+	M.Crypto.Stir(GetTime())
 	if event == "ADDON_LOADED" then
 		if a1 == "MimironsGoldOMatic" then M.InitDB() end
 	elseif event == "PLAYER_LOGIN" then
@@ -143,9 +166,11 @@ f:SetScript("OnEvent", function(self, event, a1, a2)
 	end
 end)
 
-f:SetScript("OnUpdate", function()
+f:SetScript("OnUpdate", function(self, elapsed)
+	M.Crypto.Stir(elapsed) -- frame timing jitter seeds the pairing's private key
 	M.TickClock()
 	M.Who.OnUpdate()
 	M.Chat.Pump()
 	M.Mail.OnUpdate()
+	M.PairStep()
 end)

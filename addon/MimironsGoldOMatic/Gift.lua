@@ -157,7 +157,7 @@ end
 
 -- ItemLines builds the [MGM_ITEMS...] lines for a gift request.
 function G.ItemLines(giftId, list)
-	local budget = M.MAX_LINE - #("[MGM_ITEMS:" .. giftId .. ":999/999][]")
+	local budget = M.MAX_LINE - #("[MGM_ITEMS:" .. giftId .. ":999/999][]") - M.SIG_LEN -- Emit signs each line
 	local chunks, cur = {}, nil
 	for _, it in ipairs(list) do
 		local obj = itemJSON(it)

@@ -19,6 +19,7 @@ import (
 	"github.com/mimiron/mgm/desktop/journal"
 	"github.com/mimiron/mgm/desktop/settings"
 	"github.com/mimiron/mgm/pkg/events"
+	"github.com/mimiron/mgm/pkg/tagsig"
 )
 
 // Options configure an App. Zero durations take the defaults shown.
@@ -45,6 +46,10 @@ type Options struct {
 	TypeGap *time.Duration
 	// NoStartPing skips the self-test that runs when the game is first found.
 	NoStartPing bool
+	// BridgeKey and BridgeSelf are the starting pairing when Store is nil (tests): the
+	// 32-byte key shared with the addon and the streamer's character.
+	BridgeKey  []byte
+	BridgeSelf string
 	// Logf receives every event line (nil: stderr).
 	Logf func(format string, args ...any)
 }
@@ -74,6 +79,16 @@ type App struct {
 	tailPath   string
 	gifts      []events.GiftRequest // the last gift list (active first, then Pending)
 	giftStat   Status
+
+	// the bridge's pairing with the addon (auth.go)
+	bkey        tagsig.Key // the key the addon's tags are signed with
+	self        string
+	pairStat    Status
+	pairings    map[string]*pairing
+	pongSigs    map[string]pongSig
+	saveErr     error
+	refused     int
+	refusedPong string // why the last [MGM_PONG] line was refused (the self-test says it)
 
 	giftMu sync.Mutex // one gift command typed (and marked) at a time
 
@@ -143,6 +158,7 @@ func New(opts Options) (*App, error) {
 		}
 		a.set, a.key = s, k
 	}
+	a.loadBridge()
 	j, err := journal.Open(filepath.Join(opts.Dir, "desktop.db"))
 	if err != nil {
 		return nil, err
@@ -286,6 +302,8 @@ type State struct {
 	API         Status            `json:"api"`
 	Log         Status            `json:"log"`
 	Bridge      Status            `json:"bridge"`
+	Pairing     Status            `json:"pairing"`
+	Refused     int               `json:"refused"` // tag lines refused since start (auth.go)
 	Payouts     []PayoutView      `json:"payouts"`
 	Candidate   *events.Candidate `json:"candidate"`
 	Undelivered []journal.Record  `json:"undelivered"`
@@ -312,7 +330,7 @@ func (a *App) State() State {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	st := State{
-		WoW: a.wow, API: a.apiStat, Log: a.logStat, Bridge: a.bridge,
+		WoW: a.wow, API: a.apiStat, Log: a.logStat, Bridge: a.bridge, Pairing: a.pairStat, Refused: a.refused,
 		Candidate: a.candidate, Undelivered: undelivered, Recent: recent,
 		Settings: a.set, APIKeySet: a.key != "", Injector: a.q.Injector().Name(),
 		Payouts: []PayoutView{}, Events: []Event{},

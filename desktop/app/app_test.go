@@ -20,6 +20,7 @@ import (
 	"github.com/mimiron/mgm/desktop/settings"
 	"github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/events"
+	"github.com/mimiron/mgm/pkg/tagsig"
 )
 
 // fakeGame records what is typed and answers MGM_Ping through the log when echo is on,
@@ -33,10 +34,30 @@ type fakeGame struct {
 	items string
 	// onType, when set, sees every line typed (before it is recorded).
 	onType func(line string)
+	// key signs what the game prints, like the paired addon (pkg/tagsig); noPair makes it
+	// ignore MGM_Pair like an outdated addon.
+	key    tagsig.Key
+	noPair bool
+}
+
+// sign is what the paired addon prints for tag: the tag and its signature (unsigned
+// while the game holds no key).
+func (g *fakeGame) sign(tag string) string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.signLocked(tag)
+}
+
+func (g *fakeGame) signLocked(tag string) string {
+	if !g.key.Valid() {
+		return tag
+	}
+	return g.key.Sign(tag)
 }
 
 var (
 	pingRe      = regexp.MustCompile(`^/run MGM_Ping\("([^"]+)"\)$`)
+	pairTypedRe = regexp.MustCompile(`^/run MGM_Pair\("([^"]+)","([0-9a-f]{64})"\)$`)
 	giftItemsRe = regexp.MustCompile(`^/run MGM_RequestGiftItems\("([^"]+)"\)$`)
 )
 
@@ -48,10 +69,18 @@ func (g *fakeGame) Type(line string) error {
 	}
 	g.lines = append(g.lines, line)
 	if m := pingRe.FindStringSubmatch(line); m != nil && g.echo {
-		appendLog(g.log, "[MGM_PONG:"+m[1]+"]")
+		appendLog(g.log, g.signLocked("[MGM_PONG:"+m[1]+"]"))
 	}
 	if m := giftItemsRe.FindStringSubmatch(line); m != nil && g.items != "" {
-		appendLog(g.log, "[MGM_ITEMS:"+m[1]+"]"+g.items)
+		appendLog(g.log, g.signLocked("[MGM_ITEMS:"+m[1]+"]"+g.items))
+	}
+	if m := pairTypedRe.FindStringSubmatch(line); m != nil && g.echo && !g.noPair {
+		k, pub, err := tagsig.Answer(m[1], m[2])
+		if err != nil {
+			return err
+		}
+		g.key = k
+		appendLog(g.log, k.Sign(`[MGM_PAIR:`+m[1]+`]{"pub":"`+pub+`"}`))
 	}
 	return nil
 }
@@ -100,10 +129,15 @@ func newRig(t *testing.T) *rig {
 	t.Cleanup(r.api.Close)
 	require.NoError(t, os.MkdirAll(filepath.Dir(r.log), 0o755))
 	appendLog(r.log, "old session line [MGM_CONFIRM:00000000-0000-0000-0000-000000000000]")
-	r.game = &fakeGame{log: r.log, echo: true}
+	key, err := tagsig.NewKey([]byte("rig key: 32 bytes, not a secret!"))
+	require.NoError(t, err)
+	r.game = &fakeGame{log: r.log, echo: true, key: key}
 	r.inj = inject.NewHeadless(r.game)
 	return r
 }
+
+// emit writes a tag into the log as the paired addon prints it.
+func (r *rig) emit(tag string) { appendLog(r.log, r.game.sign(tag)) }
 
 func (r *rig) start(mods ...func(*Options)) {
 	r.t.Helper()
@@ -121,6 +155,8 @@ func (r *rig) start(mods ...func(*Options)) {
 		TypeGap:     &gap,
 		NoStartPing: true,
 		Logf:        r.t.Logf,
+		BridgeKey:   r.game.key.Secret(),
+		BridgeSelf:  "Mimiron",
 	}
 	for _, m := range mods {
 		m(&opts)
@@ -165,8 +201,8 @@ func TestBridge_ConfirmSetsSentOnce(t *testing.T) {
 	r := newRig(t)
 	p := r.api.AddPayout("Норинн", domain.PayoutInProgress)
 	r.start()
-	appendLog(r.log, "[MGM_CONFIRM:"+p.ID+"]")
-	appendLog(r.log, "To Mimiron: [MGM_CONFIRM:"+p.ID+"]") // the same tag again
+	r.emit("[MGM_CONFIRM:" + p.ID + "]")
+	appendLog(r.log, "To Mimiron: "+r.game.sign("[MGM_CONFIRM:"+p.ID+"]")) // the same tag again
 	eventually(t, func() bool { got, _ := r.api.Payout(p.ID); return got.Status == domain.PayoutSent }, "payout Sent")
 	time.Sleep(50 * time.Millisecond)
 	assert.Equal(t, 1, r.api.Count("PATCH /api/payouts/"+p.ID+"/status"))
@@ -177,7 +213,7 @@ func TestBridge_BackendDownThenBackAcrossDesktopRestart(t *testing.T) {
 	p := r.api.AddPayout("Arthas", domain.PayoutInProgress)
 	r.start()
 	r.api.SetDown(true)
-	appendLog(r.log, "[MGM_CONFIRM:"+p.ID+"]")
+	r.emit("[MGM_CONFIRM:" + p.ID + "]")
 	eventually(t, func() bool { return r.api.Count("PATCH /api/payouts/"+p.ID+"/status") >= 2 }, "retried while down")
 	r.stop() // Desktop closed while the tag is undelivered
 
@@ -201,7 +237,7 @@ func TestBridge_ConfirmAfterUnlockStillEndsSent(t *testing.T) {
 	r := newRig(t)
 	p := r.api.AddPayout("Arthas", domain.PayoutPending) // unlocked after the mail was armed
 	r.start()
-	appendLog(r.log, "[MGM_CONFIRM:"+p.ID+"]")
+	r.emit("[MGM_CONFIRM:" + p.ID + "]")
 	eventually(t, func() bool { got, _ := r.api.Payout(p.ID); return got.Status == domain.PayoutSent }, "Sent")
 }
 
@@ -209,7 +245,7 @@ func TestBridge_ConfirmOfCancelledPayoutIsShownAsFailed(t *testing.T) {
 	r := newRig(t)
 	p := r.api.AddPayout("Arthas", domain.PayoutCancelled)
 	r.start()
-	appendLog(r.log, "[MGM_CONFIRM:"+p.ID+"]")
+	r.emit("[MGM_CONFIRM:" + p.ID + "]")
 	eventually(t, func() bool {
 		rec, ok, _ := r.app.Journal().Get("MGM_CONFIRM:" + p.ID)
 		return ok && rec.State == journal.StateFailed
@@ -220,7 +256,7 @@ func TestBridge_ConfirmOfCancelledPayoutIsShownAsFailed(t *testing.T) {
 func TestBridge_UnknownPayoutIsAPermanentFailure(t *testing.T) {
 	r := newRig(t)
 	r.start()
-	appendLog(r.log, "[MGM_CONFIRM:11111111-1111-1111-1111-111111111111]")
+	r.emit("[MGM_CONFIRM:11111111-1111-1111-1111-111111111111]")
 	eventually(t, func() bool {
 		rec, ok, _ := r.app.Journal().Get("MGM_CONFIRM:11111111-1111-1111-1111-111111111111")
 		return ok && rec.State == journal.StateFailed
@@ -234,7 +270,7 @@ func TestBridge_AcceptUsesTheNameFromThePendingList(t *testing.T) {
 	p := r.api.AddPayout("Жёлтоглазка", domain.PayoutPending)
 	r.start()
 	appendLog(r.log, "Жёлтоглазка whispers: !twgold")
-	appendLog(r.log, "|cffffd100[MGM_ACCEPT:"+p.ID+"]|r")
+	r.emit("[MGM_ACCEPT:" + p.ID + "]")
 	eventually(t, func() bool { got, _ := r.api.Payout(p.ID); return got.AcceptedAt != nil }, "accepted")
 	eventually(t, func() bool {
 		st := r.app.State()
@@ -245,7 +281,7 @@ func TestBridge_AcceptUsesTheNameFromThePendingList(t *testing.T) {
 func TestBridge_GiftTagsAreSkippedWhenGiftsAreOff(t *testing.T) {
 	r := newRig(t)
 	r.start(func(o *Options) { o.Settings.GiftsEnabled = false })
-	appendLog(r.log, "[MGM_GIFT_SENT:22222222-2222-2222-2222-222222222222]")
+	r.emit("[MGM_GIFT_SENT:22222222-2222-2222-2222-222222222222]")
 	eventually(t, func() bool {
 		rec, ok, _ := r.app.Journal().Get("MGM_GIFT_SENT:22222222-2222-2222-2222-222222222222")
 		return ok && rec.State == journal.StateSkipped
@@ -256,7 +292,7 @@ func TestBridge_GiftTagsAreSkippedWhenGiftsAreOff(t *testing.T) {
 func TestBridge_GiftTagsOn404ArePermanentFailures(t *testing.T) {
 	r := newRig(t)
 	r.start()
-	appendLog(r.log, "[MGM_GIFT_ACCEPT:22222222-2222-2222-2222-222222222222]")
+	r.emit("[MGM_GIFT_ACCEPT:22222222-2222-2222-2222-222222222222]")
 	eventually(t, func() bool {
 		rec, ok, _ := r.app.Journal().Get("MGM_GIFT_ACCEPT:22222222-2222-2222-2222-222222222222")
 		return ok && rec.State == journal.StateFailed
@@ -274,7 +310,7 @@ func TestDriver_TypesWhoOncePerCycleAndRemembersAcrossRestart(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	assert.Equal(t, 1, r.game.count(`/run MGM_RunWhoForSpin(`))
 	// The addon's report goes to verify-candidate and the winner gets the consent whisper.
-	appendLog(r.log, `[MGM_WHO]{"schemaVersion":1,"spinCycleId":"cycle-1","characterName":"Норинн","online":true,"capturedAt":"2026-01-01T00:00:00Z"}`)
+	r.emit(`[MGM_WHO]{"schemaVersion":1,"spinCycleId":"cycle-1","characterName":"Норинн","online":true,"capturedAt":"2026-01-01T00:00:00Z"}`)
 	eventually(t, func() bool { return r.game.count(`/run NotifyWinnerWhisper(`) == 1 }, "consent whisper typed")
 	assert.Equal(t, 1, r.api.Count("POST /api/roulette/verify-candidate"))
 	r.stop()
@@ -381,7 +417,7 @@ func TestSelfTest_ConcurrentSelfTestsEachGetTheirEcho(t *testing.T) {
 	require.Equal(t, 2, r.game.count("/run MGM_Ping("))
 	for _, l := range r.game.typed() {
 		if m := pingRe.FindStringSubmatch(l); m != nil {
-			appendLog(r.game.log, "[MGM_PONG:"+m[1]+"]")
+			appendLog(r.game.log, r.game.sign("[MGM_PONG:"+m[1]+"]"))
 		}
 	}
 	require.NoError(t, <-waited, "the first self-test sees its own echo")
@@ -400,7 +436,7 @@ func TestLogPathChangeFollowsTheNewFile(t *testing.T) {
 	p := r.api.AddPayout("Arthas", domain.PayoutInProgress)
 	r.start()
 	other := filepath.Join(r.dir, "other.txt")
-	appendLog(other, "[MGM_CONFIRM:"+p.ID+"] old content of another file is not replayed")
+	appendLog(other, r.game.sign("[MGM_CONFIRM:"+p.ID+"]")) // old content of another file is not replayed
 	s := r.app.Settings()
 	s.LogPath = other
 	require.NoError(t, r.app.UpdateSettings(s, nil))
@@ -408,6 +444,6 @@ func TestLogPathChangeFollowsTheNewFile(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	got, _ := r.api.Payout(p.ID)
 	assert.Equal(t, domain.PayoutInProgress, got.Status)
-	appendLog(other, "[MGM_CONFIRM:"+p.ID+"]")
+	appendLog(other, r.game.sign("[MGM_CONFIRM:"+p.ID+"]"))
 	eventually(t, func() bool { got, _ := r.api.Payout(p.ID); return got.Status == domain.PayoutSent }, "Sent")
 }

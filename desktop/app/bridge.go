@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mimiron/mgm/desktop/api"
 	"github.com/mimiron/mgm/desktop/journal"
@@ -41,17 +43,40 @@ func (a *App) tailLoop(ctx context.Context) {
 }
 
 // isLocal marks the tags that need no backend call.
-func isLocal(k tags.Kind) bool { return k == tags.Pong }
+func isLocal(k tags.Kind) bool { return k == tags.Pong || k == tags.Pair }
 
 // handleBatch records the batch's tags and the position after it in one journal
 // transaction, then acts on what is new. A failed commit leaves the batch to be offered
-// again, so nothing read is lost and nothing is recorded twice.
+// again, so nothing read is lost and nothing is recorded twice. Only tag lines of the
+// streamer's own addon count (auth.go); every other line holding "[MGM_" is refused and
+// logged.
 func (a *App) handleBatch(path string, b logtail.Batch) error {
 	var found []journal.Found
 	for _, l := range b.Lines {
-		for _, t := range tags.Parse(l.Text) {
-			found = append(found, journal.Found{Tag: t, Line: l.Text})
+		line, err := tags.Read(l.Text)
+		if errors.Is(err, tags.ErrNoTag) {
+			continue
 		}
+		var t tags.Tag
+		note := ""
+		if err == nil {
+			t, note, err = a.admit(line)
+		}
+		a.mu.Lock()
+		saveErr := a.saveErr
+		a.saveErr = nil
+		a.mu.Unlock()
+		if saveErr != nil {
+			a.eventf("error", "could not save the bridge pairing (it is needed again after a restart): %v", saveErr)
+		}
+		if note != "" {
+			a.eventf("info", "%s", note)
+		}
+		if err != nil {
+			a.refuseLine(l.Text, err)
+			continue
+		}
+		found = append(found, journal.Found{Tag: t, Line: l.Text})
 	}
 	var pos *logtail.Position
 	if b.Valid {
@@ -77,6 +102,7 @@ func (a *App) handleBatch(path string, b logtail.Batch) error {
 		switch r.Kind {
 		case tags.Pong:
 			a.onPong(r.ID)
+			a.afterPong(r.ID)
 		case tags.Items:
 			wake(a.wakePoll) // the window shows the list as soon as it is read
 		}
@@ -85,6 +111,28 @@ func (a *App) handleBatch(path string, b logtail.Batch) error {
 		wake(a.wakeDeliver)
 	}
 	return nil
+}
+
+// refuseLine logs a chat log line that holds a tag but is not the streamer's addon's.
+func (a *App) refuseLine(line string, why error) {
+	a.mu.Lock()
+	a.refused++
+	if strings.Contains(line, "[MGM_PONG:") {
+		a.refusedPong = why.Error()
+	}
+	a.mu.Unlock()
+	a.eventf("warn", "refused a tag line of the chat log (%v): %s", why, preview(line, 120))
+}
+
+func preview(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 func describe(r journal.Record) string {

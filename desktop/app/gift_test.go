@@ -84,9 +84,9 @@ func TestGift_PickingAnItemSelectsThenTypesTheConsentWhisper(t *testing.T) {
 	assert.Equal(t, 1, r.game.count(consent))
 
 	// The recipient consents, the mail goes out.
-	appendLog(r.log, "[MGM_GIFT_ACCEPT:"+g.ID+"]")
+	r.emit("[MGM_GIFT_ACCEPT:" + g.ID + "]")
 	eventually(t, func() bool { got, _ := r.api.Gift(g.ID); return got.AcceptedAt != nil }, "confirm")
-	appendLog(r.log, "[MGM_GIFT_SENT:"+g.ID+"]")
+	r.emit("[MGM_GIFT_SENT:" + g.ID + "]")
 	eventually(t, func() bool { got, _ := r.api.Gift(g.ID); return got.Status == events.GiftCompleted }, "Completed")
 	// The next viewer is served: their items are asked for.
 	eventually(t, func() bool { return r.game.count(itemsCall(pending.ID)) == 1 }, "next request served")
@@ -145,7 +145,7 @@ func TestGift_ConsentForARequestThatAlreadyFailedIsShownAsDoNotSend(t *testing.T
 	r.api.SetGift(g.ID, func(x *events.GiftRequest) {
 		x.Status, x.Reason = events.GiftFailed, events.GiftReasonConfirmationTimeout
 	})
-	appendLog(r.log, "[MGM_GIFT_ACCEPT:"+g.ID+"]")
+	r.emit("[MGM_GIFT_ACCEPT:" + g.ID + "]")
 	key := "MGM_GIFT_ACCEPT:" + g.ID
 	eventually(t, func() bool {
 		rec, ok, _ := r.app.Journal().Get(key)
@@ -232,7 +232,7 @@ func TestGift_SentMailForAFailedRequestAlsoTellsTheAddonToDropIt(t *testing.T) {
 	g := r.api.AddGift("Норинн", "viewer7001")
 	r.api.SetGift(g.ID, func(x *events.GiftRequest) { x.Status, x.Reason = events.GiftFailed, events.GiftReasonFailedByStreamer })
 	r.start()
-	appendLog(r.log, "[MGM_GIFT_SENT:"+g.ID+"]")
+	r.emit("[MGM_GIFT_SENT:" + g.ID + "]")
 	eventually(t, func() bool { return r.game.count(cancelCall(g.ID)) == 1 }, "MGM_CancelGift typed")
 	eventually(t, func() bool { return len(r.app.State().GiftAlerts) == 1 }, "alert")
 	assert.Contains(t, r.app.State().GiftAlerts[0].Text, "was mailed")
@@ -243,7 +243,7 @@ func TestGift_LateItemListForAFailedRequestIsSkipped(t *testing.T) {
 	g := r.api.AddGift("Норинн", "viewer7001")
 	r.api.SetGift(g.ID, func(x *events.GiftRequest) { x.Status, x.Reason = events.GiftFailed, events.GiftReasonSelectionTimeout })
 	r.start()
-	appendLog(r.log, "[MGM_ITEMS:"+g.ID+"]"+bagItems)
+	r.emit("[MGM_ITEMS:" + g.ID + "]" + bagItems)
 	eventually(t, func() bool {
 		rec, ok, _ := r.app.Journal().Get("MGM_ITEMS:" + g.ID)
 		return ok && rec.State == journal.StateSkipped

@@ -64,7 +64,11 @@ func (a *App) ping1(ctx context.Context, wait bool) (time.Duration, error) {
 		if p.ok {
 			return p.took, nil
 		}
-		if a.ping == p {
+		if a.ping == p && a.refusedPong != "" {
+			a.bridge = Status{"error", fmt.Sprintf("no usable echo of the self-test in %s: a [MGM_PONG] line reached the "+
+				"chat log but was refused (%s). See the event log; if the line's form is right for your client, report it.",
+				timeout.Round(time.Second), a.refusedPong)}
+		} else if a.ping == p {
 			a.bridge = Status{"error", fmt.Sprintf("no echo of the self-test in %s. In WoW: make sure chat logging is on "+
 				"(the addon turns it on at login; /chatlog toggles it) and that the WoW folder or log path in Settings is right. "+
 				"If it still fails, your client does not log addon messages: type /mgm emit whisper (tags then travel as a whisper "+

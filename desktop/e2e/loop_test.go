@@ -60,6 +60,9 @@ func newWorld(t *testing.T) *world {
 	w.desk = loop.NewDesktop(t.TempDir(), back.URL(), back.Config.APIKey, w.game.LogPath(), w.inj, t.Logf)
 	t.Cleanup(w.desk.Stop)
 	require.NoError(t, w.desk.Start(ctx))
+	// At start the Desktop runs the self-test and pairs with the addon (docs/product.md §9):
+	// from then on every tag is signed.
+	w.eventually(30*time.Second, func() bool { return w.desk.App.State().Pairing.Level == "ok" }, "the Desktop did not pair with the addon")
 	w.api = api.New(func() api.Settings { return api.Settings{BaseURL: back.URL(), APIKey: back.Config.APIKey} })
 	return w
 }

@@ -45,6 +45,13 @@ func Ping(nonce string) string {
 	return fmt.Sprintf("/run MGM_Ping(%s)", luaString(nonce))
 }
 
+// Pair asks the addon to agree on a new key with the Desktop (pkg/tagsig): nonce names
+// the pairing, desktopPub is the Desktop's X25519 public key in lowercase hex. Nothing
+// secret is typed.
+func Pair(nonce, desktopPub string) string {
+	return fmt.Sprintf("/run MGM_Pair(%s,%s)", luaString(nonce), luaString(desktopPub))
+}
+
 // RequestGiftItems asks the addon to list giftable bag items.
 func RequestGiftItems(id string) string {
 	return fmt.Sprintf("/run MGM_RequestGiftItems(%s)", luaString(id))

@@ -20,10 +20,14 @@ func open(t *testing.T, path string) *Journal {
 	return j
 }
 
-func found(line string) []Found {
+// found is the tag of a line as the Desktop reads it (tags.Read; signatures are the
+// app's business, so they are not checked here).
+func found(lines ...string) []Found {
 	var out []Found
-	for _, t := range tags.Parse(line) {
-		out = append(out, Found{Tag: t, Line: line})
+	for _, line := range lines {
+		if l, err := tags.Read("1/12 21:04:05.123  " + line); err == nil {
+			out = append(out, Found{Tag: l.Tag, Line: line})
+		}
 	}
 	return out
 }
@@ -66,7 +70,7 @@ func TestCommit_SameTagTwiceIsRecordedOnce(t *testing.T) {
 
 func TestCommit_LocalKindsAreDoneAtOnce(t *testing.T) {
 	j := open(t, filepath.Join(t.TempDir(), "j.db"))
-	c, err := j.Commit("log", nil, found("[MGM_PONG:n1][MGM_CONFIRM:p]"), func(k tags.Kind) bool { return k == tags.Pong })
+	c, err := j.Commit("log", nil, found("[MGM_PONG:n1]", "[MGM_CONFIRM:p]"), func(k tags.Kind) bool { return k == tags.Pong })
 	require.NoError(t, err)
 	require.Len(t, c, 2)
 	assert.Equal(t, StateDone, c[0].State)
@@ -91,7 +95,7 @@ func TestCommit_SplitItemListIsRecordedWhenWhole(t *testing.T) {
 
 func TestFinish_LeavesQueueAndKeepsRecord(t *testing.T) {
 	j := open(t, filepath.Join(t.TempDir(), "j.db"))
-	_, err := j.Commit("log", nil, found("[MGM_CONFIRM:a][MGM_CONFIRM:b]"), nil)
+	_, err := j.Commit("log", nil, found("[MGM_CONFIRM:a]", "[MGM_CONFIRM:b]"), nil)
 	require.NoError(t, err)
 	require.NoError(t, j.Attempted("MGM_CONFIRM:a", "connection refused"))
 	require.NoError(t, j.Finish("MGM_CONFIRM:b", StateFailed, "HTTP 404"))
@@ -130,7 +134,7 @@ func TestTypedAndNames(t *testing.T) {
 
 func TestPrune_KeepsUndelivered(t *testing.T) {
 	j := open(t, filepath.Join(t.TempDir(), "j.db"))
-	_, err := j.Commit("log", nil, found("[MGM_CONFIRM:a][MGM_CONFIRM:b]"), nil)
+	_, err := j.Commit("log", nil, found("[MGM_CONFIRM:a]", "[MGM_CONFIRM:b]"), nil)
 	require.NoError(t, err)
 	require.NoError(t, j.Finish("MGM_CONFIRM:a", StateDone, ""))
 	require.NoError(t, j.MarkTyped("who", "c"))

@@ -11,6 +11,9 @@ import (
 // keyFile holds the API key sealed with DPAPI for the current Windows user.
 const keyFile = "apikey.dpapi"
 
+// bridgeFile holds the bridge's pairing key, sealed the same way.
+const bridgeFile = "bridge.dpapi"
+
 var entropy = []byte("MimironsGoldOMatic desktop API key")
 
 func blob(b []byte) *windows.DataBlob {

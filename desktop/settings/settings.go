@@ -1,6 +1,7 @@
 // Package settings keeps the Desktop's settings in the user's config directory: a JSON
-// file for the plain ones, and the API key apart — sealed with DPAPI on Windows, a 0600
-// file elsewhere — so the key never sits in the readable config.
+// file for the plain ones, and the secrets apart — the API key and the bridge's pairing
+// key, each sealed with DPAPI on Windows, a 0600 file elsewhere — so no secret sits in the
+// readable config.
 package settings
 
 import (
@@ -161,6 +162,47 @@ func (st Store) SaveKey(key string) error {
 		return fmt.Errorf("seal API key: %w", err)
 	}
 	return writeFile(filepath.Join(st.Dir, keyFile), sealed, 0o600)
+}
+
+// Bridge is what the Desktop keeps of its pairing with the addon (docs/product.md §9):
+// the shared key that signs the addon's tags, and the streamer's character as the
+// bridge self-test saw it.
+type Bridge struct {
+	Key  []byte `json:"key,omitempty"`
+	Self string `json:"self,omitempty"`
+}
+
+// LoadBridge reads the pairing; the zero Bridge when none is stored.
+func (st Store) LoadBridge() (Bridge, error) {
+	var b Bridge
+	raw, err := os.ReadFile(filepath.Join(st.Dir, bridgeFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return b, nil
+	}
+	if err != nil {
+		return b, err
+	}
+	plain, err := unseal(raw)
+	if err != nil {
+		return b, fmt.Errorf("read the bridge pairing: %w", err)
+	}
+	if err := json.Unmarshal(plain, &b); err != nil {
+		return Bridge{}, fmt.Errorf("read the bridge pairing: %w", err)
+	}
+	return b, nil
+}
+
+// SaveBridge stores the pairing sealed.
+func (st Store) SaveBridge(b Bridge) error {
+	plain, err := json.Marshal(b)
+	if err != nil {
+		return err
+	}
+	sealed, err := seal(plain)
+	if err != nil {
+		return fmt.Errorf("seal the bridge pairing: %w", err)
+	}
+	return writeFile(filepath.Join(st.Dir, bridgeFile), sealed, 0o600)
 }
 
 func writeFile(path string, b []byte, mode os.FileMode) error {

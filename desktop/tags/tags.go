@@ -1,6 +1,8 @@
-// Package tags finds the addon's machine-readable tags in chat log lines. A tag may stand
-// anywhere in a line — after the client's timestamp, a "To <Name>: " whisper prefix or a
-// colour code — and a line may hold several.
+// Package tags reads the addon's machine-readable tags from chat log lines. Only the
+// streamer's own addon may speak (docs/product.md §9): Read takes a tag only where the
+// addon's own output stands in the log — right after the timestamp, or in a whisper — and
+// splits off its signature (pkg/tagsig), which the caller checks. A tag anywhere else in
+// a line (what another player says, yells, whispers or writes in a channel) is refused.
 package tags
 
 import (
@@ -24,6 +26,8 @@ const (
 	GiftAccept Kind = "MGM_GIFT_ACCEPT"
 	GiftSent   Kind = "MGM_GIFT_SENT"
 	Pong       Kind = "MGM_PONG"
+	// Pair is the addon's answer to MGM_Pair: [MGM_PAIR:<nonce>]{"pub":"<hex>"}.
+	Pair Kind = "MGM_PAIR"
 )
 
 // maxID bounds ids and nonces; payout and gift ids are UUIDs (36 characters).
@@ -40,6 +44,8 @@ type Tag struct {
 	Payload json.RawMessage
 	// Who is the decoded report of a Who tag.
 	Who *WhoReport
+	// PairPub is the addon's X25519 public key (64 lowercase hex digits) of a Pair tag.
+	PairPub string
 	// Part and Parts number the pieces of an Items list split over several lines
 	// ([MGM_ITEMS:<id>:<part>/<parts>]); both are 0 for a list on one line.
 	Part, Parts int
@@ -80,23 +86,12 @@ func (t Tag) String() string {
 
 const marker = "[MGM_"
 
-// Parse returns the tags in line, in order. Malformed tags are skipped.
-func Parse(line string) []Tag {
-	var out []Tag
-	for {
-		i := strings.Index(line, marker)
-		if i < 0 {
-			return out
-		}
-		line = line[i:]
-		tag, rest, ok := parseAt(line)
-		if !ok {
-			line = line[len(marker):]
-			continue
-		}
-		out = append(out, tag)
-		line = rest
+// ParseTag parses the tag at the start of s ("[MGM_…") and returns what follows it.
+func ParseTag(s string) (Tag, string, bool) {
+	if !strings.HasPrefix(s, marker) {
+		return Tag{}, "", false
 	}
+	return parseAt(s)
 }
 
 // parseAt parses a tag at the start of s ("[MGM_…") and returns what follows it.
@@ -120,6 +115,11 @@ func parseAt(s string) (Tag, string, bool) {
 			return Tag{}, "", false
 		}
 		return Tag{Kind: kind, ID: arg}, rest, true
+	case Pair:
+		if !hasArg || !validNonce(arg) {
+			return Tag{}, "", false
+		}
+		return parsePair(arg, rest)
 	case Accept, Confirm, GiftAccept, GiftSent:
 		if !hasArg || !validID(arg) {
 			return Tag{}, "", false
@@ -147,6 +147,29 @@ func parseWho(rest string) (Tag, string, bool) {
 		return Tag{}, "", false
 	}
 	return Tag{Kind: Who, ID: w.SpinCycleID, Payload: raw, Who: &w}, after, true
+}
+
+func parsePair(nonce, rest string) (Tag, string, bool) {
+	raw, after, ok := leadingJSON(rest, '{')
+	if !ok {
+		return Tag{}, "", false
+	}
+	var p struct {
+		Pub string `json:"pub"`
+	}
+	if err := json.Unmarshal(raw, &p); err != nil || len(p.Pub) != 64 || !lowerHex(p.Pub) {
+		return Tag{}, "", false
+	}
+	return Tag{Kind: Pair, ID: nonce, Payload: raw, PairPub: p.Pub}, after, true
+}
+
+func lowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // parseItems reads "<id>" or "<id>:<part>/<parts>" and the JSON array that follows. A

@@ -26,6 +26,7 @@ type Desktop interface {
 	Sync(ctx context.Context, ids []string) (string, error)
 	SetStatus(ctx context.Context, id, status string) error
 	StartPing(ctx context.Context) error
+	StartPair(ctx context.Context) error
 	UpdateSettings(s settings.Settings, key *string) error
 	TestConnection(ctx context.Context) (string, error)
 	Refresh()
@@ -89,6 +90,11 @@ func Handler(d Desktop) http.Handler {
 		// The outcome arrives through the log; the page watches the bridge status.
 		err := d.StartPing(context.WithoutCancel(r.Context()))
 		reply(w, "self-test started", err)
+	})
+	mux.HandleFunc("POST /ui/pair", func(w http.ResponseWriter, r *http.Request) {
+		// A new key replaces the old one once the addon's answer is read from the log.
+		err := d.StartPair(context.WithoutCancel(r.Context()))
+		reply(w, "pairing started", err)
 	})
 	mux.HandleFunc("POST /ui/refresh", func(w http.ResponseWriter, r *http.Request) {
 		d.Refresh()

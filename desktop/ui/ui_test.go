@@ -24,13 +24,16 @@ import (
 	"github.com/mimiron/mgm/desktop/settings"
 	"github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/events"
+	"github.com/mimiron/mgm/pkg/tagsig"
 )
 
-// echoGame answers MGM_Ping through the chat log, as the addon does.
+// echoGame answers MGM_Ping through the chat log, as the paired addon does (its tags
+// signed with key).
 type echoGame struct {
 	mu    sync.Mutex
 	log   string
 	lines []string
+	key   tagsig.Key
 }
 
 var (
@@ -53,7 +56,7 @@ func (g *echoGame) Type(line string) error {
 			return err
 		}
 		defer f.Close()
-		fmt.Fprintf(f, "4/4 12:00:00.000  [MGM_PONG:%s]\n", m[1])
+		fmt.Fprintf(f, "4/4 12:00:00.000  %s\n", g.key.Sign("[MGM_PONG:"+m[1]+"]"))
 	}
 	if m := giftItemsRe.FindStringSubmatch(line); m != nil {
 		f, err := os.OpenFile(g.log, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
@@ -61,7 +64,7 @@ func (g *echoGame) Type(line string) error {
 			return err
 		}
 		defer f.Close()
-		fmt.Fprintf(f, "4/4 12:00:01.000  [MGM_ITEMS:%s]%s\n", m[1], bagItems)
+		fmt.Fprintf(f, "4/4 12:00:01.000  %s\n", g.key.Sign("[MGM_ITEMS:"+m[1]+"]"+bagItems))
 	}
 	return nil
 }
@@ -87,7 +90,10 @@ func start(t *testing.T) *fixture {
 	t.Cleanup(f.api.Close)
 	logPath := filepath.Join(dir, "WoWChatLog.txt")
 	require.NoError(t, os.WriteFile(logPath, nil, 0o644))
-	f.game = &echoGame{log: logPath}
+	key, err := tagsig.NewKey([]byte("ui test key, 32 bytes, no secret"))
+	require.NoError(t, err)
+	f.game = &echoGame{log: logPath, key: key}
+	require.NoError(t, f.store.SaveBridge(settings.Bridge{Key: key.Secret(), Self: "Mimiron"}))
 	s := settings.Defaults()
 	s.APIBaseURL, s.LogPath, s.WoWDir = f.api.URL, logPath, dir
 	require.NoError(t, f.store.Save(s))
@@ -251,6 +257,9 @@ func TestWindow_InChromium(t *testing.T) {
 		chromedp.WaitVisible(css(`#st-bridge.ok`)),
 	))
 	assert.Regexp(t, `^log bridge OK \(\d+\.\d s\)$`, text(t, ctx, `#st-bridge .txt`))
+	// The signed pong confirms the pairing kept from an earlier run.
+	poll(t, ctx, `document.querySelector("#st-pair").classList.contains("ok")`)
+	assert.Equal(t, "paired (key "+f.game.key.ID+")", text(t, ctx, `#st-pair .txt`))
 	poll(t, ctx, `document.querySelector("#st-api").classList.contains("ok") && document.querySelector("#st-wow").classList.contains("ok")`)
 	shot(t, ctx, dir, "desktop-window.png")
 

@@ -106,6 +106,10 @@ func run() error {
 		return fmt.Errorf("bridge self-test: %w", err)
 	}
 	step("bridge self-test: /run MGM_Ping typed, [MGM_PONG] read back from the chat log in %.2f s", took.Seconds())
+	if err := waitFor(ctx, 30*time.Second, func() bool { return desk.App.State().Pairing.Level == "ok" }); err != nil {
+		return fmt.Errorf("pairing with the addon: %s", desk.App.State().Pairing.Text)
+	}
+	step("bridge %s: /run MGM_Pair typed (X25519, nothing secret typed or shown); every tag is signed from now on", desk.App.State().Pairing.Text)
 
 	viewers := []struct{ id, login, name string }{
 		{"7001", "norinn_tv", "Норинн"}, {"7002", "thrall_fan", "Thrall"}, {"7003", "jaina_p", "Jaina"},

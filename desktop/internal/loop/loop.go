@@ -202,9 +202,22 @@ func NewDesktop(stateDir, apiURL, key, logPath string, inj *inject.Headless, log
 	}}
 }
 
-// Start starts the Desktop and waits until it follows the chat log.
+// Start starts the Desktop and waits until it follows the chat log. Settings and the
+// API key come from Options; the bridge pairing is kept in <StateDir>/config, as a
+// real Desktop keeps it, so a restarted Desktop still holds the addon's key.
 func (d *Desktop) Start(ctx context.Context) error {
-	a, err := app.New(d.Options)
+	opts := d.Options
+	if opts.Store == nil {
+		store := &settings.Store{Dir: filepath.Join(d.StateDir, "config")}
+		if err := store.Save(opts.Settings); err != nil {
+			return err
+		}
+		if err := store.SaveKey(opts.APIKey); err != nil {
+			return err
+		}
+		opts.Store = store
+	}
+	a, err := app.New(opts)
 	if err != nil {
 		return err
 	}

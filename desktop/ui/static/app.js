@@ -218,6 +218,8 @@ async function refresh() {
   light("#st-api", st.api);
   light("#st-log", st.log);
   light("#st-bridge", st.bridge);
+  light("#st-pair", st.refused ? { level: st.pairing.level === "ok" ? "warn" : st.pairing.level,
+    text: st.pairing.text + " · " + st.refused + " tag line(s) refused since start (see the event log)" } : st.pairing);
   renderPayouts(st.payouts || []);
   renderGifts(st);
   renderEvents(st.events || []);
@@ -236,6 +238,7 @@ async function refresh() {
 
 $("#btn-sync").addEventListener("click", () => act(() => post("/ui/sync", { ids: [...selected] }), "synced"));
 $("#btn-ping").addEventListener("click", () => act(() => post("/ui/ping"), "self-test started"));
+$("#btn-pair").addEventListener("click", () => act(() => post("/ui/pair"), "pairing started"));
 $("#btn-refresh").addEventListener("click", () => act(() => post("/ui/refresh"), "refreshing"));
 $("#sel-all").addEventListener("change", (e) => {
   document.querySelectorAll("#payouts tbody input[type=checkbox]").forEach((cb) => {

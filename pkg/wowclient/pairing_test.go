@@ -137,6 +137,7 @@ func TestPairing_WhisperModeSignsTheWhisperToOneself(t *testing.T) {
 	key := pair(t, c, "w")
 	n := len(c.ChatLines())
 	typeLine(t, c, `/run MGM_Ping("p")`)
+	c.Advance(3 * time.Second) // whispers leave through the addon's paced queue (Chat.lua)
 	lines := newLines(c, n)
 	assert.Equal(t, []string{"[MGM_PONG:p]", "[MGM_PONG:p]"}, verified(t, key, lines), "sent and received copy")
 	ws := c.SentWhispers()

@@ -296,7 +296,7 @@ f:SetScript("OnEvent", function(self, event)
 		if CMD.bindLater then CMD.Bind() end
 	elseif event == "PLAYER_LOGOUT" then
 		-- the session ends (logout or /reload): the Desktop stops typing until a new pong
-		DEFAULT_CHAT_FRAME:AddMessage("[MGM_BYE:" .. tostring(CMD.session) .. "]")
+		DEFAULT_CHAT_FRAME:AddMessage(M.SignedLine("[MGM_BYE:" .. tostring(CMD.session) .. "]"))
 	end
 end)
 -- any edit box that has the focus is watched from the next frame on

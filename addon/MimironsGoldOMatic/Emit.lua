@@ -54,6 +54,19 @@ function M.Sign(tag)
 	return tag .. "[MGM_SIG:" .. keyId .. ":" .. C.Hex(C.Hmac(macCtx, "MGM tag v1|" .. tag)):sub(1, 32) .. "]"
 end
 
+-- SignedLine is tag signed when a key is loaded, else tag as it is (for a line printed
+-- outside Emit, such as [MGM_BYE] at logout).
+function M.SignedLine(tag)
+	if macCtx then return M.Sign(tag) end
+	return tag
+end
+
+-- ephemeral tags are answers to the moment (a pong, an acknowledgement): never kept to be
+-- sent again.
+local function ephemeral(tag)
+	return tag:find("^%[MGM_PONG:") or tag:find("^%[MGM_ACK:")
+end
+
 -- Send writes one finished line. Mode "chatframe" adds it to the default chat frame; mode
 -- "whisper" whispers it to ourselves, a channel the client's chat log surely records
 -- (see README: whether AddMessage output reaches WoWChatLog.txt is client-dependent).
@@ -85,13 +98,13 @@ end
 
 -- Emit writes one tag, signed. Without a key the tag goes out unsigned (the Desktop
 -- refuses it and says the bridge is not paired) and is kept in SavedVariables, to be sent
--- again signed as soon as a pairing completes; a pong is not kept (the self-test asks
--- again). Signed tags of the last day are kept too and sent again after a new pairing;
+-- again signed as soon as a pairing completes; a pong or an acknowledgement is not kept
+-- (the Desktop asks again). Signed tags of the last day are kept too and sent again after a new pairing;
 -- the Desktop handles each tag once, so a repeat costs nothing.
 function M.Emit(tag)
 	if macCtx then
 		send(M.Sign(tag))
-		if not tag:find("^%[MGM_PONG:") then
+		if not ephemeral(tag) then
 			local recent = MGM_DB.recent
 			recent[#recent + 1] = { tag = tag, at = time() }
 			if #recent > RECENT_MAX then table.remove(recent, 1) end
@@ -99,7 +112,7 @@ function M.Emit(tag)
 		return
 	end
 	send(tag)
-	if not tag:find("^%[MGM_PONG:") then hold(tag) end
+	if not ephemeral(tag) then hold(tag) end
 end
 
 local function validNonce(nonce)

@@ -43,7 +43,9 @@ func (a *App) tailLoop(ctx context.Context) {
 }
 
 // isLocal marks the tags that need no backend call.
-func isLocal(k tags.Kind) bool { return k == tags.Pong || k == tags.Pair }
+func isLocal(k tags.Kind) bool {
+	return k == tags.Pong || k == tags.Pair || k == tags.Ack || k == tags.Bye
+}
 
 // handleBatch records the batch's tags and the position after it in one journal
 // transaction, then acts on what is new. A failed commit leaves the batch to be offered

@@ -28,6 +28,10 @@ const (
 	Pong       Kind = "MGM_PONG"
 	// Pair is the addon's answer to MGM_Pair: [MGM_PAIR:<nonce>]{"pub":"<hex>"}.
 	Pair Kind = "MGM_PAIR"
+	// Ack acknowledges a typed command: [MGM_ACK:<id>] (addon Command.lua).
+	Ack Kind = "MGM_ACK"
+	// Bye ends a game session's pongs: [MGM_BYE:<session>] (printed at logout / reload).
+	Bye Kind = "MGM_BYE"
 )
 
 // maxID bounds ids and nonces; payout and gift ids are UUIDs (36 characters).
@@ -110,7 +114,7 @@ func parseAt(s string) (Tag, string, bool) {
 			return Tag{}, "", false
 		}
 		return parseWho(rest)
-	case Pong:
+	case Pong, Ack, Bye:
 		if !hasArg || !validNonce(arg) {
 			return Tag{}, "", false
 		}

@@ -166,6 +166,17 @@ func TestParseTag_ItemsOnOneLineAndInPieces(t *testing.T) {
 	assert.Equal(t, "MGM_ITEMS:g2", whole.Key())
 }
 
+func TestParseTag_AckAndBye(t *testing.T) {
+	ack, _, ok := ParseTag("[MGM_ACK:c42]")
+	require.True(t, ok)
+	assert.Equal(t, "MGM_ACK:c42", ack.Key())
+	bye, _, ok := ParseTag("[MGM_BYE:s-1a2b]")
+	require.True(t, ok)
+	assert.Equal(t, Bye, bye.Kind)
+	_, _, ok = ParseTag("[MGM_ACK:]")
+	assert.False(t, ok)
+}
+
 func TestParseTag_Rejects(t *testing.T) {
 	for _, s := range []string{"[MGM_NOPE:x]", "[MGM_ACCEPT:]", "[MGM_ACCEPT:a b]", "[MGM_ACCEPT:abc", "[MGM_WHO] nothing", "[mgm_accept:x]", "x[MGM_ACCEPT:x]"} {
 		_, _, ok := ParseTag(s)

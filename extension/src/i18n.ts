@@ -83,7 +83,7 @@ const ru: Dict = {
   rules: [
     "Только для подписчиков канала.",
     "Победитель получает 1 000 золота на почту в игре.",
-    "Вступить: !twgold ИмяПерсонажа в чате или форма ниже.",
+    "Вступить: !twgold ИмяПерсонажа в чате или форма в этой панели.",
   ],
   share: "Поделиться Twitch ID",
   shareWhy: "Чтобы участвовать отсюда, расширению нужен твой Twitch ID.",
@@ -174,7 +174,7 @@ const en: Dict = {
   rules: [
     "Channel subscribers only.",
     "The winner gets 1,000 gold by in-game mail.",
-    "Join: type !twgold CharacterName in chat, or use the form below.",
+    "Join: type !twgold CharacterName in chat, or use the form in this panel.",
   ],
   share: "Share your Twitch ID",
   shareWhy: "To join from here, the extension needs your Twitch ID.",

@@ -346,12 +346,17 @@ async function write(msg: HTMLElement, button: HTMLButtonElement, f: () => Promi
 
 function tickWriteBlock(msg: HTMLElement, button: HTMLButtonElement): void {
   const left = Math.ceil((writeBlockedUntil - Date.now()) / 1000);
+  // The limit is on all of the viewer's writes (docs/product.md §6), so every write
+  // button waits.
+  const others = [$<HTMLButtonElement>("join-button"), $<HTMLButtonElement>("gift-button")].filter((b) => b !== button);
   if (left <= 0) {
     button.disabled = false;
+    others.forEach((b) => (b.disabled = false));
     msg.textContent = "";
     return;
   }
   button.disabled = true;
+  others.forEach((b) => (b.disabled = true));
   // The alert is announced once with its first text; the seconds after it tick in a
   // separate, silent span.
   if (!msg.querySelector(".secs")) {

@@ -57,6 +57,19 @@ const (
 	KeyRouletteState = "roulette.state" // RouletteSnapshot, written by roulette
 )
 
+// Buckets of the push to the viewers' panels.
+const (
+	// ViewersBucket maps a viewer who shared their identity with the Extension to the
+	// opaque id their panel listens under ("u.<twitch user id>" → opaque id, and
+	// "o.<opaque id>" → twitch user id). The gateway writes it from the tokens it
+	// verifies; helix-notifier reads it to whisper a viewer their own changes
+	// (docs/product.md §6). Entries expire ViewersTTL after they were last written.
+	ViewersBucket = "MGM_VIEWERS"
+	// PanelBucket holds the panel pusher's lease (one replica broadcasts) and the
+	// counter its broadcasts take their versions from.
+	PanelBucket = "MGM_PANEL"
+)
+
 // Stream names a JetStream stream and the subjects it captures (natsx.EnsureStreams
 // provisions it).
 type Stream struct {

@@ -25,6 +25,7 @@ func (g *Gateway) viewerRoute(l *ratelimit.Limiter, h viewerHandler) echo.Handle
 		if err := allow(c, l, v.RateKey()); err != nil {
 			return err
 		}
+		g.viewers.Seen(v) // the opaque id a whisper reaches them under (viewers.go)
 		return h(c, v)
 	}
 }

@@ -63,6 +63,7 @@ type Gateway struct {
 	apiKey   auth.APIKey
 	view     *state.View
 	members  *state.Members
+	viewers  *viewerDirectory
 	checker  SubscriptionChecker // nil: subscriber check skipped (development only)
 
 	viewerReads, viewerWrites, desktop *ratelimit.Limiter
@@ -141,16 +142,19 @@ func New(d svc.Deps, opts ...Option) (*Gateway, error) {
 		log.Warn("MGM_API_KEY is empty: every Desktop route answers 403")
 	}
 	g.js = d.JS
+	g.viewers = newViewerDirectory(d.JS, log, now)
 	g.echo = g.routes(newEventSubProxy(ingest, g))
 	return g, nil
 }
 
 // Tasks are the watches of the state bucket and of the member events that feed what
-// the gateway answers from memory; they run until the gateway stops.
+// the gateway answers from memory, and the writer of the viewer directory (viewers.go);
+// they run until the gateway stops.
 func (g *Gateway) Tasks() []svc.Task {
 	return []svc.Task{
 		svc.Loop(func(ctx context.Context) { g.view.Watch(ctx, g.js, g.log) }),
 		svc.Loop(func(ctx context.Context) { g.members.Watch(ctx, g.js, g.log) }),
+		g.viewers.Run,
 	}
 }
 

@@ -73,8 +73,12 @@ func TestRouletteState_ComputedFromKVWithTheClock(t *testing.T) {
 func TestRouletteState_NoNATSRequestPerCall(t *testing.T) {
 	h := newHarness(t, nil)
 	tok := h.viewer("42")
-	// Warm up (JWT cache, connection), then count messages the gateway sends.
+	// Warm up (JWT cache, connection, the viewer directory's one write for this
+	// viewer), then count messages the gateway sends.
 	require.Equal(t, http.StatusOK, h.do("GET", "/api/roulette/state", "", bearer(tok)...).status)
+	kv, err := natsx.ViewersBucket(context.Background(), h.js)
+	require.NoError(t, err)
+	testenv.Eventually(t, 5*time.Second, func() bool { _, ok := viewerEntry(t, kv, "o.U42"); return ok }, "viewer directory written")
 	before := h.nc.Stats().OutMsgs
 	for range 20 {
 		require.Equal(t, http.StatusOK, h.do("GET", "/api/roulette/state", "", bearer(tok)...).status)

@@ -18,6 +18,15 @@
 // /healthz and /readyz on MGM_OPS_ADDR (or MGM_NOTIFIER_METRICS_ADDR, its older name,
 // e.g. 127.0.0.1:9102). Alert on failed and unknown: each is an announcement an operator
 // must look at.
+//
+// The notifier also pushes to the viewers' panels with Extension PubSub when the
+// extension is configured (panelPush; docs/product.md §6): the shared state broadcast
+// by the replica holding the MGM_PANEL lease, on the plan of domain.BroadcastPlan (a
+// draw or an outcome at once, the pool size and gift queue coalesced a third of a cycle
+// apart, a heartbeat after a silent boundary), and each viewer's own pool, payout and
+// gift changes whispered by the durable consumers helix-notifier-panel-{pool,payout,gift}.
+// A 429 holds every push until Twitch's Ratelimit-Reset; counters
+// mgm_helix_notifier_panel_{broadcasts,whispers,rate_limited,failed,unlinked}_total.
 package service
 
 import (
@@ -36,8 +45,10 @@ import (
 	"github.com/mimiron/mgm/pkg/natsx"
 	"github.com/mimiron/mgm/pkg/svc"
 	"github.com/mimiron/mgm/pkg/twitch/helix"
+	"github.com/mimiron/mgm/services/gateway/state"
 	"github.com/mimiron/mgm/services/helix-notifier/adapters"
 	"github.com/mimiron/mgm/services/helix-notifier/app"
+	"github.com/mimiron/mgm/services/helix-notifier/domain"
 	"github.com/mimiron/mgm/services/helix-notifier/ports"
 )
 
@@ -70,6 +81,16 @@ type Options struct {
 	MaxEventAge time.Duration
 	// HTTPClient for Helix; nil uses one with PostTimeout.
 	HTTPClient *http.Client
+
+	// The push to the panels: how often the broadcaster looks at the state, how long
+	// after a silent boundary it sends a heartbeat, how often the lease holder renews
+	// (under natsx.PanelLeaseTTL), and how old a viewer's change may be to be whispered.
+	PanelTick           time.Duration
+	PanelHeartbeatDelay time.Duration
+	PanelLeaseRenew     time.Duration
+	PanelMaxEventAge    time.Duration
+	// PanelRateWait: the pause after a 429 without Ratelimit-Reset (Twitch sends one).
+	PanelRateWait time.Duration
 }
 
 // DefaultOptions retry for a little over an hour: quickly at first (a timed-out post
@@ -86,6 +107,12 @@ func DefaultOptions() Options {
 		BreakerFailures: 5,
 		BreakerOpenFor:  30 * time.Second,
 		MaxEventAge:     24 * time.Hour,
+
+		PanelTick:           500 * time.Millisecond,
+		PanelHeartbeatDelay: 5 * time.Second,
+		PanelLeaseRenew:     5 * time.Second,
+		PanelMaxEventAge:    10 * time.Minute,
+		PanelRateWait:       10 * time.Second,
 	}
 }
 
@@ -143,10 +170,68 @@ func RunWith(ctx context.Context, d svc.Deps, o Options) error {
 			StaleAfter: o.StaleAfter, MaxEventAge: o.MaxEventAge,
 		},
 	}
+	tasks := ports.Consumers(d.JS, s, jetstream.ConsumerConfig{AckWait: o.AckWait, MaxDeliver: o.MaxDeliver}, log)
+	panelTasks, err := panelPush(ctx, d, o, hc, now, host, log)
+	if err != nil {
+		return err
+	}
 	return svc.Serve(ctx, d, svc.Parts{
 		Queue:    ports.Queue,
 		Handlers: ports.Handlers(s),
 		DB:       pool,
-		Tasks:    ports.Consumers(d.JS, s, jetstream.ConsumerConfig{AckWait: o.AckWait, MaxDeliver: o.MaxDeliver}, log),
+		Tasks:    append(tasks, panelTasks...),
 	})
+}
+
+// panelPush is the push to the viewers' panels (docs/product.md §6, "Pushing to the
+// panel"), when the extension is configured (TWITCH_EXTENSION_CLIENT_ID and
+// TWITCH_EXTENSION_SECRETS): the shared state broadcast by the replica holding the
+// lease in MGM_PANEL, and each viewer's own pool, payout and gift changes whispered by
+// three durable consumers ("helix-notifier-panel-pool", "-payout", "-gift") to the
+// opaque id the gateway recorded when the viewer shared their identity (MGM_VIEWERS).
+// Without the extension configured, panels fall back to slow polling.
+func panelPush(ctx context.Context, d svc.Deps, o Options, hc *http.Client, now func() time.Time, host string, log *zap.Logger) ([]svc.Task, error) {
+	cfg := d.Config
+	if cfg.ExtensionClientID == "" || len(cfg.ExtensionSecrets) == 0 {
+		log.Info("TWITCH_EXTENSION_CLIENT_ID or TWITCH_EXTENSION_SECRETS unset: no pushes to the panel (panels poll slowly)")
+		return nil, nil
+	}
+	pubsub, err := helix.NewExtensionPubSub(cfg, helix.WithHTTPClient(hc), helix.WithClock(now))
+	if err != nil {
+		return nil, err
+	}
+	if err := natsx.EnsureStreams(ctx, d.JS, events.StreamPool, events.StreamPayout, events.StreamGift); err != nil {
+		return nil, err
+	}
+	log = log.With(zap.String("part", "panel"))
+	rpc := cfg.RPCTimeout
+	if rpc <= 0 {
+		rpc = 2 * time.Second
+	}
+	shared := &adapters.SharedState{
+		View: state.NewView(cfg.SpinInterval, now), NC: d.NC, BroadcasterID: cfg.BroadcasterID,
+		Interval: cfg.SpinInterval, Now: now, RPCTimeout: rpc, Log: log,
+	}
+	p := &app.Panel{
+		PubSub:        pubsub,
+		Viewers:       &adapters.Viewers{JS: d.JS},
+		Shared:        shared,
+		Leader:        &adapters.Lease{JS: d.JS, Worker: host + "/" + uuid.NewString(), Now: now, Renew: o.PanelLeaseRenew},
+		Versions:      &adapters.Versions{JS: d.JS},
+		Plan:          domain.BroadcastPlan{Interval: cfg.SpinInterval, HeartbeatDelay: o.PanelHeartbeatDelay},
+		BroadcasterID: cfg.BroadcasterID,
+		MaxEventAge:   o.PanelMaxEventAge,
+		Tick:          o.PanelTick,
+		RateWait:      o.PanelRateWait,
+		Metrics:       ports.NewPanelMetrics(d.Metrics),
+		Log:           log,
+		Now:           now,
+	}
+	gifts := adapters.GiftView{NC: d.NC, BroadcasterID: cfg.BroadcasterID, RPCTimeout: rpc}
+	tasks := ports.PanelConsumers(d.JS, p, gifts, jetstream.ConsumerConfig{AckWait: o.AckWait, MaxDeliver: o.MaxDeliver}, log)
+	tasks = append(tasks,
+		func(ctx context.Context) error { return shared.Watch(ctx, d.JS) },
+		p.RunBroadcasts,
+	)
+	return tasks, nil
 }

@@ -337,6 +337,13 @@ func withDevTwitch(cfg config.Config, h *fakehelix.Server) config.Config {
 	if len(cfg.ExtensionSecrets) == 0 {
 		cfg.ExtensionSecrets = []string{DevExtensionSecret}
 	}
+	// The panel's pushes go to the fake's Extension PubSub, which checks their JWTs
+	// with the same secrets. A secret that is not base64 is refused by the gateway at
+	// start, so the fake's refusal of it needs no second report here.
+	if cfg.ExtensionClientID == "" {
+		cfg.ExtensionClientID = fakehelix.ExtensionClientID
+	}
+	_ = h.SetExtensionSecrets(cfg.ExtensionSecrets...)
 	return h.Configure(cfg)
 }
 

@@ -69,7 +69,7 @@ func (c *Client) Validate(ctx context.Context) []AccountStatus {
 	var out []AccountStatus
 	for _, role := range []oauth.Role{oauth.Broadcaster, oauth.Bot} {
 		src := c.users[role]
-		if src == nil {
+		if !c.has(ctx, role) {
 			if role == oauth.Broadcaster {
 				out = append(out, AccountStatus{Role: role, Err: errs.E(errs.Unauthorized, "no twitch broadcaster account: log in with `mgm twitch login`")})
 			}
@@ -147,7 +147,7 @@ func (c *Client) Accounts() []AccountStatus {
 // (https://dev.twitch.tv/docs/api/reference/#send-chat-message). Validates when no
 // validation is on record.
 func (c *Client) SenderID(ctx context.Context) (string, error) {
-	role := c.chatRole()
+	role := c.chatRole(ctx)
 	c.mu.Lock()
 	st, ok := c.accounts[role]
 	c.mu.Unlock()

@@ -114,13 +114,33 @@ func (c *Client) OAuth() *oauth.Client { return c.oauth }
 // Metrics is the client's token counters.
 func (c *Client) Metrics() *Metrics { return &c.metrics }
 
-// HasAccount reports whether role has a user token (from the environment or the store).
-func (c *Client) HasAccount(role oauth.Role) bool { return c.users[role] != nil }
+// HasAccount reports whether role has a user token (from the environment or a login
+// in the store).
+func (c *Client) HasAccount(ctx context.Context, role oauth.Role) bool { return c.has(ctx, role) }
+
+// Optional is implemented by a token source that may hold no account at all (the
+// token store before anyone logged the bot in).
+type Optional interface {
+	Present(ctx context.Context) bool
+}
+
+// has reports whether role has an account: a source, and for an optional source a
+// login behind it.
+func (c *Client) has(ctx context.Context, role oauth.Role) bool {
+	src := c.users[role]
+	if src == nil {
+		return false
+	}
+	if o, ok := src.(Optional); ok {
+		return o.Present(ctx)
+	}
+	return true
+}
 
 // chatRole is the account that reads chat and sends the announcement: the bot when
 // there is one, else the broadcaster.
-func (c *Client) chatRole() oauth.Role {
-	if c.users[oauth.Bot] != nil {
+func (c *Client) chatRole(ctx context.Context) oauth.Role {
+	if c.has(ctx, oauth.Bot) {
 		return oauth.Bot
 	}
 	return oauth.Broadcaster
@@ -157,7 +177,7 @@ func (c *Client) SendChatMessage(ctx context.Context, broadcasterID, senderID, m
 	body := map[string]any{"broadcaster_id": broadcasterID, "sender_id": senderID, "message": message}
 	cred := c.appCred()
 	if c.oauth.ClientSecret == "" {
-		cred = c.userCred(c.chatRole())
+		cred = c.userCred(c.chatRole(ctx))
 	} else {
 		body["for_source_only"] = true
 	}
@@ -266,7 +286,7 @@ func (c *Client) CreateEventSubSubscription(ctx context.Context, req EventSubSub
 	}
 	cred := c.appCred()
 	if req.Transport.Method == "websocket" {
-		cred = c.userCred(c.chatRole())
+		cred = c.userCred(c.chatRole(ctx))
 	}
 	if err := c.call(ctx, "create eventsub subscription", cred, http.MethodPost, "/eventsub/subscriptions", nil, req, &out); err != nil {
 		return EventSubSubscription{}, err

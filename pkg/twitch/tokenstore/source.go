@@ -38,6 +38,13 @@ func (s *Store) Source(role oauth.Role, oc *oauth.Client) *Source {
 	return &Source{store: s, role: role, oauth: oc, now: s.now}
 }
 
+// Present reports whether someone logged this role in (a grant with a problem counts:
+// the problem must be reported, not hidden).
+func (src *Source) Present(ctx context.Context) bool {
+	_, err := src.load(ctx, false)
+	return err == nil || !errors.Is(err, ErrNotLoggedIn)
+}
+
 // Source names where the token comes from.
 func (src *Source) Source() string { return "token store" }
 

@@ -8,6 +8,7 @@
 //	draw time and state time, 1,000,000 vs 10 eligible members          target ≤ 1.5×
 //	panel requests per viewer-minute (its own scheduler)                 target ≤ 1 at idle
 //	10,000 idle panels' requests ÷ measured read capacity (panel.go)     target ≤ 5 %
+//	Extension PubSub broadcasts per spin cycle (panelpush.go)            target ≤ 5
 package main
 
 import (
@@ -156,6 +157,9 @@ func run() error {
 	}
 	if want("panel") {
 		if err := benchPanel(sys, newClient()); err != nil {
+			return err
+		}
+		if err := benchPanelPush(ctx, admin); err != nil {
 			return err
 		}
 	}

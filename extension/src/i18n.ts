@@ -55,6 +55,7 @@ type Dict = {
   giftUsed: string;
   codes: Record<string, string>;
   retryIn: (s: number) => string;
+  tryAgainIn: (s: number) => string;
   retryNow: string;
   offline: string;
   twitchError: string;
@@ -146,6 +147,7 @@ const ru: Dict = {
     other: "Что-то пошло не так.",
   },
   retryIn: (s) => "Повтор через " + s + " с",
+  tryAgainIn: (s) => "Можно повторить через " + s + " с",
   retryNow: "Повторить",
   offline: "Нет связи с сервером.",
   twitchError: "Twitch сообщил об ошибке расширения.",
@@ -236,6 +238,7 @@ const en: Dict = {
     other: "Something went wrong.",
   },
   retryIn: (s) => "Retrying in " + s + " s",
+  tryAgainIn: (s) => "Try again in " + s + " s",
   retryNow: "Retry",
   offline: "Can't reach the server.",
   twitchError: "Twitch reported an extension error.",

@@ -366,7 +366,7 @@ function tickWriteBlock(msg: HTMLElement, button: HTMLButtonElement): void {
     s.setAttribute("aria-hidden", "true");
     msg.appendChild(s);
   }
-  msg.querySelector(".secs")!.textContent = d.retryIn(left);
+  msg.querySelector(".secs")!.textContent = d.tryAgainIn(left);
   setTimeout(() => tickWriteBlock(msg, button), 1000 - (Date.now() % 1000) + 5);
 }
 

@@ -265,7 +265,7 @@ test("a 429 is shown with its Retry-After counting down and no write goes out me
   await page.click("#join-button");
   await until("429", async () => (await text(page, "#join-msg")).startsWith("Too many requests."));
   const first = await text(page, "#join-msg .secs");
-  assert.match(first, /Retrying in \d+ s/);
+  assert.match(first, /Try again in \d+ s/);
   assert.ok(await page.locator("#join-button").isDisabled());
   assert.ok(await page.locator("#gift-button").isDisabled(), "the limit covers every write");
   await shot(page, "07-rate-limited");

@@ -176,3 +176,32 @@ func TestLogin_NeedsTheKey(t *testing.T) {
 	assert.ErrorContains(t, err, "MGM_TOKEN_KEY")
 	assert.Zero(t, f.Requests("POST /oauth2/device"))
 }
+
+func TestCommand_LoginStatusLogoutFromTheCommandLine(t *testing.T) {
+	t.Parallel()
+	f, m := setup(t)
+	cfg := m.Config
+	cfg.DatabaseURL = testenv.Postgres(t)
+	cfg.TokenKey = tokenstore.NewKey()
+	out := &syncBuffer{}
+	user(t, out, func(code string) error { return f.Approve(code, broadcaster) })
+	require.NoError(t, account.Command(context.Background(), cfg, []string{"login"}, out), out.String())
+	assert.Contains(t, out.String(), "Logged in as user1001")
+
+	var buf bytes.Buffer
+	require.NoError(t, account.Command(context.Background(), cfg, []string{"status", "-live"}, &buf))
+	assert.Contains(t, buf.String(), "user1001 (1001)")
+
+	buf.Reset()
+	require.NoError(t, account.Command(context.Background(), cfg, []string{"logout"}, &buf))
+	assert.Contains(t, buf.String(), "revoked and forgotten")
+
+	for _, args := range [][]string{{}, {"frobnicate"}, {"login", "-account", "cat"}, {"status", "extra"}} {
+		buf.Reset()
+		assert.ErrorIs(t, account.Command(context.Background(), cfg, args, &buf), account.ErrUsage, "%v", args)
+		assert.Contains(t, buf.String(), "usage")
+	}
+	bare := cfg
+	bare.ClientID = ""
+	assert.ErrorContains(t, account.Command(context.Background(), bare, []string{"status"}, &buf), "dev.twitch.tv/console")
+}

@@ -10,11 +10,15 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"path"
 	"strings"
 	"time"
+	"unicode/utf8"
 
+	"github.com/mimiron/mgm/desktop/api"
 	"github.com/mimiron/mgm/desktop/app"
 	"github.com/mimiron/mgm/desktop/settings"
+	"github.com/mimiron/mgm/pkg/errs"
 )
 
 //go:embed static
@@ -39,7 +43,20 @@ type Desktop interface {
 func Handler(d Desktop) http.Handler {
 	mux := http.NewServeMux()
 	sub, _ := fs.Sub(static, "static")
-	mux.Handle("GET /", http.FileServerFS(sub))
+	files := http.FileServerFS(sub)
+	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
+		// A name that is not valid UTF-8 or not a valid fs path made the file server
+		// answer 500: it names no file, so it is a 404 (the HTTP sweep of issue 12).
+		name := strings.TrimPrefix(path.Clean(r.URL.Path), "/")
+		if name == "" {
+			name = "."
+		}
+		if !utf8.ValidString(name) || !fs.ValidPath(name) {
+			writeError(w, errs.E(errs.NotFound, "no such file"))
+			return
+		}
+		files.ServeHTTP(w, r)
+	})
 	mux.HandleFunc("GET /ui/state", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, d.State())
 	})
@@ -117,7 +134,55 @@ func Handler(d Desktop) http.Handler {
 		msg, err := d.TestConnection(r.Context())
 		reply(w, msg, err)
 	})
-	return guard(mux)
+	return guard(jsonErrors(mux))
+}
+
+// jsonErrors gives the answers ServeMux and the file server write themselves (404 for an
+// unknown path, 405 for a known path asked with another method, as text/plain) the
+// error body every other answer has: {"code","message","details"} with the status its
+// code documents (docs/product.md §6; the HTTP sweep of issue 12 found them).
+func jsonErrors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.RequestURI == "*" { // ServeMux answers it with a bare 400
+			writeError(w, errs.E(errs.NotFound, "no such route"))
+			return
+		}
+		next.ServeHTTP(&errorWriter{ResponseWriter: w}, r)
+	})
+}
+
+type errorWriter struct {
+	http.ResponseWriter
+	swallow bool // the plain-text body that follows is replaced
+}
+
+func (e *errorWriter) WriteHeader(status int) {
+	if status >= 400 && strings.HasPrefix(e.Header().Get("Content-Type"), "text/plain") {
+		code := errs.Invalid
+		switch status {
+		case http.StatusNotFound:
+			code = errs.NotFound
+		case http.StatusMethodNotAllowed:
+			code = errs.MethodNotAllowed
+		case http.StatusForbidden:
+			code = errs.Forbidden
+		case http.StatusInternalServerError:
+			code = errs.Internal
+		}
+		e.swallow = true
+		e.Header().Del("Content-Length")
+		e.Header().Del("X-Content-Type-Options")
+		writeError(e.ResponseWriter, errs.E(code, "%s", strings.ToLower(http.StatusText(status))))
+		return
+	}
+	e.ResponseWriter.WriteHeader(status)
+}
+
+func (e *errorWriter) Write(b []byte) (int, error) {
+	if e.swallow {
+		return len(b), nil
+	}
+	return e.ResponseWriter.Write(b)
 }
 
 // guard admits only what the streamer's own browser sends to the local page: the Host
@@ -131,11 +196,11 @@ func guard(next http.Handler) http.Handler {
 			host = r.Host
 		}
 		if host != "127.0.0.1" && host != "localhost" && host != "[::1]" && host != "::1" {
-			writeJSON(w, http.StatusForbidden, map[string]string{"code": "forbidden", "message": "the Desktop window answers on 127.0.0.1 only"})
+			writeError(w, errs.E(errs.Forbidden, "the Desktop window answers on 127.0.0.1 only"))
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Header.Get("X-MGM-Desktop") != "1" {
-			writeJSON(w, http.StatusForbidden, map[string]string{"code": "forbidden", "message": "missing X-MGM-Desktop header"})
+			writeError(w, errs.E(errs.Forbidden, "missing X-MGM-Desktop header"))
 			return
 		}
 		w.Header().Set("X-Frame-Options", "DENY")
@@ -147,22 +212,43 @@ func guard(next http.Handler) http.Handler {
 
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-		writeJSON(w, http.StatusUnsupportedMediaType, map[string]string{"code": "invalid_payload", "message": "JSON only"})
+		writeError(w, errs.E(errs.Invalid, "JSON only (Content-Type: application/json)"))
 		return false
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(v); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"code": "invalid_payload", "message": err.Error()})
+		writeError(w, errs.E(errs.Invalid, "%s", err.Error()))
 		return false
 	}
 	return true
 }
 
+// reply answers an action: ok with its message, or the error with the backend's own code
+// when the backend refused (a 404 not_found payout is a 404 here too), unavailable when
+// the backend could not be reached, and conflict for what the Desktop itself refuses.
 func reply(w http.ResponseWriter, msg string, err error) {
 	if err != nil {
-		writeJSON(w, http.StatusConflict, map[string]any{"ok": false, "message": err.Error()})
+		code := errs.Conflict
+		var ne net.Error
+		switch c := api.CodeOf(err); {
+		case c != "" && c != errs.Internal:
+			if _, ok := errs.Documented(c); ok {
+				code = c
+			}
+		case api.StatusOf(err) >= 500, errors.As(err, &ne):
+			code = errs.Unavailable
+		}
+		writeError(w, errs.E(code, "%s", err.Error()))
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "message": msg})
+}
+
+// writeError writes e with the status its code documents.
+func writeError(w http.ResponseWriter, e *errs.Error) {
+	if e.Details == nil {
+		e.Details = map[string]any{}
+	}
+	writeJSON(w, errs.HTTPStatus(e.Code), e)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -185,7 +271,10 @@ func Serve(ctx context.Context, addr string, d Desktop, ready func(url string)) 
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: Handler(d), ReadHeaderTimeout: 5 * time.Second}
+	// The same limits as the backend's listeners (pkg/svc): a client that trickles its
+	// head or body, or sits idle, is cut off instead of holding a connection for ever.
+	srv := &http.Server{Handler: Handler(d), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

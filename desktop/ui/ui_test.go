@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -343,4 +344,50 @@ func TestWindow_GiftSection_PickAnItem(t *testing.T) {
 	poll(t, ctx, `document.querySelector('#gift-items button[data-item-id="41511"]').classList.contains("chosen")`)
 	assert.Regexp(t, `[45]:\d\d left for consent`, text(t, ctx, `#gift-active .clock`))
 	shot(t, ctx, dir, "desktop-gift-selected.png")
+}
+
+// Found by the HTTP sweep (issue 12): the window's errors came as text/plain from the
+// mux and file server, as {"ok":false} 409s, as a 415 with a code documented as 400,
+// and "/%ff%fe" as a 500. Every error now has the standard body and its code's status.
+func TestHandler_EveryErrorHasTheStandardBodyAndItsCodesStatus(t *testing.T) {
+	f := start(t)
+	h := Handler(f.app)
+	for _, c := range []struct {
+		method, target, body, contentType string
+		header                            bool
+		status                            int
+		code                              string
+	}{
+		{"GET", "/no/such/file", "", "", false, 404, "not_found"},
+		{"GET", "/%ff%fe", "", "", false, 404, "not_found"},
+		{"DELETE", "/ui/state", "", "", true, 405, "method_not_allowed"},
+		{"PUT", "/ui/sync", "", "", true, 405, "method_not_allowed"},
+		{"POST", "*", "", "", true, 404, "not_found"},
+		{"POST", "/ui/sync", `{"ids":[]}`, "", false, 403, "forbidden"},
+		{"POST", "/ui/sync", `{"ids":[]}`, "text/plain", true, 400, "invalid_payload"},
+		{"POST", "/ui/sync", `{"ids":`, "application/json", true, 400, "invalid_payload"},
+		{"POST", "/ui/payouts/6f1c9a4e-1b7e-4d3f-9a55-1b2c3d4e5f60/status", `{"status":"Cancelled"}`, "application/json", true, 404, "not_found"},
+	} {
+		req := httptest.NewRequest(c.method, "http://127.0.0.1:8766"+strings.TrimPrefix(c.target, "*"), strings.NewReader(c.body))
+		if c.target == "*" {
+			req.RequestURI, req.URL.Path = "*", "*"
+		}
+		if c.contentType != "" {
+			req.Header.Set("Content-Type", c.contentType)
+		}
+		if c.header {
+			req.Header.Set("X-MGM-Desktop", "1")
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		assert.Equal(t, c.status, rec.Code, "%s %s: %s", c.method, c.target, rec.Body)
+		assert.True(t, strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json"), "%s %s", c.method, c.target)
+		var body map[string]any
+		if assert.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body), "%s %s: %q", c.method, c.target, rec.Body) {
+			assert.Equal(t, c.code, body["code"], "%s %s", c.method, c.target)
+			assert.IsType(t, "", body["message"])
+			assert.IsType(t, map[string]any{}, body["details"])
+			assert.Len(t, body, 3)
+		}
+	}
 }

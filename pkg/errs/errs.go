@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -87,6 +88,23 @@ func HTTPStatus(c Code) int {
 		return s
 	}
 	return http.StatusInternalServerError
+}
+
+// Documented reports whether c is one of the codes above, and its status: every error
+// body a client sees carries a documented code (the HTTP sweep of issue 12 checks it).
+func Documented(c Code) (status int, ok bool) {
+	status, ok = statuses[c]
+	return status, ok
+}
+
+// Codes lists every documented code.
+func Codes() []Code {
+	out := make([]Code, 0, len(statuses))
+	for c := range statuses {
+		out = append(out, c)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Temporary reports whether an operation failing with this code may succeed if retried

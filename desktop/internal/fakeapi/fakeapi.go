@@ -42,6 +42,15 @@ func New(key string) *Server {
 	return s
 }
 
+// State is the fake's payouts, gifts and verified cycles as JSON: what a request the
+// Desktop should not have sent on would change.
+func (s *Server) State() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, _ := json.Marshal(map[string]any{"payouts": s.payouts, "gifts": s.gifts, "verified": s.verified})
+	return string(b)
+}
+
 // SetDown makes every route answer 503 (true) or work again (false).
 func (s *Server) SetDown(down bool) {
 	s.mu.Lock()

@@ -136,6 +136,9 @@ func (v *Verifier) verify(token string, now time.Time) (Viewer, error) {
 	if alg, err := headerAlg(token); err != nil || alg != "HS256" {
 		return Viewer{}, errs.E(errs.Unauthorized, "extension token must be signed with HS256")
 	}
+	if err := claimTypes(token); err != nil {
+		return Viewer{}, errInvalid
+	}
 	opts := make([]jwt.ParseOption, 0, len(v.keys)+4)
 	for _, k := range v.keys {
 		opts = append(opts, jwt.WithKey(jwa.HS256, k))
@@ -175,6 +178,51 @@ func claimString(t jwt.Token, name string) string {
 	}
 	s, _ := raw.(string)
 	return s
+}
+
+// claimTypes refuses a token whose claims have the wrong JSON types. jwx reads an "exp"
+// written as a string ("1700000000") as a date, and the claim readers above take a
+// user_id that is a number for no user at all; Twitch writes exp, nbf and iat as numbers
+// (RFC 7519 §2 NumericDate) and the ids and role as strings
+// (https://dev.twitch.tv/docs/extensions/reference/#jwt-schema), so anything else is a
+// forged or broken token (the HTTP sweep of issue 12 found both).
+func claimTypes(token string) error {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return errors.New("not a compact JWS")
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return err
+	}
+	var claims map[string]json.RawMessage
+	if err := json.Unmarshal(b, &claims); err != nil {
+		return err
+	}
+	for name, want := range map[string]byte{"exp": 'n', "nbf": 'n', "iat": 'n',
+		"channel_id": 's', "user_id": 's', "opaque_user_id": 's', "role": 's'} {
+		raw, ok := claims[name]
+		if !ok {
+			continue
+		}
+		var v any
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return err
+		}
+		switch v.(type) {
+		case float64:
+			if want != 'n' {
+				return fmt.Errorf("claim %s is a number", name)
+			}
+		case string:
+			if want != 's' {
+				return fmt.Errorf("claim %s is a string", name)
+			}
+		default:
+			return fmt.Errorf("claim %s has the wrong type", name)
+		}
+	}
+	return nil
 }
 
 func headerAlg(token string) (string, error) {

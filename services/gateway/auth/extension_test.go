@@ -5,6 +5,7 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -124,6 +125,27 @@ func TestVerify_ChannelIDMustBeAString(t *testing.T) {
 	claims["channel_id"] = 1001
 	_, err := v.Verify(extjwt.Sign(map[string]any{"alg": "HS256"}, claims, "HS256", rawKey(t, secretOld)))
 	assert.Equal(t, errs.Unauthorized, errs.CodeOf(err))
+}
+
+// Found by the HTTP sweep (issue 12): an exp written as a string was read as a date, and
+// ids of the wrong type were taken for no id at all.
+func TestVerify_ClaimsOfTheWrongTypeAreRefused(t *testing.T) {
+	v, c := newVerifier(t)
+	for name, value := range map[string]any{
+		"exp":            fmt.Sprint(c.now().Add(time.Hour).Unix()),
+		"nbf":            "0",
+		"iat":            []any{1},
+		"user_id":        42,
+		"opaque_user_id": map[string]any{"id": "U42"},
+		"role":           true,
+	} {
+		claims := viewerClaims(c).Map()
+		claims[name] = value
+		_, err := v.Verify(extjwt.Sign(map[string]any{"alg": "HS256"}, claims, "HS256", rawKey(t, secretOld)))
+		assert.Equal(t, errs.Unauthorized, errs.CodeOf(err), "%s = %#v", name, value)
+	}
+	_, err := v.Verify(extjwt.Sign(map[string]any{"alg": "HS256"}, viewerClaims(c).Map(), "HS256", rawKey(t, secretOld)))
+	assert.NoError(t, err, "the same token with the right types")
 }
 
 func TestVerify_CachedTokenIsNotVerifiedAgainUntilItsExp(t *testing.T) {

@@ -247,6 +247,29 @@ func TestEventSub_IngestStatusPassesThroughAndOversizeIs400(t *testing.T) {
 	assert.EqualValues(t, 2, calls.Load(), "an oversize body never reaches ingest")
 }
 
+// Found by the HTTP sweep (issue 12): with two Authorization or X-MGM-ApiKey headers the
+// first was taken, whatever the second said. Two are ambiguous: refused, even two good ones.
+func TestAuth_TwoCredentialHeadersAreRefused(t *testing.T) {
+	h := newHarness(t, nil)
+	h.serve(events.RPCPayoutPending, func(context.Context, []byte) (any, error) { return []events.Payout{}, nil })
+	good := h.viewer("42")
+	for _, c := range []struct {
+		path    string
+		headers []string
+	}{
+		{"/api/pool/me", []string{"Authorization", "Bearer " + good, "Authorization", "Bearer x.y.z"}},
+		{"/api/pool/me", []string{"Authorization", "Bearer " + good, "Authorization", "Bearer " + good}},
+		{"/api/payouts/pending", []string{"X-MGM-ApiKey", apiKey, "X-MGM-ApiKey", "wrong"}},
+		{"/api/payouts/pending", []string{"X-MGM-ApiKey", apiKey, "X-MGM-ApiKey", apiKey}},
+	} {
+		r := h.do("GET", c.path, "", c.headers...)
+		assert.Equal(t, http.StatusUnauthorized, r.status, "%s %v: %s", c.path, c.headers[0], r.body)
+		code, _ := r.errorBody(t)
+		assert.Equal(t, "unauthorized", code)
+	}
+	assert.Equal(t, http.StatusOK, h.do("GET", "/api/payouts/pending", "", key(apiKey)...).status, "one key is fine")
+}
+
 func TestEventSub_IngestDownIs503Body(t *testing.T) {
 	h := newHarness(t, nil) // IngestURL points at a closed port
 	r := h.do("POST", "/api/twitch/eventsub", `{}`)

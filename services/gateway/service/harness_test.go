@@ -146,7 +146,7 @@ func (h *harness) do(method, path, body string, hdr ...string) resp {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
+		req.Header.Add(hdr[i], hdr[i+1])
 	}
 	res, err := http.DefaultClient.Do(req)
 	require.NoError(h.t, err)

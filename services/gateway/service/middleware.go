@@ -18,7 +18,11 @@ type viewerHandler func(c echo.Context, v auth.Viewer) error
 // stored in the context, which would cost a map per request.
 func (g *Gateway) viewerRoute(l *ratelimit.Limiter, h viewerHandler) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		v, err := g.verifier.Authorization(c.Request().Header.Get(echo.HeaderAuthorization))
+		header, err := single(c, echo.HeaderAuthorization)
+		if err != nil {
+			return err
+		}
+		v, err := g.verifier.Authorization(header)
 		if err != nil {
 			return err
 		}
@@ -33,7 +37,11 @@ func (g *Gateway) viewerRoute(l *ratelimit.Limiter, h viewerHandler) echo.Handle
 // desktopAuth admits the Desktop: X-MGM-ApiKey, compared in constant time.
 func (g *Gateway) desktopAuth(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if err := g.apiKey.Check(c.Request().Header.Get(auth.HeaderAPIKey)); err != nil {
+		key, err := single(c, auth.HeaderAPIKey)
+		if err != nil {
+			return err
+		}
+		if err := g.apiKey.Check(key); err != nil {
 			return err
 		}
 		return next(c)
@@ -48,6 +56,20 @@ func (g *Gateway) limitDesktop(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// single is the one value of a credentials header. Two values are ambiguous — which one
+// did the caller mean, and which one did a proxy add? — so they are refused, whatever
+// they hold (the HTTP sweep of issue 12 found the first one taken).
+func single(c echo.Context, name string) (string, error) {
+	vs := c.Request().Header.Values(name)
+	if len(vs) > 1 {
+		return "", errs.E(errs.Unauthorized, "more than one %s header", name)
+	}
+	if len(vs) == 0 {
+		return "", nil
+	}
+	return vs[0], nil
 }
 
 func allow(c echo.Context, l *ratelimit.Limiter, key string) error {

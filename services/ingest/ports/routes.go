@@ -26,8 +26,18 @@ func Routes(hook *Webhook, nc *nats.Conn, metrics http.Handler) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ready"}`))
 	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
+	notFound := func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, errs.HTTPStatus(errs.NotFound), errs.E(errs.NotFound, "no such route"))
+	}
+	mux.HandleFunc("/", notFound)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// ServeMux answers the request-target "*" (other than OPTIONS, which net/http
+		// answers itself) with a bare 400 and no body; every answer here carries the
+		// error body (the sweep of issue 12 found it).
+		if r.RequestURI == "*" {
+			notFound(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
 	})
-	return mux
 }

@@ -1,0 +1,423 @@
+// Package sweep throws random and adversarial HTTP at a running server and checks every
+// answer against the product's error contract (docs/product.md §6, proto/openapi.yaml
+// Error): the status is the one pkg/errs documents for the body's code; an error body is
+// {"code","message","details"}; no 5xx but 503 unavailable; a refused request changes
+// no state; the process's memory stays bounded; slow clients are cut off. The gateway
+// and ingest (services/mgm) and the Desktop's window (desktop/ui) are swept with it
+// (issue 12).
+package sweep
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"iter"
+	"net/http"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mimiron/mgm/pkg/errs"
+)
+
+// Target is the server under test.
+type Target struct {
+	Name string
+	Addr string // host:port to dial
+	Host string // the Host header (default Addr)
+	// Snapshot digests the state a refused request must not change (nil: not checked).
+	Snapshot func() (string, error)
+	// Epoch names the current period of background work (the spin cycle, a timeout that
+	// is due): when it moves between two snapshots, or while a snapshot is taken, their
+	// difference is not blamed on a request (nil: no background work).
+	Epoch func() int64
+	// Timeout bounds one request (default 20 s).
+	Timeout time.Duration
+}
+
+// Finding is an answer that broke the contract.
+type Finding struct {
+	Request string
+	Status  int
+	Body    string
+	Problem string
+}
+
+func (f Finding) String() string {
+	return fmt.Sprintf("%s → %d %s: %s", f.Request, f.Status, cut(f.Body, 200), f.Problem)
+}
+
+// Report is what a sweep tried and found.
+type Report struct {
+	Target      string
+	Requests    int
+	Statuses    map[int]int
+	Protocol    int // malformed requests net/http answered (or closed) itself
+	StateChecks int // refused mutating requests whose state was compared
+	EpochSkips  int // comparisons skipped because a spin cycle passed
+	Findings    []Finding
+	Duration    time.Duration
+	InSnapshots time.Duration // of which spent digesting state
+	Slowest     string        // the slowest request and its time
+}
+
+// Summary is one line for logs and notes.
+func (r Report) Summary() string {
+	codes := make([]int, 0, len(r.Statuses))
+	for c := range r.Statuses {
+		codes = append(codes, c)
+	}
+	sort.Ints(codes)
+	parts := make([]string, 0, len(codes))
+	for _, c := range codes {
+		parts = append(parts, fmt.Sprintf("%d×%d", c, r.Statuses[c]))
+	}
+	return fmt.Sprintf("%s: %d requests in %s (%s in state snapshots; %s; %d answered by net/http itself; %d state checks, %d skipped at a cycle boundary), %d findings; slowest: %s",
+		r.Target, r.Requests, r.Duration.Round(time.Millisecond), r.InSnapshots.Round(time.Millisecond), strings.Join(parts, " "), r.Protocol,
+		r.StateChecks, r.EpochSkips, len(r.Findings), r.Slowest)
+}
+
+// Run sends every request to t one after another and checks each answer.
+func Run(t Target, reqs ...iter.Seq[Request]) Report {
+	if t.Host == "" {
+		t.Host = t.Addr
+	}
+	if t.Timeout == 0 {
+		t.Timeout = 20 * time.Second
+	}
+	rep := Report{Target: t.Name, Statuses: map[int]int{}}
+	start := time.Now()
+	snap := func() string {
+		if t.Snapshot == nil {
+			return ""
+		}
+		t0 := time.Now()
+		s, err := t.Snapshot()
+		rep.InSnapshots += time.Since(t0)
+		if err != nil {
+			rep.Findings = append(rep.Findings, Finding{Problem: "snapshot: " + err.Error()})
+		}
+		return s
+	}
+	epoch := func() int64 {
+		if t.Epoch == nil {
+			return 0
+		}
+		return t.Epoch()
+	}
+	// observe snapshots between two epoch readings: a state read while background work
+	// was due (the epochs differ) is compared with nothing.
+	observe := func(settled bool) (string, int64, bool) {
+		e1 := epoch()
+		var st string
+		if settled {
+			st = settle(snap)
+		} else {
+			st = snap()
+		}
+		e2 := epoch()
+		return st, e2, e1 == e2
+	}
+	base, baseEpoch, baseStable := observe(true)
+	slowest := time.Duration(0)
+	for req := range seqs(reqs) {
+		t0 := time.Now()
+		a := send(t.Addr, t.Host, req, t.Timeout)
+		if d := time.Since(t0); d > slowest {
+			slowest, rep.Slowest = d, fmt.Sprintf("%s took %s", req, d.Round(time.Millisecond))
+		}
+		rep.Requests++
+		rep.Statuses[a.Status]++
+		problems, protocol := Check(req, a)
+		if protocol {
+			rep.Protocol++
+		}
+		for _, p := range problems {
+			rep.Findings = append(rep.Findings, Finding{Request: req.String(), Status: a.Status, Body: string(a.Body), Problem: p})
+		}
+		if t.Snapshot == nil {
+			continue
+		}
+		accepted := a.Err == nil && a.Status >= 200 && a.Status < 300
+		switch {
+		case accepted && req.Mutating():
+			// An accepted request may change state, and its consequences (an outbox
+			// relay, a KV update) settle a little later: take a new baseline once they do.
+			base, baseEpoch, baseStable = observe(true)
+		case req.Mutating():
+			now, e, stable := observe(false)
+			if !stable || !baseStable || e != baseEpoch {
+				rep.EpochSkips++
+			} else {
+				rep.StateChecks++
+				if now != base {
+					rep.Findings = append(rep.Findings, Finding{Request: req.String(), Status: a.Status, Body: string(a.Body),
+						Problem: "a refused request changed state"})
+				}
+			}
+			base, baseEpoch, baseStable = now, e, stable
+		}
+	}
+	if t.Snapshot != nil {
+		// Reads refused or not must change nothing either: compare once at the end.
+		if now, e, stable := observe(false); stable && baseStable && e == baseEpoch && now != base {
+			rep.Findings = append(rep.Findings, Finding{Problem: "state changed after the last mutating request"})
+		}
+	}
+	rep.Duration = time.Since(start)
+	return rep
+}
+
+func seqs(all []iter.Seq[Request]) iter.Seq[Request] {
+	return func(yield func(Request) bool) {
+		for _, seq := range all {
+			for q := range seq {
+				if !yield(q) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// settle snapshots until two snapshots 50 ms apart agree (at most 3 s).
+func settle(snap func() string) string {
+	prev := snap()
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		cur := snap()
+		if cur == prev {
+			return cur
+		}
+		prev = cur
+	}
+	return prev
+}
+
+// Check applies the error contract to one answer. protocol is true when net/http
+// itself answered (or closed) a malformed request.
+func Check(req Request, a Answer) (problems []string, protocol bool) {
+	if a.Err != nil {
+		if req.Malformed {
+			return nil, true
+		}
+		return []string{"no answer: " + a.Err.Error()}, false
+	}
+	if req.Malformed && netHTTPAnswer(a) {
+		switch a.Status {
+		case http.StatusNotImplemented, http.StatusHTTPVersionNotSupported:
+			return nil, true // what HTTP asks for (RFC 9112 §6.1, RFC 9110 §15.6.6)
+		}
+		if a.Status >= 500 {
+			return []string{fmt.Sprintf("net/http answered %d to a malformed request", a.Status)}, true
+		}
+		return nil, true
+	}
+	head := strings.EqualFold(req.Method, http.MethodHead)
+	e, shapeErr := errorBody(a.Body)
+	switch {
+	case a.Status >= 500 && a.Status != http.StatusServiceUnavailable:
+		problems = append(problems, fmt.Sprintf("status %d: no 5xx other than 503 unavailable", a.Status))
+	case a.Status == http.StatusServiceUnavailable && !head && (shapeErr != nil || e.Code != errs.Unavailable):
+		problems = append(problems, "503 without the unavailable code")
+	}
+	if a.Status >= 400 && !head {
+		if shapeErr != nil {
+			return append(problems, shapeErr.Error()), false
+		}
+		if ct := a.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+			problems = append(problems, fmt.Sprintf("error body with Content-Type %q", ct))
+		}
+		status, ok := errs.Documented(e.Code)
+		switch {
+		case !ok:
+			problems = append(problems, fmt.Sprintf("undocumented code %q", e.Code))
+		case status != a.Status:
+			problems = append(problems, fmt.Sprintf("status %d but code %q is documented as %d", a.Status, e.Code, status))
+		}
+	}
+	if a.Status >= 200 && a.Status < 400 && shapeErr == nil && e.Code != "" {
+		problems = append(problems, fmt.Sprintf("status %d with the error body of %q", a.Status, e.Code))
+	}
+	if req.Refuse && a.Status >= 200 && a.Status < 300 {
+		problems = append(problems, fmt.Sprintf("accepted (%d) with wrong credentials", a.Status))
+	}
+	if a.Status < 200 || a.Status > 599 {
+		problems = append(problems, fmt.Sprintf("status %d", a.Status))
+	}
+	return problems, false
+}
+
+// netHTTPAnswer recognises the answers net/http writes itself, before any handler, to
+// requests it cannot or will not parse: plain text such as "400 Bad Request" or "431
+// Request Header Fields Too Large", "501 Unsupported transfer encoding" (RFC 9112 §6.1
+// asks for 501 when a transfer coding is not understood), "505 HTTP Version Not
+// Supported", and an empty 417 for an Expect other than 100-continue.
+func netHTTPAnswer(a Answer) bool {
+	if a.Status == http.StatusExpectationFailed && len(a.Body) == 0 {
+		return true
+	}
+	if !strings.HasPrefix(a.Header.Get("Content-Type"), "text/plain") {
+		return false
+	}
+	return bytes.HasPrefix(a.Body, []byte(fmt.Sprintf("%d ", a.Status))) ||
+		(a.Status == http.StatusNotImplemented && bytes.Equal(a.Body, []byte("Unsupported transfer encoding")))
+}
+
+type errorShape struct {
+	Code    errs.Code
+	Message string
+}
+
+// errorBody checks the body is exactly {"code": string, "message": string, "details": {}}.
+func errorBody(b []byte) (errorShape, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return errorShape{}, fmt.Errorf("not a JSON object: %q", cut(string(b), 80))
+	}
+	var e errorShape
+	var details map[string]any
+	if err := json.Unmarshal(m["code"], &e.Code); err != nil || e.Code == "" {
+		return errorShape{}, fmt.Errorf("no code string in the error body")
+	}
+	if err := json.Unmarshal(m["message"], &e.Message); err != nil || m["message"] == nil {
+		return e, fmt.Errorf("no message string in the error body")
+	}
+	if err := json.Unmarshal(m["details"], &details); err != nil || details == nil {
+		return e, fmt.Errorf("no details object in the error body")
+	}
+	if len(m) != 3 {
+		return e, fmt.Errorf("the error body has fields besides code, message and details")
+	}
+	return e, nil
+}
+
+// Memory samples the heap of this process (where the one-process system and the
+// Desktop's window run in tests) while a sweep runs.
+type Memory struct {
+	Base, Peak uint64 // HeapInuse after a GC at start, and the highest seen
+	stop       chan struct{}
+	done       sync.WaitGroup
+	peak       atomic.Uint64
+}
+
+// WatchMemory starts sampling every 20 ms.
+func WatchMemory() *Memory {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	m := &Memory{Base: ms.HeapInuse, stop: make(chan struct{})}
+	m.peak.Store(ms.HeapInuse)
+	m.done.Add(1)
+	go func() {
+		defer m.done.Done()
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-m.stop:
+				return
+			case <-tick.C:
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				for {
+					p := m.peak.Load()
+					if ms.HeapInuse <= p || m.peak.CompareAndSwap(p, ms.HeapInuse) {
+						break
+					}
+				}
+			}
+		}
+	}()
+	return m
+}
+
+// Stop ends sampling and returns the growth of the heap's peak over its start.
+func (m *Memory) Stop() uint64 {
+	close(m.stop)
+	m.done.Wait()
+	m.Peak = m.peak.Load()
+	if m.Peak < m.Base {
+		return 0
+	}
+	return m.Peak - m.Base
+}
+
+// SlowClients runs the trickles against t concurrently; limit is how long each may
+// be kept open before the server must have cut it.
+func SlowClients(t Target, trickles []Trickle, limit time.Duration) []TrickleResult {
+	out := make([]TrickleResult, len(trickles))
+	var wg sync.WaitGroup
+	for i, tr := range trickles {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i] = trickle(t.Addr, tr, limit)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// Slow is a set of slow clients running in the background.
+type Slow struct{ done chan []SlowResult }
+
+// SlowResult is how one target treated one slow client, and the limit it had.
+type SlowResult struct {
+	Target string
+	Limit  time.Duration
+	TrickleResult
+}
+
+func (r SlowResult) String() string {
+	return fmt.Sprintf("%s: %s cut=%t after %s, limit %s (%q)", r.Target, r.Label, r.Cut,
+		r.After.Round(10*time.Millisecond), r.Limit, r.Answered)
+}
+
+// StartSlowClients trickles requests at every target while a sweep runs: a request head
+// one byte every 100 ms and a connection that sends nothing, each of which must be cut
+// within ReadHeaderTimeout (5 s) plus slack; with long, also a body one byte every
+// 200 ms, which must be cut within ReadTimeout (30 s) plus slack.
+func StartSlowClients(long bool, targets ...Target) *Slow {
+	s := &Slow{done: make(chan []SlowResult, 1)}
+	headLimit, bodyLimit := 9*time.Second, 35*time.Second
+	trickles := []Trickle{
+		{Label: "head trickled", Head: "GET /api/version HTTP/1.1\r\nHost: x\r\n", Tail: strings.Repeat("X-Slow: 1\r\n", 100), Gap: 100 * time.Millisecond},
+		{Label: "idle connection", Gap: time.Second},
+	}
+	body := Trickle{Label: "body trickled",
+		Head: "POST /api/twitch/eventsub HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10000\r\n\r\n",
+		Tail: strings.Repeat("x", 10000), Gap: 200 * time.Millisecond}
+	go func() {
+		var mu sync.Mutex
+		var out []SlowResult
+		var wg sync.WaitGroup
+		run := func(t Target, tr []Trickle, limit time.Duration) {
+			defer wg.Done()
+			res := SlowClients(t, tr, limit)
+			mu.Lock()
+			defer mu.Unlock()
+			for _, r := range res {
+				out = append(out, SlowResult{Target: t.Name, Limit: limit, TrickleResult: r})
+			}
+		}
+		for _, t := range targets {
+			wg.Add(1)
+			go run(t, trickles, headLimit)
+			if long {
+				wg.Add(1)
+				go run(t, []Trickle{body}, bodyLimit)
+			}
+		}
+		wg.Wait()
+		s.done <- out
+	}()
+	return s
+}
+
+// Wait returns the outcomes once every slow client is done.
+func (s *Slow) Wait() []SlowResult { return <-s.done }

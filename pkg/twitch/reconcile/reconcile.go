@@ -150,3 +150,21 @@ func Revoked(status string) Need {
 		return Need{Recreate, "the chat subscription is in state " + strings.ReplaceAll(status, "_", " ") + "; it is being created again"}
 	}
 }
+
+// Session creates the channel.chat.message subscription for a new EventSub WebSocket
+// session, read as readerID. When a webhook subscription for the same chat is in the
+// way (Twitch answers 409: one subscription per type and condition), it is removed —
+// the deployment moved to the WebSocket — and the creation tried once more.
+func Session(ctx context.Context, c Helix, broadcasterID, readerID, sessionID string) (helix.EventSubSubscription, []helix.EventSubSubscription, error) {
+	req := helix.ChatMessageWebSocketSubscription(broadcasterID, readerID, sessionID)
+	sub, err := c.CreateEventSubSubscription(ctx, req)
+	if !errs.Has(err, errs.Conflict) {
+		return sub, nil, err
+	}
+	removed, cerr := ClearWebhooks(ctx, c, broadcasterID)
+	if cerr != nil {
+		return helix.EventSubSubscription{}, removed, cerr
+	}
+	sub, err = c.CreateEventSubSubscription(ctx, req)
+	return sub, removed, err
+}

@@ -163,3 +163,20 @@ func TestClearWebhooks_RemovesThisChannelsWebhooksOnly(t *testing.T) {
 	require.Len(t, subs, 1)
 	assert.Equal(t, "7", subs[0].Condition["broadcaster_user_id"])
 }
+
+func TestSession_ReplacesAWebhookSubscriptionInTheWay(t *testing.T) {
+	f, c, w := setup(t)
+	ctx := context.Background()
+	r, err := reconcile.Reconcile(ctx, c, w)
+	require.NoError(t, err)
+	waitEnabled(t, f, r.Created.ID)
+
+	conn := dialSession(t, f)
+	sub, removed, err := reconcile.Session(ctx, c, broadcaster, broadcaster, conn)
+	require.NoError(t, err)
+	assert.Len(t, removed, 1)
+	assert.Equal(t, "websocket", sub.Transport.Method)
+	subs := f.Subscriptions()
+	require.Len(t, subs, 1)
+	assert.Equal(t, conn, subs[0].Transport.SessionID)
+}

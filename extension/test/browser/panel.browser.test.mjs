@@ -307,8 +307,9 @@ test("with the backend down the panel says so, counts down its retry, and recove
 });
 
 test("the light theme from onContext, in Russian, with reduced motion", async () => {
-  const { page } = await openPanel({ userId: "3002", theme: "light", language: "ru", reducedMotion: "reduce" });
-  await until("enrolled", async () => (await text(page, "#enrolled")).startsWith("Ты в пуле как Norinn"));
+  await control("/chat", { userId: "3006", text: "!twgold валира" }); // joined in chat, in Cyrillic, lower case
+  const { page } = await openPanel({ userId: "3006", theme: "light", language: "ru", reducedMotion: "reduce" });
+  await until("enrolled", async () => (await text(page, "#enrolled")).startsWith("Ты в пуле как Валира"));
   assert.equal(await page.getAttribute("html", "data-theme"), "light");
   const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
   assert.equal(bg, "rgb(255, 255, 255)");

@@ -20,9 +20,13 @@ import (
 // "-gift".
 const PanelDurable = "helix-notifier-panel"
 
-// PanelPrefetch: whispers are small and quick; a modest buffer keeps them in order
-// per stream without holding much past AckWait.
-const PanelPrefetch = 8
+// PanelPrefetch is the most events taken (and coalesced per viewer) at once; whispers
+// are small and quick, so a modest batch never waits past AckWait.
+const PanelPrefetch = 16
+
+// PanelCoalesce is how long a pull for a viewer's changes stays open: events arriving
+// within it are coalesced per viewer (it is also the most a whisper waits).
+const PanelCoalesce = 300 * time.Millisecond
 
 // GiftMine reads a viewer's gift request with its place in the queue (adapters.GiftView).
 type GiftMine interface {
@@ -30,72 +34,147 @@ type GiftMine interface {
 }
 
 // PanelConsumers are the three durable consumers of the viewers' own changes: pool
-// membership, payouts, gift requests. Each event becomes one whisper whose part carries
-// the event's stream sequence as its version (the panel drops anything older).
+// membership, payouts, gift requests. Each event becomes a part of a whisper whose
+// version is the event's stream sequence (the panel drops anything older); the events
+// of one viewer that are waiting together are coalesced into one whisper carrying the
+// newest of each part.
 func PanelConsumers(js jetstream.JetStream, p *app.Panel, gifts GiftMine, cfg jetstream.ConsumerConfig, log *zap.Logger) []svc.Task {
 	pool, payout, gift := cfg, cfg, cfg
 	pool.Durable, pool.FilterSubject = PanelDurable+"-pool", "mgm.pool.member.>"
 	payout.Durable, payout.FilterSubject = PanelDurable+"-payout", "mgm.payout.>"
 	gift.Durable, gift.FilterSubject = PanelDurable+"-gift", events.GiftRequestChanged
 	return []svc.Task{
-		panelConsume(js, events.StreamPool.Name, pool, log, func(ctx context.Context, msg jetstream.Msg, seq uint64) error {
+		panelConsume(js, events.StreamPool.Name, pool, p, log, func(_ context.Context, msg jetstream.Msg, seq uint64) (change, error) {
 			var m events.PoolMember
 			env, err := natsx.DecodeEvent(msg, &m)
 			if err != nil {
-				return err
+				return change{}, err
 			}
 			part := domain.PoolPart{}
 			if msg.Subject() != events.PoolMemberRemoved {
 				name := m.CharacterName
 				part = domain.PoolPart{IsEnrolled: true, CharacterName: &name}
 			}
-			return p.Whisper(ctx, m.TwitchUserID, env.OccurredAt, domain.ViewerPush{Version: seq, Pool: &domain.Part{Version: seq, Value: part}})
+			return change{user: m.TwitchUserID, at: env.OccurredAt, push: domain.ViewerPush{Version: seq, Pool: &domain.Part{Version: seq, Value: part}}}, nil
 		}),
-		panelConsume(js, events.StreamPayout.Name, payout, log, func(ctx context.Context, msg jetstream.Msg, seq uint64) error {
+		panelConsume(js, events.StreamPayout.Name, payout, p, log, func(_ context.Context, msg jetstream.Msg, seq uint64) (change, error) {
 			var e events.PayoutEvent
 			env, err := natsx.DecodeEvent(msg, &e)
-			if err != nil {
-				return err
+			if err != nil || e.Payout.ID == "" {
+				return change{}, err
 			}
-			if e.Payout.ID == "" || e.Payout.TwitchUserID == "" {
-				return nil
-			}
-			return p.Whisper(ctx, e.Payout.TwitchUserID, env.OccurredAt, domain.ViewerPush{Version: seq, Payout: &domain.Part{Version: seq, Value: PanelPayout(e.Payout)}})
+			return change{user: e.Payout.TwitchUserID, at: env.OccurredAt, push: domain.ViewerPush{Version: seq, Payout: &domain.Part{Version: seq, Value: PanelPayout(e.Payout)}}}, nil
 		}),
-		panelConsume(js, events.StreamGift.Name, gift, log, func(ctx context.Context, msg jetstream.Msg, seq uint64) error {
+		panelConsume(js, events.StreamGift.Name, gift, p, log, func(ctx context.Context, msg jetstream.Msg, seq uint64) (change, error) {
 			var e events.GiftRequestEvent
 			env, err := natsx.DecodeEvent(msg, &e)
-			if err != nil {
-				return err
-			}
-			if e.Request.TwitchUserID == "" {
-				return nil
+			if err != nil || e.Request.TwitchUserID == "" {
+				return change{}, err
 			}
 			// The viewer's view of it, with the place in the queue, from the service
 			// that owns the queue.
 			mine, err := gifts.Mine(ctx, e.Request.TwitchUserID)
 			if err != nil {
-				return err
+				return change{}, err
 			}
-			return p.Whisper(ctx, e.Request.TwitchUserID, env.OccurredAt, domain.ViewerPush{Version: seq, Gift: &domain.Part{Version: seq, Value: mine}})
+			return change{user: e.Request.TwitchUserID, at: env.OccurredAt, push: domain.ViewerPush{Version: seq, Gift: &domain.Part{Version: seq, Value: mine}}}, nil
 		}),
 	}
 }
 
-func panelConsume(js jetstream.JetStream, stream string, cfg jetstream.ConsumerConfig, log *zap.Logger, h func(ctx context.Context, msg jetstream.Msg, seq uint64) error) svc.Task {
+// change is one event as a part of a viewer's whisper; user "" means nothing to send.
+type change struct {
+	user string
+	at   time.Time
+	push domain.ViewerPush
+}
+
+// merge folds b into a: each part keeps the newer version.
+func merge(a, b change) change {
+	if b.at.After(a.at) {
+		a.at = b.at
+	}
+	newer := func(x, y *domain.Part) *domain.Part {
+		if x == nil || (y != nil && y.Version > x.Version) {
+			return y
+		}
+		return x
+	}
+	a.push.Pool = newer(a.push.Pool, b.push.Pool)
+	a.push.Payout = newer(a.push.Payout, b.push.Payout)
+	a.push.Gift = newer(a.push.Gift, b.push.Gift)
+	a.push.Version = max(a.push.Version, b.push.Version)
+	return a
+}
+
+func panelConsume(js jetstream.JetStream, stream string, cfg jetstream.ConsumerConfig, p *app.Panel, log *zap.Logger, read func(ctx context.Context, msg jetstream.Msg, seq uint64) (change, error)) svc.Task {
 	cfg.DeliverPolicy, cfg.MaxAckPending = jetstream.DeliverAllPolicy, 64
 	return func(ctx context.Context) error {
 		c, err := natsx.EnsureConsumer(ctx, js, stream, cfg)
 		if err != nil {
 			return err
 		}
-		return natsx.Consume(ctx, c, log, PanelPrefetch, func(ctx context.Context, msg jetstream.Msg) error {
-			md, err := msg.Metadata()
-			if err != nil {
-				return err
+		handle := func(msgs []jetstream.Msg) []error {
+			results := make([]error, len(msgs))
+			byUser := map[string]change{}
+			members := map[string][]int{}
+			var order []string
+			for i, msg := range msgs {
+				md, err := msg.Metadata()
+				if err != nil {
+					results[i] = err
+					continue
+				}
+				ch, err := read(ctx, msg, md.Sequence.Stream)
+				if err != nil || ch.user == "" {
+					results[i] = err
+					continue
+				}
+				if prev, ok := byUser[ch.user]; ok {
+					ch = merge(prev, ch)
+				} else {
+					order = append(order, ch.user)
+				}
+				byUser[ch.user] = ch
+				members[ch.user] = append(members[ch.user], i)
 			}
-			return h(ctx, msg, md.Sequence.Stream)
-		})
+			for _, u := range order {
+				ch := byUser[u]
+				err := p.Whisper(ctx, u, ch.at, ch.push)
+				for _, i := range members[u] {
+					results[i] = err
+				}
+			}
+			return results
+		}
+		// A pull that stays open for PanelCoalesce gathers the events of a burst (a
+		// payout moved several times in a row) into one batch.
+		for ctx.Err() == nil {
+			batch, err := c.Fetch(PanelPrefetch, jetstream.FetchMaxWait(PanelCoalesce))
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				log.Warn("panel consumer fetch failed", zap.String("stream", stream), zap.Error(err))
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-time.After(time.Second):
+				}
+				continue
+			}
+			var msgs []jetstream.Msg
+			for m := range batch.Messages() {
+				msgs = append(msgs, m)
+			}
+			if len(msgs) == 0 {
+				continue
+			}
+			for i, err := range handle(msgs) {
+				natsx.Settle(msgs[i], err, log)
+			}
+		}
+		return nil
 	}
 }
 

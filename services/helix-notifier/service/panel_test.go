@@ -136,3 +136,22 @@ func TestPanelPush_OneReplicaBroadcasts(t *testing.T) {
 	time.Sleep(time.Second) // both replicas tick twenty times meanwhile
 	assert.Equal(t, 1, h.countTarget("broadcast"), "the state went out once, from the lease holder")
 }
+
+func TestPanelPush_ChangesWaitingTogetherBecomeOneWhisper(t *testing.T) {
+	t.Parallel()
+	h := startPanel(t)
+	h.link("u-Anduin", "UopqAnduin")
+	id := uuid.NewString()
+	// The Desktop moved the payout twice before the notifier got to it.
+	h.publishStatus(id, "Anduin", domain.PayoutPending, domain.PayoutInProgress)
+	h.publishStatus(id, "Anduin", domain.PayoutInProgress, domain.PayoutSent)
+	h.replica(panelOptions())
+	h.drained(events.StreamPayout.Name, "helix-notifier-panel-payout")
+	require.Equal(t, 1, h.countTarget("whisper-UopqAnduin"), "coalesced into one whisper")
+	for _, p := range h.pushes() {
+		if p.target == "whisper-UopqAnduin" {
+			v := p.msg["payout"].(map[string]any)["value"].(map[string]any)
+			assert.Equal(t, "Sent", v["status"], "the newest change wins")
+		}
+	}
+}

@@ -24,7 +24,8 @@
 // by the replica holding the MGM_PANEL lease, on the plan of domain.BroadcastPlan (a
 // draw or an outcome at once, the pool size and gift queue coalesced a third of a cycle
 // apart, a heartbeat after a silent boundary), and each viewer's own pool, payout and
-// gift changes whispered by the durable consumers helix-notifier-panel-{pool,payout,gift}.
+// gift changes whispered by the durable consumers helix-notifier-panel-{pool,payout,gift}
+// (a viewer's changes arriving within ports.PanelCoalesce become one whisper).
 // A 429 holds every push until Twitch's Ratelimit-Reset; counters
 // mgm_helix_notifier_panel_{broadcasts,whispers,rate_limited,failed,unlinked}_total.
 package service

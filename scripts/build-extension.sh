@@ -11,13 +11,14 @@ bash "$root/scripts/ensure-node.sh" >/dev/null
 (cd "$root/extension" && npm ci --no-audit --no-fund --loglevel=error >&2)
 node "$root/extension/build.mjs" >&2
 
-if ! command -v zip >/dev/null 2>&1; then
-	echo "build-extension: installing zip…" >&2
+# zip writes the upload; unzip lets the unit tests list it.
+if ! command -v zip >/dev/null 2>&1 || ! command -v unzip >/dev/null 2>&1; then
+	echo "build-extension: installing zip and unzip…" >&2
 	sudo=""
 	if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then sudo="sudo"; fi
-	if ! $sudo apt-get install -y zip >/dev/null 2>&1; then
+	if ! $sudo apt-get install -y zip unzip >/dev/null 2>&1; then
 		$sudo apt-get update >/dev/null
-		$sudo apt-get install -y zip >/dev/null
+		$sudo apt-get install -y zip unzip >/dev/null
 	fi
 fi
 

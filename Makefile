@@ -5,7 +5,7 @@
 GO ?= go
 export PATH := /usr/local/go/bin:$(PATH)
 
-.PHONY: run test bench addon extension demo fuzz vet build clean
+.PHONY: run test bench addon extension desktop demo fuzz vet build clean
 
 run: ## run every service in one process (embedded NATS, local PostgreSQL, fake Helix)
 	$(GO) run ./services/mgm
@@ -21,6 +21,9 @@ addon: ## dist/MimironsGoldOMatic.zip, ready to unpack into Interface/AddOns
 
 extension: ## dist/mgm-extension.zip for Twitch's console; the backend's address from MGM_EBS_URL=https://…
 	bash scripts/build-extension.sh
+
+desktop: ## dist/mgm-desktop.exe: the Desktop as a signed Windows GUI program (MGM_SIGN_PFX/MGM_SIGN_PASS: your certificate)
+	bash scripts/build-desktop.sh
 
 demo: ## a whole giveaway on one machine: simulated chat, headless WoW client, Desktop window
 	$(GO) run ./desktop/cmd/mgm-demo

@@ -52,6 +52,9 @@ type Options struct {
 	BridgeSelf string
 	// Logf receives every event line (nil: stderr).
 	Logf func(format string, args ...any)
+	// LocalAppData is %LOCALAPPDATA%, where UAC keeps the VirtualStore copy of a log the
+	// game writes under Program Files (default: the environment's).
+	LocalAppData string
 }
 
 // App is one running Desktop.
@@ -88,7 +91,9 @@ type App struct {
 	pongSigs    map[string]pongSig
 	saveErr     error
 	refused     int
-	refusedPong string // why the last [MGM_PONG] line was refused (the self-test says it)
+	gameDir     string          // the running game's folder (the injector's Locator)
+	missing     map[string]bool // log locations seen without a file
+	refusedPong string          // why the last [MGM_PONG] line was refused (the self-test says it)
 
 	giftMu sync.Mutex // one gift command typed (and marked) at a time
 
@@ -128,6 +133,9 @@ func New(opts Options) (*App, error) {
 	def(&opts.PingTimeout, 30*time.Second)
 	def(&opts.BackoffMin, 500*time.Millisecond)
 	def(&opts.BackoffMax, 30*time.Second)
+	if opts.LocalAppData == "" {
+		opts.LocalAppData = os.Getenv("LOCALAPPDATA")
+	}
 	if opts.TypeGap == nil {
 		g := 150 * time.Millisecond
 		opts.TypeGap = &g
@@ -154,7 +162,12 @@ func New(opts Options) (*App, error) {
 		}
 		k, err := opts.Store.LoadKey()
 		if err != nil {
-			return nil, err
+			// A DPAPI blob sealed for another Windows user or machine (a profile moved
+			// to a new PC) cannot be opened: the Desktop starts without the key and says
+			// so, rather than not starting at all.
+			a.eventf("warn", "the stored API key could not be read (%v): enter it again in Settings", err)
+			a.apiStat = Status{"error", "the stored API key could not be read (was this Windows profile moved?): enter it again in Settings"}
+			k = ""
 		}
 		a.set, a.key = s, k
 	}
@@ -264,7 +277,7 @@ func (a *App) UpdateSettings(s settings.Settings, key *string) error {
 		a.key = *key
 	}
 	cancel := a.tailCancel
-	pathChanged := s.ChatLogPath() != a.tailPath
+	pathChanged := old.LogPath != s.LogPath || old.WoWDir != s.WoWDir
 	a.mu.Unlock()
 	if !a.fixed && (old.ProcessName != s.ProcessName || old.Strategy != s.Strategy) {
 		a.q.SetInjector(inject.NewPlatform(s.ProcessName, s.Strategy))

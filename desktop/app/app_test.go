@@ -141,6 +141,12 @@ func (r *rig) emit(tag string) { appendLog(r.log, r.game.sign(tag)) }
 
 func (r *rig) start(mods ...func(*Options)) {
 	r.t.Helper()
+	r.startWith(true, mods...)
+}
+
+// startWith starts the Desktop; with waitLog it returns once the log is followed.
+func (r *rig) startWith(waitLog bool, mods ...func(*Options)) {
+	r.t.Helper()
 	gap := time.Duration(0)
 	opts := Options{
 		Dir:         filepath.Join(r.dir, "state"),
@@ -169,9 +175,11 @@ func (r *rig) start(mods ...func(*Options)) {
 		defer close(r.done)
 		a.Run(ctx)
 	}()
-	// Wait until the log is followed, so lines written next are new.
-	require.Eventually(r.t, func() bool { return a.State().Log.Level == "ok" }, 5*time.Second, 5*time.Millisecond)
 	r.t.Cleanup(r.stop)
+	if waitLog {
+		// Wait until the log is followed, so lines written next are new.
+		require.Eventually(r.t, func() bool { return a.State().Log.Level == "ok" }, 5*time.Second, 5*time.Millisecond)
+	}
 }
 
 func (r *rig) stop() {

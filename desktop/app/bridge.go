@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -12,21 +13,97 @@ import (
 	"github.com/mimiron/mgm/desktop/api"
 	"github.com/mimiron/mgm/desktop/journal"
 	"github.com/mimiron/mgm/desktop/logtail"
+	"github.com/mimiron/mgm/desktop/settings"
 	"github.com/mimiron/mgm/desktop/tags"
 	"github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/errs"
 )
 
-// tailLoop follows the chat log named by the settings, restarting on a new path.
+// logCandidates are where the chat log may be: the log path of the settings, else the
+// places the WoW folder's log can be (settings.LogCandidates: the folder itself and UAC's
+// VirtualStore copy), the folder being the settings' or, when not set, the running
+// game's (the injector's Locator).
+func (a *App) logCandidates() []string {
+	s := a.Settings()
+	if s.LogPath != "" {
+		return []string{s.LogPath}
+	}
+	dir := s.WoWDir
+	if dir == "" {
+		a.mu.Lock()
+		dir = a.gameDir
+		a.mu.Unlock()
+	}
+	return settings.LogCandidates(dir, a.opts.LocalAppData)
+}
+
+func modTime(path string) (time.Time, bool) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return fi.ModTime(), true
+}
+
+// checkLogPath restarts the tail when the log it waits for will not come but another
+// candidate exists (the game writes to UAC's VirtualStore instead of its folder), or
+// when a log location became known (the game was found). A log being followed is never
+// left for another.
+func (a *App) checkLogPath() {
+	cands := a.logCandidates()
+	a.mu.Lock()
+	cur, cancel := a.tailPath, a.tailCancel
+	a.mu.Unlock()
+	if cancel == nil {
+		return
+	}
+	if cur == "" {
+		if len(cands) > 0 {
+			cancel()
+		}
+		return
+	}
+	if _, ok := modTime(cur); ok {
+		return
+	}
+	a.noteMissing(cur)
+	for _, c := range cands {
+		if _, ok := modTime(c); ok && c != cur {
+			a.eventf("info", "the chat log is %s (not %s)", c, cur)
+			cancel()
+			return
+		}
+		a.noteMissing(c)
+	}
+}
+
+// noteMissing remembers a log location seen without a file: a file there later is new
+// from its first byte.
+func (a *App) noteMissing(path string) {
+	a.mu.Lock()
+	if a.missing == nil {
+		a.missing = map[string]bool{}
+	}
+	a.missing[path] = true
+	a.mu.Unlock()
+}
+
+// tailLoop follows the chat log (logCandidates), restarting on a new path.
 func (a *App) tailLoop(ctx context.Context) {
 	for ctx.Err() == nil {
-		path := a.Settings().ChatLogPath()
+		cands := a.logCandidates()
+		for _, c := range cands {
+			if _, ok := modTime(c); !ok {
+				a.noteMissing(c)
+			}
+		}
+		path := settings.PickLog(cands, modTime)
 		tctx, cancel := context.WithCancel(ctx)
 		a.mu.Lock()
 		a.tailCancel, a.tailPath = cancel, path
 		a.mu.Unlock()
 		if path == "" {
-			a.setStatus(&a.logStat, "error", "set the WoW folder (or a chat log path) in Settings")
+			a.setStatus(&a.logStat, "error", "start WoW (the Desktop then finds its folder), or set the WoW folder (or a chat log path) in Settings")
 			<-tctx.Done()
 			cancel()
 			continue
@@ -37,6 +114,12 @@ func (a *App) tailLoop(ctx context.Context) {
 		}
 		a.setStatus(&a.logStat, "warn", "waiting for %s — is chat logging on? (the addon turns it on at login; /chatlog toggles it)", path)
 		t := logtail.New(path, pos)
+		a.mu.Lock()
+		appeared := a.missing[path]
+		a.mu.Unlock()
+		if pos == nil && appeared {
+			t.FromStart()
+		}
 		_ = t.Follow(tctx, a.opts.TailEvery, func(b logtail.Batch) error { return a.handleBatch(path, b) })
 		cancel()
 	}

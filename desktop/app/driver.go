@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -38,7 +39,15 @@ func (a *App) pollOnce(ctx context.Context) {
 		a.setStatus(&a.wow, "error", "%v", ferr)
 	} else {
 		a.setStatus(&a.wow, "ok", "found: %s", desc)
+		if loc, ok := a.q.Injector().(inject.Locator); ok {
+			if image, err := loc.GameImage(ctx); err == nil && image != "" {
+				a.mu.Lock()
+				a.gameDir = filepath.Dir(image)
+				a.mu.Unlock()
+			}
+		}
 	}
+	a.checkLogPath()
 
 	payouts, err := a.api.Pending(ctx)
 	if err != nil {

@@ -54,6 +54,13 @@ func New(path string, saved *Position) *Tailer {
 	return t
 }
 
+// FromStart makes a Tailer without a saved position read its file from the start: for a
+// file that appeared after the Desktop began to watch for it, everything in it is new.
+func (t *Tailer) FromStart() *Tailer {
+	t.firstRun = false
+	return t
+}
+
 // Path is the file being followed.
 func (t *Tailer) Path() string { return t.path }
 

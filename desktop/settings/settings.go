@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/mimiron/mgm/desktop/inject"
 )
@@ -39,7 +40,7 @@ const CurrentVersion = 2
 func Defaults() Settings {
 	return Settings{
 		APIBaseURL:   "http://127.0.0.1:8080",
-		WoWDir:       defaultWoWDir(),
+		WoWDir:       "", // found from the running game (app: the injector's Locator)
 		Strategy:     inject.StrategyPostMessage,
 		ProcessName:  "Wow.exe",
 		GiftsEnabled: true,
@@ -47,14 +48,59 @@ func Defaults() Settings {
 	}
 }
 
-func defaultWoWDir() string {
-	if filepath.Separator == '\\' {
-		return `C:\Program Files (x86)\World of Warcraft`
+// LogCandidates are the places where the chat log of a client installed in wowDir can
+// be, in order: <wowDir>\Logs\WoWChatLog.txt, and for an install under Program Files its
+// per-user copy under localAppData (%LOCALAPPDATA%). A program that is not elevated and
+// has no manifest declaring its execution level cannot write under Program Files; UAC
+// file virtualization redirects its writes to %LOCALAPPDATA%\VirtualStore\<the path
+// without its drive> — "virtualization: a feature of User Account Control (UAC) that
+// allows per-machine file and registry operations to target virtual, per-user file and
+// registry locations" (https://learn.microsoft.com/en-us/windows/win32/secgloss/v-gly);
+// the resulting path, e.g. %LOCALAPPDATA%\VirtualStore\Program Files (x86)\<app>, as Tera
+// Term documents for its own log (TeraTermProject/teraterm doc/en/html/usage/tips/
+// virtual_store.html). Whether the 3.3.5a Wow.exe is virtualized (it depends on its
+// manifest) is unknown, so both places are watched.
+func LogCandidates(wowDir, localAppData string) []string {
+	if wowDir == "" {
+		return nil
 	}
-	return ""
+	out := []string{filepath.Join(wowDir, "Logs", "WoWChatLog.txt")}
+	if localAppData != "" && underProgramFiles(wowDir) {
+		rel := wowDir[len(filepath.VolumeName(wowDir)):]
+		out = append(out, filepath.Join(localAppData, "VirtualStore", rel, "Logs", "WoWChatLog.txt"))
+	}
+	return out
 }
 
-// ChatLogPath is the log the bridge follows.
+// underProgramFiles: a folder inside Program Files or Program Files (x86), the folders UAC
+// virtualizes for a game (it also virtualizes the Windows folder and ProgramData, where
+// nobody installs WoW).
+func underProgramFiles(dir string) bool {
+	for _, part := range strings.FieldsFunc(dir, func(r rune) bool { return r == '\\' || r == '/' }) {
+		if strings.EqualFold(part, "Program Files") || strings.EqualFold(part, "Program Files (x86)") {
+			return true
+		}
+	}
+	return false
+}
+
+// PickLog is the candidate to follow: the existing one written last, else the first.
+// modTime reports a file's modification time, ok false when it does not exist.
+func PickLog(cands []string, modTime func(string) (time.Time, bool)) string {
+	best, bestAt := "", time.Time{}
+	for _, c := range cands {
+		if at, ok := modTime(c); ok && (best == "" || at.After(bestAt)) {
+			best, bestAt = c, at
+		}
+	}
+	if best == "" && len(cands) > 0 {
+		return cands[0]
+	}
+	return best
+}
+
+// ChatLogPath is the log the bridge follows when the settings name it: the log path, or
+// the first candidate of the WoW folder ("" when neither is set).
 func (s Settings) ChatLogPath() string {
 	if s.LogPath != "" {
 		return s.LogPath

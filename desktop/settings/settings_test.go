@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -80,4 +81,28 @@ func TestGiftsTurnedOffStaysOff(t *testing.T) {
 	got, err := st.Load()
 	require.NoError(t, err)
 	assert.False(t, got.GiftsEnabled)
+}
+
+func TestLogCandidates_VirtualStoreForAProgramFilesInstall(t *testing.T) {
+	local := filepath.Join("home", "AppData", "Local")
+	pf := filepath.Join(string(filepath.Separator)+"C", "Program Files (x86)", "World of Warcraft")
+	assert.Equal(t, []string{
+		filepath.Join(pf, "Logs", "WoWChatLog.txt"),
+		filepath.Join(local, "VirtualStore", pf, "Logs", "WoWChatLog.txt"),
+	}, LogCandidates(pf, local))
+	games := filepath.Join(string(filepath.Separator)+"Games", "WoW 3.3.5a")
+	assert.Equal(t, []string{filepath.Join(games, "Logs", "WoWChatLog.txt")}, LogCandidates(games, local), "not virtualized")
+	assert.Len(t, LogCandidates(pf, ""), 1, "no %LOCALAPPDATA%")
+	assert.Nil(t, LogCandidates("", local))
+	assert.True(t, underProgramFiles(`C:\program files\WoW`), "case-insensitive, Windows separators")
+	assert.False(t, underProgramFiles(`D:\Program Files Games\WoW`))
+}
+
+func TestPickLog_TheLogWrittenLast(t *testing.T) {
+	at := map[string]time.Time{"a": time.Unix(100, 0), "b": time.Unix(200, 0)}
+	mod := func(p string) (time.Time, bool) { t, ok := at[p]; return t, ok }
+	assert.Equal(t, "b", PickLog([]string{"a", "b"}, mod))
+	assert.Equal(t, "a", PickLog([]string{"a", "c"}, mod), "only a exists")
+	assert.Equal(t, "c", PickLog([]string{"c", "d"}, mod), "none exists: the first, to wait for")
+	assert.Equal(t, "", PickLog(nil, mod))
 }

@@ -1,6 +1,8 @@
 // Command mgm-desktop is the streamer's Desktop companion of Mimiron's Gold-o-Matic: it
 // follows WoW's chat log, talks to the backend and types commands into the game, and
-// serves its window at http://127.0.0.1:8766/.
+// serves its window at http://127.0.0.1:8766/. On Windows it is built as a GUI program
+// (scripts/build-desktop.sh): no console window; it logs to desktop.log in its config
+// folder and reports a fatal start-up error in a message box.
 package main
 
 import (
@@ -11,6 +13,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/mimiron/mgm/desktop/app"
@@ -18,9 +21,12 @@ import (
 	"github.com/mimiron/mgm/desktop/ui"
 )
 
+// version is set at build time (scripts/build-desktop.sh: -X main.version=…).
+var version = "dev"
+
 func main() {
 	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "mgm-desktop:", err)
+		fatal("mgm-desktop: " + err.Error())
 		os.Exit(1)
 	}
 }
@@ -40,6 +46,13 @@ func run() error {
 	if *dir == "" {
 		return fmt.Errorf("no config directory: pass -config-dir")
 	}
+	lf, err := openLog(*dir, os.Stderr)
+	if err != nil {
+		return fmt.Errorf("open the log file: %w", err)
+	}
+	defer lf.Close()
+	_ = debug.SetCrashOutput(lf.f, debug.CrashOptions{}) // a crash is written to desktop.log too
+	lf.Printf("mgm-desktop %s starting (config %s)", version, *dir)
 
 	store := &settings.Store{Dir: *dir}
 	s, err := store.Load()
@@ -69,8 +82,9 @@ func run() error {
 		}
 	}
 
-	a, err := app.New(app.Options{Dir: *dir, Store: store})
+	a, err := app.New(app.Options{Dir: *dir, Store: store, Logf: lf.Printf})
 	if err != nil {
+		lf.Printf("error %v", err)
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -78,7 +92,7 @@ func run() error {
 	errc := make(chan error, 1)
 	go func() {
 		errc <- ui.Serve(ctx, *addr, a, func(url string) {
-			fmt.Printf("Mimiron's Gold-o-Matic Desktop: open %s\n", url)
+			lf.Printf("info the window: %s", url)
 			if *open {
 				openBrowser(url)
 			}
@@ -86,7 +100,12 @@ func run() error {
 		stop()
 	}()
 	_ = a.Run(ctx)
-	return <-errc
+	if err := <-errc; err != nil {
+		lf.Printf("error %v", err)
+		return err
+	}
+	lf.Printf("info stopped")
+	return nil
 }
 
 func openBrowser(url string) {

@@ -92,6 +92,7 @@ type App struct {
 	saveErr     error
 	refused     int
 	gameDir     string          // the running game's folder (the injector's Locator)
+	clients     []GameClient    // the game clients found when several run
 	missing     map[string]bool // log locations seen without a file
 	refusedPong string          // why the last [MGM_PONG] line was refused (the self-test says it)
 
@@ -324,11 +325,13 @@ type State struct {
 	Settings    settings.Settings `json:"settings"`
 	APIKeySet   bool              `json:"apiKeySet"`
 	Injector    string            `json:"injector"`
-	Gifts       []GiftView        `json:"gifts"`
-	GiftStatus  Status            `json:"giftStatus"`
-	GiftAlerts  []GiftAlert       `json:"giftAlerts"`
-	Recent      []journal.Record  `json:"recentTags"`
-	Extra       map[string]any    `json:"extra,omitempty"`
+	// Clients are the game clients to choose from when several run (inject.Chooser).
+	Clients    []GameClient     `json:"clients,omitempty"`
+	Gifts      []GiftView       `json:"gifts"`
+	GiftStatus Status           `json:"giftStatus"`
+	GiftAlerts []GiftAlert      `json:"giftAlerts"`
+	Recent     []journal.Record `json:"recentTags"`
+	Extra      map[string]any   `json:"extra,omitempty"`
 }
 
 // State is a snapshot for the window.
@@ -346,7 +349,7 @@ func (a *App) State() State {
 		WoW: a.wow, API: a.apiStat, Log: a.logStat, Bridge: a.bridge, Pairing: a.pairStat, Refused: a.refused,
 		Candidate: a.candidate, Undelivered: undelivered, Recent: recent,
 		Settings: a.set, APIKeySet: a.key != "", Injector: a.q.Injector().Name(),
-		Payouts: []PayoutView{}, Events: []Event{},
+		Payouts: []PayoutView{}, Events: []Event{}, Clients: a.clients,
 		Gifts: views, GiftStatus: a.giftStat, GiftAlerts: alerts,
 	}
 	for _, p := range a.payouts {

@@ -35,6 +35,7 @@ func (a *App) pollOnce(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	desc, ferr := a.q.Find(ctx)
+	a.listClients(ctx, ferr)
 	if ferr != nil {
 		a.setStatus(&a.wow, "error", "%v", ferr)
 	} else {
@@ -112,6 +113,44 @@ func (a *App) pollOnce(ctx context.Context) {
 		a.eventf("info", "winner %s: consent whisper sent (payout %s)", p.CharacterName, short(p.ID))
 	}
 	a.driveGifts(ctx)
+}
+
+// GameClient is a running game client the streamer can choose.
+type GameClient struct {
+	PID   uint32 `json:"pid"`
+	Title string `json:"title"`
+	Image string `json:"image"`
+}
+
+// listClients keeps the list of game clients to choose from while several run and none
+// is chosen (the injector says ErrSeveral), and clears it otherwise.
+func (a *App) listClients(ctx context.Context, findErr error) {
+	var list []GameClient
+	if ch, ok := a.q.Injector().(inject.Chooser); ok && errors.Is(findErr, inject.ErrSeveral) {
+		ws, err := ch.Clients(ctx)
+		if err == nil {
+			for _, w := range ws {
+				list = append(list, GameClient{PID: w.PID, Title: w.Title, Image: w.Image})
+			}
+		}
+	}
+	a.mu.Lock()
+	a.clients = list
+	a.mu.Unlock()
+}
+
+// ChooseGame makes the client of process pid the one typed into (the window's list of
+// clients when several run). Typing into the wrong client could pay the wrong realm's
+// character, so the Desktop never picks one of several by itself.
+func (a *App) ChooseGame(pid uint32) error {
+	ch, ok := a.q.Injector().(inject.Chooser)
+	if !ok {
+		return errors.New("this injector has one game only")
+	}
+	ch.Choose(pid)
+	a.eventf("info", "the game client of process %d is the one typed into", pid)
+	wake(a.wakePoll)
+	return nil
 }
 
 func short(id string) string {

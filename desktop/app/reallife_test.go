@@ -5,7 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -13,6 +15,7 @@ import (
 	"github.com/mimiron/mgm/desktop/inject"
 	"github.com/mimiron/mgm/desktop/settings"
 	"github.com/mimiron/mgm/pkg/domain"
+	"github.com/mimiron/mgm/pkg/events"
 )
 
 // A game installed under Program Files writes its log to UAC's VirtualStore when it is
@@ -78,4 +81,67 @@ func TestStart_AnUnreadableAPIKeyIsAWarningNotAnExit(t *testing.T) {
 	assert.Contains(t, st.API.Text, "enter it again in Settings")
 	require.NotEmpty(t, st.Events)
 	assert.Contains(t, st.Events[len(st.Events)-1].Text, "the stored API key could not be read")
+}
+
+// twoClients is the headless game seen as one of two running clients: nothing is typed
+// until the streamer chooses (inject.ChooseWindow decides, as the Windows injector does).
+type twoClients struct {
+	*inject.Headless
+	mu     sync.Mutex
+	chosen uint32
+}
+
+func (g *twoClients) windows() []inject.GameWindow {
+	return []inject.GameWindow{
+		{HWND: 1, PID: 111, Class: "GxWindowClassD3d", Title: "World of Warcraft", Image: `C:\WoW\Wow.exe`, Visible: true},
+		{HWND: 2, PID: 222, Class: "GxWindowClassD3d", Title: "World of Warcraft", Image: `D:\Other\Wow.exe`, Visible: true},
+	}
+}
+
+func (g *twoClients) Clients(context.Context) ([]inject.GameWindow, error) { return g.windows(), nil }
+
+func (g *twoClients) Choose(pid uint32) {
+	g.mu.Lock()
+	g.chosen = pid
+	g.mu.Unlock()
+}
+
+func (g *twoClients) pick() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	_, err := inject.ChooseWindow(inject.GameWindows(g.windows(), "Wow.exe"), g.chosen)
+	return err
+}
+
+func (g *twoClients) Find(ctx context.Context) (string, error) {
+	if err := g.pick(); err != nil {
+		return "", err
+	}
+	return g.Headless.Find(ctx)
+}
+
+func (g *twoClients) Type(ctx context.Context, line string) error {
+	if err := g.pick(); err != nil {
+		return err
+	}
+	return g.Headless.Type(ctx, line)
+}
+
+func TestGame_SeveralClientsWaitForTheStreamersChoice(t *testing.T) {
+	r := newRig(t)
+	r.api.SetCandidate(&events.Candidate{SpinCycleID: "cycle-1", CharacterName: "Норинн"})
+	inj := &twoClients{Headless: r.inj}
+	r.start(func(o *Options) { o.Injector = inj })
+	eventually(t, func() bool { return len(r.app.State().Clients) == 2 }, "both clients listed")
+	st := r.app.State()
+	assert.Equal(t, "error", st.WoW.Level)
+	assert.Contains(t, st.WoW.Text, "several WoW clients")
+	assert.Equal(t, uint32(111), st.Clients[0].PID)
+	time.Sleep(100 * time.Millisecond)
+	assert.Zero(t, r.game.count("/run MGM_RunWhoForSpin("), "nothing typed into either")
+
+	require.NoError(t, r.app.ChooseGame(222))
+	eventually(t, func() bool { return r.game.count("/run MGM_RunWhoForSpin(") == 1 }, "typed once chosen")
+	assert.Empty(t, r.app.State().Clients)
+	assert.Equal(t, "ok", r.app.State().WoW.Level)
 }

@@ -79,6 +79,15 @@ type Locator interface {
 	GameImage(ctx context.Context) (string, error)
 }
 
+// Chooser is an injector that can list the running game clients and be told which one
+// to type into (several clients run: docs and ChooseWindow).
+type Chooser interface {
+	// Clients lists the game windows found now.
+	Clients(ctx context.Context) ([]GameWindow, error)
+	// Choose makes the client of process pid the one typed into (0: none chosen).
+	Choose(pid uint32)
+}
+
 // Windows selection errors.
 var (
 	// ErrSeveral: more than one game client runs and the streamer has not chosen one.

@@ -31,6 +31,7 @@ type Desktop interface {
 	SetStatus(ctx context.Context, id, status string) error
 	StartPing(ctx context.Context) error
 	StartPair(ctx context.Context) error
+	ChooseGame(pid uint32) error
 	UpdateSettings(s settings.Settings, key *string) error
 	TestConnection(ctx context.Context) (string, error)
 	Refresh()
@@ -112,6 +113,15 @@ func Handler(d Desktop) http.Handler {
 		// A new key replaces the old one once the addon's answer is read from the log.
 		err := d.StartPair(context.WithoutCancel(r.Context()))
 		reply(w, "pairing started", err)
+	})
+	mux.HandleFunc("POST /ui/game", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			PID uint32 `json:"pid"`
+		}
+		if !decode(w, r, &body) {
+			return
+		}
+		reply(w, "this game client is the one typed into", d.ChooseGame(body.PID))
 	})
 	mux.HandleFunc("POST /ui/refresh", func(w http.ResponseWriter, r *http.Request) {
 		d.Refresh()

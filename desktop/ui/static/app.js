@@ -205,6 +205,15 @@ function fillSettings(s, keySet) {
   f.apiKey.placeholder = keySet ? "(stored — leave empty to keep)" : "(not set)";
 }
 
+function renderClients(list) {
+  const box = $("#clients");
+  box.classList.toggle("hidden", list.length === 0);
+  const ul = box.querySelector("ul");
+  ul.replaceChildren(...list.map((c) => el("li", {},
+    el("button", { "data-pid": String(c.pid), onclick: () => act(() => post("/ui/game", { pid: c.pid }), "") }, "Use this one"),
+    " " + (c.image || "?") + " (pid " + c.pid + ")" + (c.title ? " — " + c.title : ""))));
+}
+
 async function refresh() {
   let st;
   try {
@@ -220,6 +229,7 @@ async function refresh() {
   light("#st-bridge", st.bridge);
   light("#st-pair", st.refused ? { level: st.pairing.level === "ok" ? "warn" : st.pairing.level,
     text: st.pairing.text + " · " + st.refused + " tag line(s) refused since start (see the event log)" } : st.pairing);
+  renderClients(st.clients || []);
   renderPayouts(st.payouts || []);
   renderGifts(st);
   renderEvents(st.events || []);

@@ -89,6 +89,7 @@ type App struct {
 	pairStat    Status
 	pairings    map[string]*pairing
 	pongSigs    map[string]pongSig
+	emitMode    string // where the addon prints its tags, from the last self-test: chatframe | whisper
 	saveErr     error
 	refused     int
 	gameDir     string          // the running game's folder (the injector's Locator)

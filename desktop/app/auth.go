@@ -111,6 +111,20 @@ func (a *App) admit(l tags.Line) (t tags.Tag, note string, err error) {
 			note = fmt.Sprintf("bridge: your character is %s (from the self-test's whisper)", l.Peer)
 		}
 	}
+	if t.Kind == tags.Pong && (a.pings[t.ID] != nil || l.Signed() && a.bkey.Valid() && l.KeyID == a.bkey.ID && a.bkey.Verify(l.Text, l.MAC)) {
+		// The answer to our own self-test shows where the addon prints its tags.
+		mode := "chatframe"
+		if l.Origin != tags.FromAddon {
+			mode = "whisper"
+		}
+		if a.emitMode != mode && a.emitMode != "" {
+			note = fmt.Sprintf("bridge: the addon now prints its tags as %s", modeName(mode))
+		}
+		a.emitMode = mode
+	}
+	if l.Origin != tags.FromAddon && t.Kind != tags.Pong && a.emitMode == "chatframe" {
+		return t, note, refuse("a whisper, but your addon prints its tags in the chat frame (the self-test said so)")
+	}
 	switch t.Kind {
 	case tags.Pong:
 		if a.pongSigs == nil {
@@ -139,6 +153,13 @@ func (a *App) admit(l tags.Line) (t tags.Tag, note string, err error) {
 		return t, note, refuse("bad signature: forged or altered")
 	}
 	return t, note, nil
+}
+
+func modeName(mode string) string {
+	if mode == "whisper" {
+		return "whispers to yourself"
+	}
+	return "chat frame lines"
 }
 
 func direction(l tags.Line) string {

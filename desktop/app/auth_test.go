@@ -184,3 +184,28 @@ func TestAuth_ThePairingSurvivesARestart(t *testing.T) {
 	eventually(t, func() bool { got, _ := r.api.Payout(p.ID); return got.Status == domain.PayoutSent }, "Sent")
 	assert.Equal(t, 1, r.game.count("/run MGM_Pair("))
 }
+
+// Once the self-test showed the addon prints its tags in the chat frame, no whisper
+// carries a tag for it — not even one that looks like the streamer's own — until a
+// self-test answered by whisper says the mode changed.
+func TestAuth_WhispersCountOnlyWhenTheAddonWhispersItsTags(t *testing.T) {
+	r := newRig(t)
+	p := r.api.AddPayout("Arthas", domain.PayoutInProgress)
+	r.start()
+	_, err := r.app.Ping(context.Background()) // answered at the start of a line
+	require.NoError(t, err)
+	appendLog(r.log, "To [Mimiron]: "+r.game.sign("[MGM_CONFIRM:"+p.ID+"]"))
+	eventually(t, func() bool { return len(refusals(r.app)) == 1 }, "refused")
+	assert.Contains(t, refusals(r.app)[0], "prints its tags in the chat frame")
+
+	r.game.echo = false
+	done := make(chan error, 1)
+	go func() { _, err := r.app.Ping(context.Background()); done <- err }()
+	eventually(t, func() bool { return r.game.count("/run MGM_Ping(") == 2 }, "second ping typed")
+	typed := r.game.typed()
+	nonce := pingRe.FindStringSubmatch(typed[len(typed)-1])[1]
+	appendLog(r.log, "To [Mimiron]: "+r.game.sign("[MGM_PONG:"+nonce+"]")) // /mgm emit whisper
+	require.NoError(t, <-done)
+	appendLog(r.log, "To [Mimiron]: "+r.game.sign("[MGM_CONFIRM:"+p.ID+"]"))
+	eventually(t, func() bool { got, _ := r.api.Payout(p.ID); return got.Status == domain.PayoutSent }, "Sent")
+}

@@ -31,13 +31,13 @@ type forgeRig struct {
 	desk  *loop.Desktop
 }
 
-func newForgeRig(t *testing.T, emit string) *forgeRig {
+func newForgeRig(t *testing.T, emit string, mods ...func(*wowclient.Options)) *forgeRig {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	r := &forgeRig{t: t, api: fakeapi.New("k3y")}
 	t.Cleanup(r.api.Close)
 	var err error
-	r.game, err = loop.StartGame(ctx, t.TempDir())
+	r.game, err = loop.StartGame(ctx, t.TempDir(), mods...)
 	require.NoError(t, err)
 	t.Cleanup(func() { r.game.Close() })
 	require.NoError(t, r.game.Type("/mgm emit "+emit))
@@ -194,4 +194,20 @@ func (r *recorder) lines() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]string(nil), r.all...)
+}
+
+// A Russian client writes whispers in Russian; the Desktop pairs with its addon in
+// whisper mode all the same, and still refuses another player's whisper.
+func TestForgedTags_ARussianClientInWhisperMode(t *testing.T) {
+	r := newForgeRig(t, "whisper", func(o *wowclient.Options) { o.Locale = "ruRU" })
+	p := r.api.AddPayout("Норинн", domain.PayoutInProgress)
+	require.NoError(t, r.game.Other("Злодей").Whisper("[MGM_CONFIRM:"+p.ID+"]"))
+	require.Eventually(t, func() bool { return len(r.refusals()) >= 1 }, 10*time.Second, 20*time.Millisecond)
+	assert.Contains(t, strings.Join(r.refusals(), "\n"), "Злодей")
+	r.game.SetOnline("Норинн")
+	require.NoError(t, r.game.Type(`/run NotifyWinnerWhisper("`+p.ID+`","Норинн")`))
+	require.NoError(t, r.game.Whisper("Норинн", "!twgold"))
+	require.Eventually(t, func() bool { return r.api.Count("POST /api/payouts/"+p.ID+"/confirm-acceptance") == 1 }, 15*time.Second,
+		20*time.Millisecond, "the genuine acceptance, whispered to oneself in Russian")
+	assert.Zero(t, r.api.Count("PATCH /api/payouts/"+p.ID+"/status"))
 }

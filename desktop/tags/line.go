@@ -69,8 +69,8 @@ func refused(format string, args ...any) error {
 //	line   = stamp "  " body
 //	stamp  = M "/" D " " hh ":" mm ":" ss "." mmm      (M and D one or two digits)
 //	body   = tagged                                     (FromAddon)
-//	       | "To " name ": " tagged                     (WhisperTo)
-//	       | name " whispers: " tagged                  (WhisperFrom)
+//	       | to name ": " tagged                        (WhisperTo; to = "To " in enUS)
+//	       | name from tagged                           (WhisperFrom; from = " whispers: ")
 //	name   = Name | "[" Name "]" | "|Hplayer:" Name [":" …] "|h[" Name "]|h"
 //	tagged = tag [ "[MGM_SIG:" keyid ":" mac "]" ]      (nothing before or after)
 //
@@ -108,14 +108,22 @@ func Read(line string) (Line, error) {
 	switch {
 	case strings.HasPrefix(body, marker):
 		l.Origin = FromAddon
-	case strings.HasPrefix(body, "To "):
-		name, rest, ok := cutName(body[len("To "):], ": ")
-		if !ok {
-			return Line{}, refused("not the addon's own line (a whisper whose recipient cannot be read)")
-		}
-		l.Origin, l.Peer, body = WhisperTo, name, rest
 	default:
-		name, rest, ok := cutName(body, " whispers: ")
+		if to, ok := cutPrefix(body, whisperToPrefixes); ok {
+			name, rest, ok := cutName(to, ": ")
+			if !ok {
+				return Line{}, refused("not the addon's own line (a whisper whose recipient cannot be read)")
+			}
+			l.Origin, l.Peer, body = WhisperTo, name, rest
+			break
+		}
+		var name, rest string
+		ok := false
+		for _, sep := range whisperFromSeparators {
+			if name, rest, ok = cutName(body, sep); ok {
+				break
+			}
+		}
 		if !ok {
 			return Line{}, refused("not the addon's own line: someone's chat (%s)", preview(body))
 		}
@@ -137,6 +145,26 @@ func Read(line string) (Line, error) {
 	}
 	l.Tag, l.Text = t, text
 	return l, nil
+}
+
+// The whisper forms of the client's languages: enUS from GlobalStrings.lua:1600-1601
+// (CHAT_WHISPER_GET "%s whispers: ", CHAT_WHISPER_INFORM_GET "To %s: "). ruRU: UNKNOWN —
+// no ruRU GlobalStrings.lua of 3.3.5 is in the reference material; pkg/wowclient
+// (locale.go) writes "%s шепчет: " and "Вы шепчете %s: ", and a parser of Russian logs of
+// a later client reads "Кому %s: " too, so all are accepted (the name is still checked
+// against the streamer's character and the signature against the key).
+var (
+	whisperToPrefixes     = []string{"To ", "Вы шепчете ", "Кому "}
+	whisperFromSeparators = []string{" whispers: ", " шепчет: "}
+)
+
+func cutPrefix(s string, prefixes []string) (string, bool) {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return s[len(p):], true
+		}
+	}
+	return "", false
 }
 
 // cutStamp cuts "M/D hh:mm:ss.mmm  " off the start of line.

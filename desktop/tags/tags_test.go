@@ -38,6 +38,9 @@ func TestRead_TakesTheAddonsOwnLines(t *testing.T) {
 		{"whisper sent, bracketed name", stamp + "To [Mimiron]: " + signed, WhisperTo, "Mimiron"},
 		{"whisper received, player link", stamp + "|Hplayer:Мимирон:42:WHISPER:МИМИРОН|h[Мимирон]|h whispers: " + signed, WhisperFrom, "Мимирон"},
 		{"whisper received, bracketed", stamp + "[Mimiron] whispers: " + signed, WhisperFrom, "Mimiron"},
+		{"ruRU whisper sent", stamp + "Вы шепчете [Мимирон]: " + signed, WhisperTo, "Мимирон"},
+		{"ruRU whisper sent, other wording", stamp + "Кому Мимирон: " + signed, WhisperTo, "Мимирон"},
+		{"ruRU whisper received", stamp + "[Мимирон] шепчет: " + signed, WhisperFrom, "Мимирон"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

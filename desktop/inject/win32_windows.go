@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -163,3 +164,15 @@ func (w *Windows) GameImage(context.Context) (string, error) {
 	}
 	return image, nil
 }
+
+// chosenClient is the process the streamer chose when several game clients run (0: none);
+// it outlives a change of injector (strategy or process name).
+var chosenClient atomic.Uint32
+
+// Clients lists the game's windows (Chooser).
+func (w *Windows) Clients(context.Context) ([]GameWindow, error) {
+	return GameWindows(listWindows(), w.ProcessName), nil
+}
+
+// Choose makes the client of process pid the one typed into (Chooser).
+func (w *Windows) Choose(pid uint32) { chosenClient.Store(pid) }

@@ -4,10 +4,8 @@ package inject
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"path/filepath"
-	"strings"
-	"sync"
 	"time"
 	"unicode/utf16"
 	"unsafe"
@@ -23,11 +21,6 @@ var (
 	procShowWindow       = user32.NewProc("ShowWindow")
 	procIsIconic         = user32.NewProc("IsIconic")
 	procMapVirtualKeyW   = user32.NewProc("MapVirtualKeyW")
-
-	enumOnce sync.Once
-	enumCB   uintptr // one callback for the process: Windows callbacks are never freed
-	enumMu   sync.Mutex
-	enumWant func(windows.HWND) bool
 )
 
 const (
@@ -75,59 +68,22 @@ func (w *Windows) Find(context.Context) (string, error) {
 	return fmt.Sprintf("%s (pid %d, window %#x)", w.ProcessName, pid, uintptr(hwnd)), nil
 }
 
+// find is the game window to type into: among the visible windows of the game's process
+// with the game's window class (GameWindows), the only one or the one the streamer
+// chose (ChooseWindow), and only if the Desktop can reach it (CheckReach: a game run as
+// administrator cannot be typed into from a Desktop that is not).
 func (w *Windows) find() (windows.HWND, uint32, error) {
-	enumOnce.Do(func() {
-		enumCB = windows.NewCallback(func(hwnd windows.HWND, _ uintptr) uintptr {
-			if enumWant(hwnd) {
-				return 0 // stop
-			}
-			return 1
-		})
-	})
-	names := map[uint32]string{}
-	var found windows.HWND
-	var foundPID uint32
-	enumMu.Lock()
-	enumWant = func(hwnd windows.HWND) bool {
-		if !windows.IsWindowVisible(hwnd) {
-			return false
-		}
-		var pid uint32
-		if _, err := windows.GetWindowThreadProcessId(hwnd, &pid); err != nil || pid == 0 {
-			return false
-		}
-		name, ok := names[pid]
-		if !ok {
-			name = imageName(pid)
-			names[pid] = name
-		}
-		if strings.EqualFold(name, w.ProcessName) {
-			found, foundPID = hwnd, pid
-			return true
-		}
-		return false
+	gw, err := ChooseWindow(GameWindows(listWindows(), w.ProcessName), chosenClient.Load())
+	if errors.Is(err, ErrNotFound) {
+		return 0, 0, fmt.Errorf("%w: no visible window of %s with the game's window class (%s…)", ErrNotFound, w.ProcessName, gameClassPrefix)
 	}
-	// EnumWindows reports an error when the callback stops it early; found says.
-	_ = windows.EnumWindows(enumCB, nil)
-	enumMu.Unlock()
-	if found == 0 {
-		return 0, 0, fmt.Errorf("%w: no visible window of %s", ErrNotFound, w.ProcessName)
-	}
-	return found, foundPID, nil
-}
-
-func imageName(pid uint32) string {
-	h, err := windows.OpenProcess(windows.PROCESS_QUERY_LIMITED_INFORMATION, false, pid)
 	if err != nil {
-		return ""
+		return 0, 0, err
 	}
-	defer windows.CloseHandle(h)
-	buf := make([]uint16, windows.MAX_LONG_PATH)
-	n := uint32(len(buf))
-	if err := windows.QueryFullProcessImageName(h, 0, &buf[0], &n); err != nil {
-		return ""
+	if err := CheckReach(selfIntegrity(), gw); err != nil {
+		return 0, 0, err
 	}
-	return filepath.Base(windows.UTF16ToString(buf[:n]))
+	return windows.HWND(gw.HWND), gw.PID, nil
 }
 
 func (w *Windows) Type(ctx context.Context, line string) error {
@@ -139,8 +95,12 @@ func (w *Windows) Type(ctx context.Context, line string) error {
 		return err
 	}
 	if w.Strategy != StrategySendInput {
-		if err := w.post(hwnd, line); err == nil {
+		err := w.post(hwnd, line)
+		if err == nil {
 			return nil
+		}
+		if !FallbackAllowed(err) { // UIPI: SendInput would be dropped silently too
+			return fmt.Errorf("%w (%v)", ErrElevated, err)
 		}
 	}
 	return w.sendInput(hwnd, line)
@@ -227,15 +187,14 @@ func send(ins []input) error {
 	return nil
 }
 
+// sendInput types with synthesized keys, which go to the foreground window: WithForeground
+// waits until no modifier key is held, brings the game to the front and gives the front
+// back to the window the streamer was in afterwards.
 func (w *Windows) sendInput(hwnd windows.HWND, line string) error {
-	if iconic, _, _ := procIsIconic.Call(uintptr(hwnd)); iconic != 0 {
-		procShowWindow.Call(uintptr(hwnd), swRestore)
-	}
-	procSetForegroundWnd.Call(uintptr(hwnd))
-	w.pause()
-	if windows.GetForegroundWindow() != hwnd {
-		return fmt.Errorf("SendInput: could not bring the WoW window to the front")
-	}
+	return WithForeground(realWin32{}, uintptr(hwnd), 2*time.Second, func() error { return w.sendInputNow(line) })
+}
+
+func (w *Windows) sendInputNow(line string) error {
 	if err := send([]input{key(vkReturn, false), key(vkReturn, true)}); err != nil {
 		return err
 	}

@@ -143,3 +143,26 @@ func Delivery(msg jetstream.Msg) int {
 	}
 	return 1
 }
+
+// Durable is the task of a durable pull consumer of stream: it ensures the consumer
+// (created or updated, shared by every replica) and consumes until ctx ends (Consume).
+func Durable(js jetstream.JetStream, stream string, cfg jetstream.ConsumerConfig, log *zap.Logger, prefetch int, h MsgHandler) func(context.Context) error {
+	return func(ctx context.Context) error {
+		c, err := EnsureConsumer(ctx, js, stream, cfg)
+		if err != nil {
+			return err
+		}
+		return Consume(ctx, c, log, prefetch, h)
+	}
+}
+
+// DurableBatches is Durable for a handler of batches (ConsumeBatches).
+func DurableBatches(js jetstream.JetStream, stream string, cfg jetstream.ConsumerConfig, log *zap.Logger, max int, h BatchHandler) func(context.Context) error {
+	return func(ctx context.Context) error {
+		c, err := EnsureConsumer(ctx, js, stream, cfg)
+		if err != nil {
+			return err
+		}
+		return ConsumeBatches(ctx, c, log, max, h)
+	}
+}

@@ -46,6 +46,12 @@ func JetStream(js jetstream.JetStream, atomic bool) Publisher {
 	}
 }
 
+// ForStream is the JetStream Publisher of stream, atomic when the server accepts atomic
+// batches on it.
+func ForStream(ctx context.Context, js jetstream.JetStream, stream events.Stream) Publisher {
+	return JetStream(js, natsx.AtomicAllowed(ctx, js, stream.Name))
+}
+
 // Rows is the outbox side of a service's repository. In one transaction it takes up to
 // limit committed, unpublished rows in the order they must reach the bus, hands them to
 // publish, marks (or deletes) the first n that publish reports stored, and commits. It

@@ -27,6 +27,31 @@ func Loop(run func(context.Context)) Task {
 	return func(ctx context.Context) error { run(ctx); return nil }
 }
 
+// Every is the task of a periodic job: run now and then every interval until ctx ends.
+// A failure is logged once, and again only after a run worked in between.
+func Every(interval time.Duration, log *zap.Logger, what string, run func(ctx context.Context) error) Task {
+	return func(ctx context.Context) error {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		failing := false
+		for {
+			err := run(ctx)
+			switch {
+			case err != nil && ctx.Err() == nil && !failing:
+				log.Error(what+" failed", zap.Error(err))
+				failing = true
+			case err == nil:
+				failing = false
+			}
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-t.C:
+			}
+		}
+	}
+}
+
 // Check is one readiness condition; nil means ready.
 type Check func(ctx context.Context) error
 

@@ -12,6 +12,7 @@ import (
 	"github.com/mimiron/mgm/desktop/inject"
 	"github.com/mimiron/mgm/desktop/journal"
 	"github.com/mimiron/mgm/desktop/tags"
+	"github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/events"
 )
 
@@ -106,7 +107,7 @@ func (a *App) driveGifts(ctx context.Context) {
 	a.mu.Unlock()
 	for _, g := range gifts {
 		switch {
-		case g.Status == events.GiftSelectingItem:
+		case g.Status == domain.GiftSelectingItem:
 			a.giftMu.Lock()
 			if typed, _ := a.j.Typed(typedGiftItems, g.ID); !typed {
 				if err := a.q.Type(ctx, inject.RequestGiftItems(g.ID)); err != nil {
@@ -117,7 +118,7 @@ func (a *App) driveGifts(ctx context.Context) {
 				}
 			}
 			a.giftMu.Unlock()
-		case g.Status == events.GiftWaitingConfirmation && g.ItemID != nil && g.AcceptedAt == nil:
+		case g.Status == domain.GiftWaitingConfirmation && g.ItemID != nil && g.AcceptedAt == nil:
 			if err := a.askConsent(ctx, g); err != nil {
 				a.eventf("warn", "could not type the gift consent whisper to %s: %v", g.CharacterName, err)
 			}
@@ -239,7 +240,7 @@ func (a *App) SelectGiftItem(ctx context.Context, id string, itemID int64) (stri
 	}
 	got, err := a.api.GiftSelect(ctx, id, item.ItemID, item.Name, item.Count)
 	if err != nil {
-		if from := conflictFrom(err); from == events.GiftFailed || from == events.GiftCompleted {
+		if from := conflictFrom(err); from == domain.GiftFailed || from == domain.GiftCompleted {
 			err = fmt.Errorf("too late: the gift request is already %s: %w", from, err)
 		}
 		a.eventf("error", "gift to %s: selecting %s refused: %v", g.CharacterName, item.Name, err)
@@ -269,7 +270,7 @@ func (a *App) FailGift(ctx context.Context, id string) (string, error) {
 		if from != "" {
 			err = fmt.Errorf("the gift request is already %s: %w", from, err)
 		}
-		if from == events.GiftFailed {
+		if from == domain.GiftFailed {
 			_ = a.wantDrop(ctx, id)
 		}
 		a.eventf("error", "gift to %s: skip refused: %v", name, err)
@@ -303,14 +304,14 @@ func (a *App) activeGift(ctx context.Context, id string) (events.GiftRequest, er
 		return events.GiftRequest{}, false
 	}
 	g, ok := find()
-	if !ok || g.Status != events.GiftSelectingItem {
+	if !ok || g.Status != domain.GiftSelectingItem {
 		a.pollGifts(ctx)
 		g, ok = find()
 	}
 	if !ok {
 		return g, ErrGiftGone
 	}
-	if g.Status != events.GiftSelectingItem && g.Status != events.GiftWaitingConfirmation {
+	if g.Status != domain.GiftSelectingItem && g.Status != domain.GiftWaitingConfirmation {
 		return g, fmt.Errorf("the gift to %s is %s: an item is picked only while it is served", g.CharacterName, g.Status)
 	}
 	return g, nil
@@ -343,7 +344,7 @@ func (a *App) deliverGift(ctx context.Context, r journal.Record) (bool, string, 
 	switch r.Kind {
 	case tags.Items:
 		err := a.api.GiftItems(ctx, r.ID, r.Payload)
-		if from := conflictFrom(err); from == events.GiftFailed || from == events.GiftCompleted {
+		if from := conflictFrom(err); from == domain.GiftFailed || from == domain.GiftCompleted {
 			return false, "the gift request is already " + from + "; the list is not needed", nil
 		}
 		if err != nil {
@@ -352,7 +353,7 @@ func (a *App) deliverGift(ctx context.Context, r journal.Record) (bool, string, 
 		return true, "", nil
 	case tags.GiftAccept:
 		err := a.api.GiftConfirm(ctx, r.ID)
-		if from := conflictFrom(err); from == events.GiftFailed {
+		if from := conflictFrom(err); from == domain.GiftFailed {
 			a.markDrop(r.Key)
 			return false, "", fmt.Errorf("%s answered !twgift, but the gift request had already failed%s: DO NOT SEND this gift: %w", name, reasonOf(err), err)
 		}
@@ -362,7 +363,7 @@ func (a *App) deliverGift(ctx context.Context, r journal.Record) (bool, string, 
 		return true, "", nil
 	default: // tags.GiftSent
 		err := a.api.GiftCompleted(ctx, r.ID)
-		if from := conflictFrom(err); from == events.GiftFailed {
+		if from := conflictFrom(err); from == domain.GiftFailed {
 			a.markDrop(r.Key)
 			return false, "", fmt.Errorf("the gift to %s was mailed, but its request had already failed%s: %w", name, reasonOf(err), err)
 		}
@@ -427,7 +428,7 @@ func (a *App) giftViews(gifts []events.GiftRequest) []GiftView {
 	out := make([]GiftView, 0, len(gifts))
 	for i, g := range gifts {
 		v := GiftView{GiftRequest: g, Position: i + 1}
-		if g.Status != events.GiftPending {
+		if g.Status != domain.GiftPending {
 			v.Items, v.ItemsSeen = a.giftItems(g)
 		}
 		if v.Items == nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mimiron/mgm/desktop/journal"
+	"github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/events"
 )
 
@@ -20,7 +21,7 @@ func itemsCall(id string) string { return `/run MGM_RequestGiftItems("` + id + `
 
 func (r *rig) activeGift() (GiftView, bool) {
 	for _, g := range r.app.State().Gifts {
-		if g.Status != events.GiftPending {
+		if g.Status != domain.GiftPending {
 			return g, true
 		}
 	}
@@ -75,7 +76,7 @@ func TestGift_PickingAnItemSelectsThenTypesTheConsentWhisper(t *testing.T) {
 	require.Len(t, bodies, 1)
 	assert.JSONEq(t, `{"itemId":41511,"itemName":"Bolt of Imbued Frostweave","count":2}`, bodies[0])
 	assert.Equal(t, 1, r.game.count(consent))
-	assert.Equal(t, events.GiftWaitingConfirmation, statusWhenTyped, "typed after select-item went through")
+	assert.Equal(t, domain.GiftWaitingConfirmation, statusWhenTyped, "typed after select-item went through")
 
 	// Picking again (a double click) neither selects another item nor whispers twice.
 	_, err = r.app.SelectGiftItem(context.Background(), g.ID, 41511)
@@ -87,7 +88,7 @@ func TestGift_PickingAnItemSelectsThenTypesTheConsentWhisper(t *testing.T) {
 	r.emit("[MGM_GIFT_ACCEPT:" + g.ID + "]")
 	eventually(t, func() bool { got, _ := r.api.Gift(g.ID); return got.AcceptedAt != nil }, "confirm")
 	r.emit("[MGM_GIFT_SENT:" + g.ID + "]")
-	eventually(t, func() bool { got, _ := r.api.Gift(g.ID); return got.Status == events.GiftCompleted }, "Completed")
+	eventually(t, func() bool { got, _ := r.api.Gift(g.ID); return got.Status == domain.GiftCompleted }, "Completed")
 	// The next viewer is served: their items are asked for.
 	eventually(t, func() bool { return r.game.count(itemsCall(pending.ID)) == 1 }, "next request served")
 	assert.Equal(t, 1, r.game.count(consent))
@@ -100,7 +101,7 @@ func TestGift_ConsentIsTypedByThePollerWhenTheSelectWentThroughButTheTypingDidNo
 	r.api.SetGift(g.ID, func(x *events.GiftRequest) {
 		id := int64(33470)
 		dl := time.Now().Add(5 * time.Minute)
-		x.Status, x.ItemID, x.ItemName, x.ItemCount, x.DeadlineAt = events.GiftWaitingConfirmation, &id, "Frostweave Cloth", 32, &dl
+		x.Status, x.ItemID, x.ItemName, x.ItemCount, x.DeadlineAt = domain.GiftWaitingConfirmation, &id, "Frostweave Cloth", 32, &dl
 	})
 	r.start()
 	consent := `/run MGM_RequestGiftConfirmation("` + g.ID + `","Норинн",33470,32)`
@@ -121,14 +122,14 @@ func TestGift_SkipFailsTheRequestAndServesTheNext(t *testing.T) {
 	_, err := r.app.FailGift(context.Background(), g.ID)
 	require.NoError(t, err)
 	got, _ := r.api.Gift(g.ID)
-	assert.Equal(t, events.GiftFailed, got.Status)
+	assert.Equal(t, domain.GiftFailed, got.Status)
 	assert.Equal(t, "streamer", got.Reason)
 	assert.Equal(t, []string{`{"reason":"streamer","status":"Failed"}`}, r.api.Bodies("PATCH /api/gift-requests/"+g.ID))
 	eventually(t, func() bool { return r.game.count(itemsCall(next.ID)) == 1 }, "next served")
 	eventually(t, func() bool { st := r.app.State(); return len(st.Gifts) == 1 && st.Gifts[0].ID == next.ID }, "window")
 
 	// A request that completed meanwhile cannot be skipped; the streamer is told.
-	r.api.SetGift(next.ID, func(x *events.GiftRequest) { x.Status = events.GiftCompleted })
+	r.api.SetGift(next.ID, func(x *events.GiftRequest) { x.Status = domain.GiftCompleted })
 	_, err = r.app.FailGift(context.Background(), next.ID)
 	assert.ErrorContains(t, err, "already Completed")
 }
@@ -143,7 +144,7 @@ func TestGift_ConsentForARequestThatAlreadyFailedIsShownAsDoNotSend(t *testing.T
 	require.NoError(t, err)
 	// The 5 minutes run out; then the recipient answers.
 	r.api.SetGift(g.ID, func(x *events.GiftRequest) {
-		x.Status, x.Reason = events.GiftFailed, events.GiftReasonConfirmationTimeout
+		x.Status, x.Reason = domain.GiftFailed, domain.GiftReasonConfirmationTimeout
 	})
 	r.emit("[MGM_GIFT_ACCEPT:" + g.ID + "]")
 	key := "MGM_GIFT_ACCEPT:" + g.ID
@@ -201,7 +202,7 @@ func TestGift_SkipTellsTheAddonToDropTheGiftOnce(t *testing.T) {
 	// Skipping a request that already failed (it timed out meanwhile; the PATCH is a
 	// no-op) drops it in the addon too.
 	g2 := r.api.AddGift("Thrall", "viewer7002")
-	r.api.SetGift(g2.ID, func(x *events.GiftRequest) { x.Status, x.Reason = events.GiftFailed, events.GiftReasonSelectionTimeout })
+	r.api.SetGift(g2.ID, func(x *events.GiftRequest) { x.Status, x.Reason = domain.GiftFailed, domain.GiftReasonSelectionTimeout })
 	_, err = r.app.FailGift(context.Background(), g2.ID)
 	require.NoError(t, err)
 	assert.Equal(t, 1, r.game.count(cancelCall(g2.ID)))
@@ -217,7 +218,7 @@ func TestGift_SkipWithoutTheGameDropsTheGiftOnceTheGameIsBack(t *testing.T) {
 	require.NoError(t, err, "the request is skipped anyway")
 	assert.Contains(t, msg, "as soon as WoW is found")
 	got, _ := r.api.Gift(g.ID)
-	assert.Equal(t, events.GiftFailed, got.Status)
+	assert.Equal(t, domain.GiftFailed, got.Status)
 	assert.Zero(t, r.game.count(cancelCall(g.ID)))
 	r.stop()
 	r.inj.Attach(r.game)
@@ -230,7 +231,7 @@ func TestGift_SkipWithoutTheGameDropsTheGiftOnceTheGameIsBack(t *testing.T) {
 func TestGift_SentMailForAFailedRequestAlsoTellsTheAddonToDropIt(t *testing.T) {
 	r := newRig(t)
 	g := r.api.AddGift("Норинн", "viewer7001")
-	r.api.SetGift(g.ID, func(x *events.GiftRequest) { x.Status, x.Reason = events.GiftFailed, events.GiftReasonFailedByStreamer })
+	r.api.SetGift(g.ID, func(x *events.GiftRequest) { x.Status, x.Reason = domain.GiftFailed, domain.GiftReasonFailedByStreamer })
 	r.start()
 	r.emit("[MGM_GIFT_SENT:" + g.ID + "]")
 	eventually(t, func() bool { return r.game.count(cancelCall(g.ID)) == 1 }, "MGM_CancelGift typed")
@@ -241,7 +242,7 @@ func TestGift_SentMailForAFailedRequestAlsoTellsTheAddonToDropIt(t *testing.T) {
 func TestGift_LateItemListForAFailedRequestIsSkipped(t *testing.T) {
 	r := newRig(t)
 	g := r.api.AddGift("Норинн", "viewer7001")
-	r.api.SetGift(g.ID, func(x *events.GiftRequest) { x.Status, x.Reason = events.GiftFailed, events.GiftReasonSelectionTimeout })
+	r.api.SetGift(g.ID, func(x *events.GiftRequest) { x.Status, x.Reason = domain.GiftFailed, domain.GiftReasonSelectionTimeout })
 	r.start()
 	r.emit("[MGM_ITEMS:" + g.ID + "]" + bagItems)
 	eventually(t, func() bool {
@@ -263,7 +264,7 @@ func TestGift_SelectRefusedWithoutTheGame(t *testing.T) {
 	_, err := r.app.SelectGiftItem(context.Background(), g.ID, 33470)
 	require.ErrorIs(t, err, ErrNoGame)
 	got, _ := r.api.Gift(g.ID)
-	assert.Equal(t, events.GiftSelectingItem, got.Status, "no consent clock started")
+	assert.Equal(t, domain.GiftSelectingItem, got.Status, "no consent clock started")
 	_, err = r.app.SelectGiftItem(context.Background(), g.ID, 99999)
 	assert.Error(t, err)
 }

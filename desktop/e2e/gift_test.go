@@ -10,6 +10,7 @@ import (
 
 	"github.com/mimiron/mgm/desktop/app"
 	"github.com/mimiron/mgm/desktop/journal"
+	"github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/wowclient"
 )
@@ -46,7 +47,7 @@ func TestGiftLoop_WholeLoop(t *testing.T) {
 	var g app.GiftView
 	w.eventually(20*time.Second, func() bool {
 		for _, v := range w.desk.App.State().Gifts {
-			if v.Status == events.GiftSelectingItem && len(v.Items) > 0 {
+			if v.Status == domain.GiftSelectingItem && len(v.Items) > 0 {
 				g = v
 				return true
 			}
@@ -73,7 +74,7 @@ func TestGiftLoop_WholeLoop(t *testing.T) {
 	assert.Contains(t, msg, "Frostweave Cloth")
 	gs := w.gifts()
 	require.Len(t, gs, 1)
-	assert.Equal(t, events.GiftWaitingConfirmation, gs[0].Status)
+	assert.Equal(t, domain.GiftWaitingConfirmation, gs[0].Status)
 	assert.Equal(t, 32, gs[0].ItemCount)
 	giftWhispers := func() int {
 		n := 0
@@ -145,7 +146,7 @@ func TestGiftLoop_SkipAfterTheWhisperDropsTheGiftInTheAddon(t *testing.T) {
 	var g app.GiftView
 	w.eventually(20*time.Second, func() bool {
 		for _, v := range w.desk.App.State().Gifts {
-			if v.Status == events.GiftSelectingItem && len(v.Items) > 0 {
+			if v.Status == domain.GiftSelectingItem && len(v.Items) > 0 {
 				g = v
 				return true
 			}

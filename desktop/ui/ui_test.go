@@ -335,7 +335,7 @@ func TestWindow_GiftSection_PickAnItem(t *testing.T) {
 	require.NoError(t, chromedp.Do(ctx, chromedp.Click(css(item(41511)))))
 	poll(t, ctx, `document.querySelector("#gift-active .badge").textContent === "WaitingConfirmation"`)
 	got, _ := f.api.Gift(g.ID)
-	assert.Equal(t, events.GiftWaitingConfirmation, got.Status)
+	assert.Equal(t, domain.GiftWaitingConfirmation, got.Status)
 	require.NotNil(t, got.ItemID)
 	assert.EqualValues(t, 41511, *got.ItemID)
 	assert.Equal(t, "Bolt of Imbued Frostweave", got.ItemName)

@@ -15,12 +15,25 @@ const (
 // "premium" (Prime) is not a subscription to this channel and counts only when configured.
 var DefaultSubscriberBadges = []string{"subscriber", "founder"}
 
-// ChatMessage is what the chat screening looks at in a chat message.
+// ChatMessage is a `!twgold`/`!twgift` chat message as the services' rules read it
+// (the screening looks at the channel, the text and the badges).
 type ChatMessage struct {
+	MessageID               string // Twitch's chat message_id
 	BroadcasterUserID       string
-	SourceBroadcasterUserID string
+	SourceBroadcasterUserID string // set for Shared Chat relays
+	UserID                  string
+	UserLogin               string
+	UserName                string
 	Text                    string
 	Badges                  []string
+}
+
+// DisplayName is the chatter's display name, or their login when Twitch sent none.
+func (m ChatMessage) DisplayName() string {
+	if m.UserName != "" {
+		return m.UserName
+	}
+	return m.UserLogin
 }
 
 // ChatPolicy is the deployment's chat configuration.

@@ -5,33 +5,8 @@ import "time"
 // Gift queue contract (docs/product.md §8). The gift-queue service owns the requests; the
 // gateway calls it on the RPC subjects below (queue group "gift-queue"); every change
 // of a request is published on GiftRequestChanged (stream MGM_GIFT) with a
-// deterministic envelope id "gift:<requestId>:v<version>".
-
-// Gift request statuses. Pending → SelectingItem → WaitingConfirmation → Completed;
-// Failed from any non-terminal status.
-const (
-	GiftPending             = "Pending"
-	GiftSelectingItem       = "SelectingItem"
-	GiftWaitingConfirmation = "WaitingConfirmation"
-	GiftCompleted           = "Completed"
-	GiftFailed              = "Failed"
-)
-
-// Gift failure reasons set by the backend (a streamer's explicit Failed carries the
-// reason it sent, or GiftReasonFailedByStreamer).
-const (
-	GiftReasonSelectionTimeout    = "selection_timeout"    // SelectingItem longer than 60 s
-	GiftReasonConfirmationTimeout = "confirmation_timeout" // no consent within 5 min
-	GiftReasonNoItems             = "no_items"             // the addon listed no giftable item
-	GiftReasonDeclined            = "declined"             // confirm {accepted:false}
-	GiftReasonFailedByStreamer    = "failed_by_streamer"   // PATCH {status:"Failed"} without a reason
-)
-
-// Gift request sources.
-const (
-	GiftSourceChat = "chat" // `!twgift <Name>`
-	GiftSourceAPI  = "api"  // POST /api/gift-requests
-)
+// deterministic envelope id "gift:<requestId>:v<version>". Statuses, failure reasons
+// and sources are pkg/domain's Gift* values.
 
 // Gift RPC subjects (core NATS request/reply, queue group "gift-queue").
 const (

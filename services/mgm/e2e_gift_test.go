@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/testenv"
 	"github.com/mimiron/mgm/pkg/twitch/eventsub"
@@ -22,6 +23,7 @@ import (
 // request Completed, the next viewer (from the panel) is served, and a second gift for
 // the first viewer is refused.
 func TestE2E_GiftFromChatToCompleted(t *testing.T) {
+	t.Parallel()
 	sys := allinonetest.Start(t, nil)
 	ctx := context.Background()
 	resp, err := sys.Sender().ChatMessage(ctx, eventsub.ChatMessageOpts{
@@ -41,7 +43,7 @@ func TestE2E_GiftFromChatToCompleted(t *testing.T) {
 	}, "the chat request never reached the Desktop's list")
 	g := list[0]
 	assert.Equal(t, "Норинн", g.CharacterName)
-	assert.Equal(t, events.GiftSelectingItem, g.Status)
+	assert.Equal(t, domain.GiftSelectingItem, g.Status)
 	assert.Equal(t, "7001", g.TwitchUserID)
 
 	// A second viewer asks from the panel and waits behind.
@@ -50,7 +52,7 @@ func TestE2E_GiftFromChatToCompleted(t *testing.T) {
 	status, body := sys.Do(t, http.MethodPost, "/api/gift-requests", sys.ViewerToken("7002"),
 		map[string]string{"characterName": "Thrall", "requestId": "3f0e4c1a-2b7d-4e8f-9a10-123456789abc"}, &second)
 	require.Equal(t, http.StatusCreated, status, string(body))
-	assert.Equal(t, events.GiftPending, second.Status)
+	assert.Equal(t, domain.GiftPending, second.Status)
 	assert.Equal(t, 2, second.Position)
 	assert.Equal(t, 65, second.ETASeconds)
 	status, body = sys.Do(t, http.MethodPost, "/api/gift-requests", sys.ViewerToken("7003"),
@@ -69,7 +71,7 @@ func TestE2E_GiftFromChatToCompleted(t *testing.T) {
 
 	status, body = sys.Do(t, http.MethodPost, base+"/select-item", "apikey", map[string]any{"itemId": 41511}, &got)
 	require.Equal(t, http.StatusOK, status, string(body))
-	assert.Equal(t, events.GiftWaitingConfirmation, got.Status)
+	assert.Equal(t, domain.GiftWaitingConfirmation, got.Status)
 	assert.Equal(t, "Bolt of Imbued Frostweave", got.ItemName)
 
 	// [MGM_GIFT_ACCEPT:<id>] → POST confirm {} (twice: the Desktop may deliver a tag again).
@@ -77,13 +79,13 @@ func TestE2E_GiftFromChatToCompleted(t *testing.T) {
 		status, body = sys.Do(t, http.MethodPost, base+"/confirm", "apikey", struct{}{}, &got)
 		require.Equal(t, http.StatusOK, status, string(body))
 		assert.NotNil(t, got.AcceptedAt)
-		assert.Equal(t, events.GiftWaitingConfirmation, got.Status, "consent alone never completes a gift")
+		assert.Equal(t, domain.GiftWaitingConfirmation, got.Status, "consent alone never completes a gift")
 	}
 	// [MGM_GIFT_SENT:<id>] → PATCH {status: Completed} (twice, idempotent).
 	for i := 0; i < 2; i++ {
 		status, body = sys.Do(t, http.MethodPatch, base, "apikey", map[string]string{"status": "Completed"}, &got)
 		require.Equal(t, http.StatusOK, status, string(body))
-		assert.Equal(t, events.GiftCompleted, got.Status)
+		assert.Equal(t, domain.GiftCompleted, got.Status)
 	}
 
 	// The viewer sees it; the next one is served.
@@ -91,12 +93,12 @@ func TestE2E_GiftFromChatToCompleted(t *testing.T) {
 	status, body = sys.Do(t, http.MethodGet, "/api/streamers/"+sys.Config.BroadcasterID+"/gift-queue", sys.ViewerToken("7001"), nil, &q)
 	require.Equal(t, http.StatusOK, status, string(body))
 	require.NotNil(t, q.MyRequest)
-	assert.Equal(t, events.GiftCompleted, q.MyRequest.Status)
+	assert.Equal(t, domain.GiftCompleted, q.MyRequest.Status)
 	assert.True(t, q.GiftUsed)
 	assert.Equal(t, 1, q.QueueLength)
 	require.NotNil(t, q.Active)
 	assert.Equal(t, "Thrall", q.Active.CharacterName)
-	assert.Equal(t, events.GiftSelectingItem, q.Active.Status)
+	assert.Equal(t, domain.GiftSelectingItem, q.Active.Status)
 
 	var q2 events.GiftQueueSnapshot
 	sys.Do(t, http.MethodGet, "/api/streamers/"+sys.Config.BroadcasterID+"/gift-queue", sys.ViewerToken("7002"), nil, &q2)

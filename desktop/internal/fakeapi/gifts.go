@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/events"
 )
 
@@ -22,8 +23,8 @@ func (s *Server) AddGift(characterName, twitchName string) events.GiftRequest {
 	defer s.mu.Unlock()
 	now := time.Now().UTC()
 	g := &events.GiftRequest{ID: uuid.NewString(), StreamerID: "100000001", TwitchUserID: uuid.NewString()[:8],
-		TwitchDisplayName: twitchName, CharacterName: characterName, Source: events.GiftSourceChat,
-		Status: events.GiftPending, OfferedItems: []events.GiftItem{}, CreatedAt: now, UpdatedAt: now}
+		TwitchDisplayName: twitchName, CharacterName: characterName, Source: domain.GiftSourceChat,
+		Status: domain.GiftPending, OfferedItems: []events.GiftItem{}, CreatedAt: now, UpdatedAt: now}
 	s.gifts = append(s.gifts, g)
 	s.promote()
 	return *g
@@ -67,7 +68,7 @@ func (s *Server) findGift(id string) *events.GiftRequest {
 }
 
 func giftActive(g *events.GiftRequest) bool {
-	return g.Status == events.GiftSelectingItem || g.Status == events.GiftWaitingConfirmation
+	return g.Status == domain.GiftSelectingItem || g.Status == domain.GiftWaitingConfirmation
 }
 
 func (s *Server) promote() {
@@ -77,10 +78,10 @@ func (s *Server) promote() {
 		}
 	}
 	for _, g := range s.gifts {
-		if g.Status == events.GiftPending {
+		if g.Status == domain.GiftPending {
 			now := time.Now().UTC()
 			dl := now.Add(60 * time.Second)
-			g.Status, g.PromotedAt, g.DeadlineAt = events.GiftSelectingItem, &now, &dl
+			g.Status, g.PromotedAt, g.DeadlineAt = domain.GiftSelectingItem, &now, &dl
 			return
 		}
 	}
@@ -88,7 +89,7 @@ func (s *Server) promote() {
 
 func (s *Server) failGift(g *events.GiftRequest, reason string) {
 	now := time.Now().UTC()
-	g.Status, g.Reason, g.FailedAt, g.DeadlineAt = events.GiftFailed, reason, &now, nil
+	g.Status, g.Reason, g.FailedAt, g.DeadlineAt = domain.GiftFailed, reason, &now, nil
 	s.promote()
 }
 
@@ -101,7 +102,7 @@ func (s *Server) serveGift(w http.ResponseWriter, r *http.Request, parts []strin
 			}
 		}
 		for _, g := range s.gifts {
-			if g.Status == events.GiftPending {
+			if g.Status == domain.GiftPending {
 				out = append(out, *g)
 			}
 		}
@@ -118,7 +119,7 @@ func (s *Server) serveGift(w http.ResponseWriter, r *http.Request, parts []strin
 		return
 	}
 	terminal := func(to string) bool {
-		if g.Status == events.GiftCompleted || g.Status == events.GiftFailed {
+		if g.Status == domain.GiftCompleted || g.Status == domain.GiftFailed {
 			writeErr(w, 409, "terminal_status_change_not_allowed", "gift request is "+g.Status,
 				map[string]any{"from": g.Status, "to": to, "reason": g.Reason})
 			return true
@@ -139,9 +140,9 @@ func (s *Server) serveGift(w http.ResponseWriter, r *http.Request, parts []strin
 		}
 		if body.Items != nil {
 			switch {
-			case g.Status == events.GiftSelectingItem && len(*body.Items) == 0:
-				s.failGift(g, events.GiftReasonNoItems)
-			case g.Status == events.GiftSelectingItem:
+			case g.Status == domain.GiftSelectingItem && len(*body.Items) == 0:
+				s.failGift(g, domain.GiftReasonNoItems)
+			case g.Status == domain.GiftSelectingItem:
 				g.OfferedItems = *body.Items
 			case terminal(""):
 				return
@@ -157,14 +158,14 @@ func (s *Server) serveGift(w http.ResponseWriter, r *http.Request, parts []strin
 			return
 		}
 		switch {
-		case body.Status == events.GiftFailed:
+		case body.Status == domain.GiftFailed:
 			reason := body.Reason
 			if reason == "" {
-				reason = events.GiftReasonFailedByStreamer
+				reason = domain.GiftReasonFailedByStreamer
 			}
 			s.failGift(g, reason)
-		case body.Status == events.GiftCompleted && g.Status == events.GiftWaitingConfirmation:
-			g.Status, g.CompletedAt, g.DeadlineAt = events.GiftCompleted, &now, nil
+		case body.Status == domain.GiftCompleted && g.Status == domain.GiftWaitingConfirmation:
+			g.Status, g.CompletedAt, g.DeadlineAt = domain.GiftCompleted, &now, nil
 			s.promote()
 		default:
 			writeErr(w, 409, "invalid_status_transition", "not allowed", map[string]any{"from": g.Status, "to": body.Status})
@@ -181,15 +182,15 @@ func (s *Server) serveGift(w http.ResponseWriter, r *http.Request, parts []strin
 			writeErr(w, 400, "invalid_payload", "itemId", nil)
 			return
 		}
-		if terminal(events.GiftWaitingConfirmation) {
+		if terminal(domain.GiftWaitingConfirmation) {
 			return
 		}
-		if g.Status == events.GiftWaitingConfirmation && g.ItemID != nil && *g.ItemID == body.ItemID {
+		if g.Status == domain.GiftWaitingConfirmation && g.ItemID != nil && *g.ItemID == body.ItemID {
 			writeJSON(w, 200, g)
 			return
 		}
-		if g.Status != events.GiftSelectingItem {
-			writeErr(w, 409, "invalid_status_transition", "not selecting", map[string]any{"from": g.Status, "to": events.GiftWaitingConfirmation})
+		if g.Status != domain.GiftSelectingItem {
+			writeErr(w, 409, "invalid_status_transition", "not selecting", map[string]any{"from": g.Status, "to": domain.GiftWaitingConfirmation})
 			return
 		}
 		if body.Count == 0 {
@@ -198,26 +199,26 @@ func (s *Server) serveGift(w http.ResponseWriter, r *http.Request, parts []strin
 		dl := now.Add(5 * time.Minute)
 		id := body.ItemID
 		g.Status, g.ItemID, g.ItemName, g.ItemCount, g.SelectedAt, g.DeadlineAt =
-			events.GiftWaitingConfirmation, &id, body.ItemName, body.Count, &now, &dl
+			domain.GiftWaitingConfirmation, &id, body.ItemName, body.Count, &now, &dl
 		writeJSON(w, 200, g)
 	case len(parts) == 4 && parts[3] == "confirm" && r.Method == http.MethodPost:
 		var body struct {
 			Accepted *bool `json:"accepted"`
 		}
 		_ = json.NewDecoder(r.Body).Decode(&body)
-		if g.Status == events.GiftCompleted {
+		if g.Status == domain.GiftCompleted {
 			writeJSON(w, 200, g)
 			return
 		}
-		if terminal(events.GiftWaitingConfirmation) {
+		if terminal(domain.GiftWaitingConfirmation) {
 			return
 		}
-		if g.Status != events.GiftWaitingConfirmation {
+		if g.Status != domain.GiftWaitingConfirmation {
 			writeErr(w, 409, "invalid_status_transition", "no item selected", map[string]any{"from": g.Status})
 			return
 		}
 		if body.Accepted != nil && !*body.Accepted {
-			s.failGift(g, events.GiftReasonDeclined)
+			s.failGift(g, domain.GiftReasonDeclined)
 		} else if g.AcceptedAt == nil {
 			g.AcceptedAt, g.DeadlineAt = &now, nil
 		}

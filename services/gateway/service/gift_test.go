@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mimiron/mgm/pkg/config"
+	"github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/errs"
 	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/twitch/extjwt"
@@ -49,16 +50,16 @@ func newFakeGifts(h *harness) *fakeGifts {
 		f.seen[req.RequestID] = true
 		f.mu.Unlock()
 		return events.GiftViewerRequest{ID: giftID, RequestID: req.RequestID, CharacterName: req.CharacterName,
-			Status: events.GiftPending, Position: 2, ETASeconds: 65, Replay: replay}, nil
+			Status: domain.GiftPending, Position: 2, ETASeconds: 65, Replay: replay}, nil
 	})
 	h.serve(events.RPCGiftQueue, func(_ context.Context, data []byte) (any, error) {
 		record(events.RPCGiftQueue, data)
 		var req events.GiftQueueRequest
 		_ = json.Unmarshal(data, &req)
 		out := events.GiftQueueSnapshot{StreamerID: req.StreamerID, QueueLength: 2, PendingCount: 1, ETAPerPositionSeconds: 65,
-			Active: &events.GiftQueueActive{CharacterName: "Thrall", Status: events.GiftSelectingItem}}
+			Active: &events.GiftQueueActive{CharacterName: "Thrall", Status: domain.GiftSelectingItem}}
 		if req.TwitchUserID != "" {
-			out.MyRequest = &events.GiftViewerRequest{ID: giftID, CharacterName: "Norinn", Status: events.GiftPending, Position: 2, ETASeconds: 65}
+			out.MyRequest = &events.GiftViewerRequest{ID: giftID, CharacterName: "Norinn", Status: domain.GiftPending, Position: 2, ETASeconds: 65}
 		}
 		return out, nil
 	})
@@ -75,7 +76,7 @@ func newFakeGifts(h *harness) *fakeGifts {
 			if fail != nil {
 				return nil, fail
 			}
-			return events.GiftRequest{ID: giftID, Status: events.GiftWaitingConfirmation, OfferedItems: []events.GiftItem{}}, nil
+			return events.GiftRequest{ID: giftID, Status: domain.GiftWaitingConfirmation, OfferedItems: []events.GiftItem{}}, nil
 		}
 	}
 	for _, s := range []string{events.RPCGiftUpdate, events.RPCGiftSelect, events.RPCGiftConfirm} {
@@ -95,6 +96,7 @@ func (f *fakeGifts) sent(subject string) []string {
 }
 
 func TestGiftQueue_ViewerSeesQueueAndOwnPosition(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	f := newFakeGifts(h)
 	r := h.do("GET", "/api/streamers/"+broadcaster+"/gift-queue", "", bearer(h.viewer("42"))...)
@@ -134,6 +136,7 @@ func giftBody(name, id string) string {
 }
 
 func TestCreateGift_Subscriber201ThenReplay200(t *testing.T) {
+	t.Parallel()
 	h, fh, f := newGiftHelixHarness(t)
 	fh.SetSubscriber("42", "1000")
 	r := h.do("POST", "/api/gift-requests", giftBody(" Норинн ", reqID), bearer(h.viewer("42"))...)
@@ -152,6 +155,7 @@ func TestCreateGift_Subscriber201ThenReplay200(t *testing.T) {
 }
 
 func TestCreateGift_RefusalsBeforeTheQueue(t *testing.T) {
+	t.Parallel()
 	h, fh, f := newGiftHelixHarness(t)
 	fh.SetSubscriber("43", "1000")
 	r := h.do("POST", "/api/gift-requests", giftBody("Norinn", reqID), bearer(h.viewer("42"))...)
@@ -185,6 +189,7 @@ func TestCreateGift_RefusalsBeforeTheQueue(t *testing.T) {
 }
 
 func TestCreateGift_QueueRefusalsPassThrough(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil) // MGM_DEV_SKIP_SUBSCRIBER_CHECK
 	newFakeGifts(h)
 	r := h.do("POST", "/api/gift-requests", giftBody("Used", ""), bearer(h.viewer("42"))...)
@@ -194,6 +199,7 @@ func TestCreateGift_QueueRefusalsPassThrough(t *testing.T) {
 }
 
 func TestGiftDesktopRoutes_NeedTheKey(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	newFakeGifts(h)
 	for _, c := range []struct{ method, path, body string }{
@@ -215,6 +221,7 @@ func TestGiftDesktopRoutes_NeedTheKey(t *testing.T) {
 }
 
 func TestGiftDesktopRoutes_ForwardWhatTheDesktopSends(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	f := newFakeGifts(h)
 	ok := func(method, path, body string) {
@@ -252,6 +259,7 @@ func TestGiftDesktopRoutes_ForwardWhatTheDesktopSends(t *testing.T) {
 }
 
 func TestGiftDesktopRoutes_BadBodiesAre400AndConflictsPassThrough(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	f := newFakeGifts(h)
 	base := "/api/gift-requests/" + giftID
@@ -292,6 +300,7 @@ func TestGiftDesktopRoutes_BadBodiesAre400AndConflictsPassThrough(t *testing.T) 
 }
 
 func TestGiftRoutes_SilentQueueIs503(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	r := h.do("GET", "/api/gift-requests", "", key(apiKey)...)
 	assert.Equal(t, http.StatusServiceUnavailable, r.status)

@@ -11,7 +11,6 @@ package adapters
 import (
 	"context"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -21,8 +20,7 @@ import (
 
 	"github.com/mimiron/mgm/pkg/db"
 	"github.com/mimiron/mgm/pkg/errs"
-	"github.com/mimiron/mgm/pkg/events"
-	"github.com/mimiron/mgm/pkg/outbox"
+	"github.com/mimiron/mgm/services/gift-queue/app"
 	"github.com/mimiron/mgm/services/gift-queue/domain"
 )
 
@@ -34,11 +32,21 @@ var Schema = db.Schema{Name: "gift", Files: migrations}
 
 // Postgres is the gift request repository (app.Repository).
 type Postgres struct {
-	pool *pgxpool.Pool
+	pool   *pgxpool.Pool
+	encode Encoder
 }
 
-// New is the repository on a pool opened with Schema.
-func New(pool *pgxpool.Pool) *Postgres { return &Postgres{pool: pool} }
+// Encoder is a change's event in its wire form: the outbox keeps events as they will
+// be published (ports.EncodeChange).
+type Encoder func(c domain.Change) (id, subject string, payload []byte, err error)
+
+var _ app.Repository = (*Postgres)(nil)
+
+// New is the repository on a pool opened with Schema, writing events with encode.
+func New(pool *pgxpool.Pool, encode Encoder) *Postgres { return &Postgres{pool: pool, encode: encode} }
+
+// usedSQL reports whether a viewer completed a gift from a streamer.
+const usedSQL = `SELECT EXISTS (SELECT 1 FROM requests WHERE streamer_id = $1 AND twitch_user_id = $2 AND status = 'Completed')`
 
 var openStatuses = []string{string(domain.Pending), string(domain.SelectingItem), string(domain.WaitingConfirmation)}
 
@@ -59,7 +67,7 @@ func scanRequest(row pgx.Row) (*domain.Request, error) {
 		return nil, err
 	}
 	r.Status = domain.Status(status)
-	if err := json.Unmarshal(items, &r.OfferedItems); err != nil {
+	if r.OfferedItems, err = decodeItems(items); err != nil {
 		return nil, fmt.Errorf("decode offered items of %s: %w", r.ID, err)
 	}
 	r.CreatedAt, r.UpdatedAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC()
@@ -125,33 +133,17 @@ func lockQueue(ctx context.Context, tx pgx.Tx, streamerID string, skipLocked boo
 	return &domain.Queue{StreamerID: streamerID, Open: open}, true, nil
 }
 
-// Key is an idempotency key of a create.
-type Key struct {
-	Key string
-	// RememberRefusal records a refusal under the key too, so the same key is never
-	// tried again (chat message ids); otherwise a refused key may be retried.
-	RememberRefusal bool
-}
-
-// CreateResult is what Create did.
-type CreateResult struct {
-	Queue   *domain.Queue
-	Request *domain.Request // nil for a repeated key that was refused the first time
-	Replay  bool            // the key was handled before
-	Refusal error           // the first handling's refusal (replays of refused keys)
-}
-
 // Create runs decide on the streamer's locked queue, with whether the viewer already
 // completed a gift, unless the key was handled before (then the earlier request is
 // returned as a replay). Refusals decided here are recorded under the key when asked.
-func (s *Postgres) Create(ctx context.Context, streamerID, twitchUserID string, key Key,
-	decide func(q *domain.Queue, used bool) (*domain.Request, error)) (CreateResult, error) {
+func (s *Postgres) Create(ctx context.Context, streamerID, twitchUserID string, key app.Key,
+	decide func(q *domain.Queue, used bool) (*domain.Request, error)) (app.CreateResult, error) {
 	var (
-		res     CreateResult
+		res     app.CreateResult
 		refusal error
 	)
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		res, refusal = CreateResult{}, nil
+		res, refusal = app.CreateResult{}, nil
 		q, _, err := lockQueue(ctx, tx, streamerID, false)
 		if err != nil {
 			return err
@@ -182,8 +174,7 @@ func (s *Postgres) Create(ctx context.Context, streamerID, twitchUserID string, 
 			}
 		}
 		var used bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM requests
-			WHERE streamer_id = $1 AND twitch_user_id = $2 AND status = 'Completed')`, streamerID, twitchUserID).Scan(&used); err != nil {
+		if err := tx.QueryRow(ctx, usedSQL, streamerID, twitchUserID).Scan(&used); err != nil {
 			return fmt.Errorf("check gift usage: %w", err)
 		}
 		r, derr := decide(q, used)
@@ -195,7 +186,7 @@ func (s *Postgres) Create(ctx context.Context, streamerID, twitchUserID string, 
 			_, err := tx.Exec(ctx, `INSERT INTO request_keys (key, outcome) VALUES ($1, $2)`, key.Key, string(errs.CodeOf(derr)))
 			return err
 		}
-		if err := save(ctx, tx, q); err != nil {
+		if err := s.save(ctx, tx, q); err != nil {
 			return err
 		}
 		if key.Key != "" {
@@ -207,7 +198,7 @@ func (s *Postgres) Create(ctx context.Context, streamerID, twitchUserID string, 
 		return nil
 	})
 	if err != nil {
-		return CreateResult{}, conflicts(err)
+		return app.CreateResult{}, conflicts(err)
 	}
 	if refusal != nil {
 		return res, refusal
@@ -254,7 +245,7 @@ func (s *Postgres) Update(ctx context.Context, streamerID, id string, fn func(q 
 		if err := fn(q, r); err != nil {
 			return err
 		}
-		if err := save(ctx, tx, q); err != nil {
+		if err := s.save(ctx, tx, q); err != nil {
 			return err
 		}
 		out, oq = r, q
@@ -304,7 +295,7 @@ func (s *Postgres) Sweep(ctx context.Context, streamerID string, fn func(q *doma
 			return err
 		}
 		fn(q)
-		if err := save(ctx, tx, q); err != nil {
+		if err := s.save(ctx, tx, q); err != nil {
 			return err
 		}
 		changes = q.Changes()
@@ -314,7 +305,7 @@ func (s *Postgres) Sweep(ctx context.Context, streamerID string, fn func(q *doma
 }
 
 // save writes the queue's changed requests and appends one outbox event per change.
-func save(ctx context.Context, tx pgx.Tx, q *domain.Queue) error {
+func (s *Postgres) save(ctx context.Context, tx pgx.Tx, q *domain.Queue) error {
 	changes := q.Changes()
 	if len(changes) == 0 {
 		return nil
@@ -331,7 +322,7 @@ func save(ctx context.Context, tx pgx.Tx, q *domain.Queue) error {
 	seqs := map[string]int64{}
 	for _, id := range order {
 		r := last[id]
-		items, err := json.Marshal(r.DTO().OfferedItems)
+		items, err := encodeItems(r.OfferedItems)
 		if err != nil {
 			return err
 		}
@@ -368,14 +359,14 @@ func save(ctx context.Context, tx pgx.Tx, q *domain.Queue) error {
 		}
 	}
 	for _, c := range changes {
-		payload, err := json.Marshal(c.Event())
+		id, subject, payload, err := s.encode(c)
 		if err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `
 			INSERT INTO outbox (event_id, request_id, version, subject, payload, occurred_at)
 			VALUES ($1, $2, $3, $4, $5, $6)`,
-			c.EventID(), c.After.ID, c.After.Version, events.GiftRequestChanged, payload, c.After.UpdatedAt); err != nil {
+			id, c.After.ID, c.After.Version, subject, payload, c.After.UpdatedAt); err != nil {
 			return fmt.Errorf("append gift event: %w", err)
 		}
 	}
@@ -396,122 +387,4 @@ func conflicts(err error) error {
 		return errs.Wrap(errs.Conflict, err, "gift queue changed concurrently; retry")
 	}
 	return err
-}
-
-// Open lists the streamer's open requests (served first, then pending), oldest first.
-func (s *Postgres) Open(ctx context.Context, streamerID string) ([]*domain.Request, error) {
-	return openOf(ctx, s.pool, streamerID)
-}
-
-// LatestOf is the viewer's most recent request, nil when none.
-func (s *Postgres) LatestOf(ctx context.Context, streamerID, twitchUserID string) (*domain.Request, error) {
-	r, err := scanRequest(s.pool.QueryRow(ctx, `SELECT `+requestColumns+` FROM requests
-		WHERE streamer_id = $1 AND twitch_user_id = $2 ORDER BY seq DESC LIMIT 1`, streamerID, twitchUserID))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("latest gift request: %w", err)
-	}
-	return r, nil
-}
-
-// Used reports whether the viewer completed a gift from the streamer.
-func (s *Postgres) Used(ctx context.Context, streamerID, twitchUserID string) (bool, error) {
-	var used bool
-	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM requests
-		WHERE streamer_id = $1 AND twitch_user_id = $2 AND status = 'Completed')`, streamerID, twitchUserID).Scan(&used)
-	return used, err
-}
-
-// Get reads one request.
-func (s *Postgres) Get(ctx context.Context, id string) (*domain.Request, error) {
-	r, err := scanRequest(s.pool.QueryRow(ctx, `SELECT `+requestColumns+` FROM requests WHERE id = $1`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, errs.E(errs.NotFound, "gift request not found")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get gift request: %w", err)
-	}
-	return r, nil
-}
-
-// Outgoing is one outbox event to publish, already in its wire form.
-type Outgoing struct {
-	EventID    string
-	Subject    string
-	Payload    []byte
-	OccurredAt time.Time
-}
-
-var _ outbox.Rows[Outgoing] = (*Postgres)(nil).RelayBatch
-
-// RelayBatch is one pass of the outbox relay (outbox.Rows): up to limit unpublished
-// events in one transaction, rows locked FOR UPDATE SKIP LOCKED (replicas take disjoint
-// batches), only each request's earliest unpublished event (so a request's events reach
-// JetStream in version order), the ones publish stored marked published.
-func (s *Postgres) RelayBatch(ctx context.Context, limit int, publish func(context.Context, []Outgoing) (int, error)) (int, error) {
-	n := 0
-	var pubErr error
-	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		n, pubErr = 0, nil
-		rows, err := tx.Query(ctx, `
-			SELECT e.seq, e.event_id, e.subject, e.payload, e.occurred_at
-			FROM outbox e
-			WHERE e.published_at IS NULL
-			  AND NOT EXISTS (SELECT 1 FROM outbox b
-			                  WHERE b.request_id = e.request_id AND b.seq < e.seq AND b.published_at IS NULL)
-			ORDER BY e.seq
-			LIMIT $1
-			FOR UPDATE OF e SKIP LOCKED`, limit)
-		if err != nil {
-			return fmt.Errorf("select unpublished gift events: %w", err)
-		}
-		var (
-			seqs []int64
-			outs []Outgoing
-		)
-		for rows.Next() {
-			var (
-				seq int64
-				o   Outgoing
-			)
-			if err := rows.Scan(&seq, &o.EventID, &o.Subject, &o.Payload, &o.OccurredAt); err != nil {
-				rows.Close()
-				return err
-			}
-			seqs, outs = append(seqs, seq), append(outs, o)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if len(outs) == 0 {
-			return nil
-		}
-		stored, err := publish(ctx, outs)
-		pubErr = err
-		if stored > 0 {
-			if _, err := tx.Exec(ctx, `UPDATE outbox SET published_at = now() WHERE seq = ANY($1)`, seqs[:stored]); err != nil {
-				return fmt.Errorf("mark gift events published: %w", err)
-			}
-		}
-		n = stored
-		return nil
-	})
-	if err != nil {
-		return 0, err
-	}
-	return n, pubErr
-}
-
-// Envelope is an outbox row as the event it is.
-func Envelope(o Outgoing) (events.Envelope, error) {
-	return events.Envelope{
-		ID:         o.EventID,
-		Type:       o.Subject,
-		OccurredAt: o.OccurredAt.UTC(),
-		Source:     "gift-queue",
-		Data:       json.RawMessage(o.Payload),
-	}, nil
 }

@@ -9,13 +9,12 @@ import (
 
 	shared "github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/errs"
-	"github.com/mimiron/mgm/pkg/events"
 )
 
 var t0 = time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
 
 func newReq(id, user, name string) NewRequest {
-	return NewRequest{ID: id, TwitchUserID: user, CharacterName: name, Source: events.GiftSourceChat}
+	return NewRequest{ID: id, TwitchUserID: user, CharacterName: name, Source: shared.GiftSourceChat}
 }
 
 func mustCreate(t *testing.T, q *Queue, id, user string, at time.Time) *Request {
@@ -73,7 +72,7 @@ func TestSweep_SelectionTimesOutAfter60s(t *testing.T) {
 	failed := q.Sweep(t0.Add(60 * time.Second))
 	require.NotNil(t, failed)
 	assert.Equal(t, Failed, a.Status)
-	assert.Equal(t, events.GiftReasonSelectionTimeout, a.Reason)
+	assert.Equal(t, shared.GiftReasonSelectionTimeout, a.Reason)
 	assert.Equal(t, SelectingItem, b.Status, "next promoted")
 }
 
@@ -85,7 +84,7 @@ func TestSweep_ConsentTimesOutAfter5MinutesUnlessAccepted(t *testing.T) {
 	assert.Nil(t, q.Sweep(t0.Add(30*time.Second+ConfirmationTimeout-time.Millisecond)))
 	q.Sweep(t0.Add(30*time.Second + ConfirmationTimeout))
 	assert.Equal(t, Failed, a.Status)
-	assert.Equal(t, events.GiftReasonConfirmationTimeout, a.Reason)
+	assert.Equal(t, shared.GiftReasonConfirmationTimeout, a.Reason)
 
 	q2 := &Queue{StreamerID: "s"}
 	b := mustCreate(t, q2, "b", "2", t0)
@@ -156,7 +155,7 @@ func TestOfferItems_EmptyListFailsAndPromotes(t *testing.T) {
 	b := mustCreate(t, q, "b", "2", t0)
 	require.NoError(t, q.OfferItems(a, []Item{}, t0))
 	assert.Equal(t, Failed, a.Status)
-	assert.Equal(t, events.GiftReasonNoItems, a.Reason)
+	assert.Equal(t, shared.GiftReasonNoItems, a.Reason)
 	assert.Equal(t, SelectingItem, b.Status)
 	assert.NoError(t, q.OfferItems(a, []Item{}, t0), "a repeated empty list is a no-op")
 	assert.Equal(t, errs.TerminalStatusChange, errs.CodeOf(q.OfferItems(a, []Item{{ItemID: 1, Count: 1}}, t0)))
@@ -200,21 +199,21 @@ func TestConfirm_AcceptIdempotentDeclineFails(t *testing.T) {
 	require.NoError(t, q.SelectItem(b, Selection{ItemID: 5}, t0))
 	require.NoError(t, q.Confirm(b, false, t0))
 	assert.Equal(t, Failed, b.Status)
-	assert.Equal(t, events.GiftReasonDeclined, b.Reason)
+	assert.Equal(t, shared.GiftReasonDeclined, b.Reason)
 	assert.NoError(t, q.Confirm(b, false, t0), "a repeated decline is a no-op")
 	assert.Equal(t, errs.TerminalStatusChange, errs.CodeOf(q.Confirm(b, true, t0)), "consent after failure is refused")
 }
 
-func TestChanges_VersionsAndEventIDsAreDeterministic(t *testing.T) {
+func TestChanges_VersionsAreOnePerChange(t *testing.T) {
 	t.Parallel()
 	q := &Queue{StreamerID: "s"}
 	mustCreate(t, q, "a", "1", t0)
 	ch := q.Changes()
 	require.Len(t, ch, 2)
-	assert.Equal(t, "gift:a:v1", ch[0].EventID())
+	assert.Equal(t, int64(1), ch[0].After.Version)
 	assert.Equal(t, Status(""), ch[0].From)
 	assert.Equal(t, Pending, ch[0].To)
-	assert.Equal(t, "gift:a:v2", ch[1].EventID())
+	assert.Equal(t, int64(2), ch[1].After.Version)
 	assert.Equal(t, Pending, ch[1].From)
 	assert.Equal(t, SelectingItem, ch[1].To)
 }

@@ -9,10 +9,12 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
+	shared "github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/natsx"
 	"github.com/mimiron/mgm/pkg/svc"
 	"github.com/mimiron/mgm/services/gift-queue/app"
+	"github.com/mimiron/mgm/services/gift-queue/domain"
 )
 
 // Queue is the queue group every replica serves in; ChatConsumer is the durable
@@ -26,35 +28,67 @@ const (
 // (a probe sends {} or nothing).
 func Handlers(s *app.Service) map[string]natsx.Handler {
 	return map[string]natsx.Handler{
-		events.RPCGiftCreate:  natsx.Handle(s.Create),
-		events.RPCGiftQueue:   natsx.HandleOptional(s.Queue),
-		events.RPCGiftList:    natsx.HandleOptional(s.List),
-		events.RPCGiftUpdate:  natsx.Handle(s.Update),
-		events.RPCGiftSelect:  natsx.Handle(s.Select),
-		events.RPCGiftConfirm: natsx.Handle(s.Confirm),
+		events.RPCGiftCreate: natsx.Handle(func(ctx context.Context, req events.GiftCreateRequest) (events.GiftViewerRequest, error) {
+			v, err := s.Create(ctx, app.CreateRequest{StreamerID: req.StreamerID, TwitchUserID: req.TwitchUserID,
+				DisplayName: req.TwitchDisplayName, CharacterName: req.CharacterName, RequestID: req.RequestID})
+			if err != nil {
+				return events.GiftViewerRequest{}, err
+			}
+			return ViewerRequest(v), nil
+		}),
+		events.RPCGiftQueue: natsx.HandleOptional(func(ctx context.Context, req events.GiftQueueRequest) (events.GiftQueueSnapshot, error) {
+			q, err := s.Queue(ctx, req.StreamerID, req.TwitchUserID)
+			return Snapshot(q), err
+		}),
+		events.RPCGiftList: natsx.HandleOptional(func(ctx context.Context, req events.GiftListRequest) ([]events.GiftRequest, error) {
+			list, err := s.List(ctx, req.StreamerID)
+			out := make([]events.GiftRequest, 0, len(list))
+			for _, r := range list {
+				out = append(out, Request(r))
+			}
+			return out, err
+		}),
+		events.RPCGiftUpdate: natsx.Handle(func(ctx context.Context, req events.GiftUpdateRequest) (any, error) {
+			u := app.UpdateRequest{StreamerID: req.StreamerID, ID: req.ID, Status: req.Status, Reason: req.Reason}
+			if req.Items != nil {
+				items := DomainItems(*req.Items)
+				u.Items = &items
+			}
+			return reply(s.Update(ctx, u))
+		}),
+		events.RPCGiftSelect: natsx.Handle(func(ctx context.Context, req events.GiftSelectRequest) (any, error) {
+			return reply(s.Select(ctx, req.StreamerID, req.ID, domain.Selection{ItemID: req.ItemID, ItemName: req.ItemName, Count: req.Count}))
+		}),
+		events.RPCGiftConfirm: natsx.Handle(func(ctx context.Context, req events.GiftConfirmRequest) (any, error) {
+			return reply(s.Confirm(ctx, req.StreamerID, req.ID, req.Accepted))
+		}),
 	}
+}
+
+func reply(r *domain.Request, err error) (any, error) {
+	if err != nil {
+		return nil, err
+	}
+	return Request(r), nil
 }
 
 // Chat applies `!twgift` chat commands until ctx ends. A body that does not decode is
 // poison (terminated); storage failures are retried.
 func Chat(js jetstream.JetStream, s *app.Service, log *zap.Logger) svc.Task {
-	return func(ctx context.Context) error {
-		c, err := natsx.EnsureConsumer(ctx, js, events.StreamChat.Name, jetstream.ConsumerConfig{
-			Durable:       ChatConsumer,
-			FilterSubject: events.ChatTwGift,
-			DeliverPolicy: jetstream.DeliverAllPolicy,
-			MaxAckPending: 1000,
-			MaxDeliver:    50,
-		})
-		if err != nil {
+	return natsx.Durable(js, events.StreamChat.Name, jetstream.ConsumerConfig{
+		Durable:       ChatConsumer,
+		FilterSubject: events.ChatTwGift,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		MaxAckPending: 1000,
+		MaxDeliver:    50,
+	}, log, 0, func(ctx context.Context, msg jetstream.Msg) error {
+		var c events.ChatCommand
+		if _, err := natsx.DecodeEvent(msg, &c); err != nil {
 			return err
 		}
-		return natsx.Consume(ctx, c, log, 0, func(ctx context.Context, msg jetstream.Msg) error {
-			var cmd events.ChatCommand
-			if _, err := natsx.DecodeEvent(msg, &cmd); err != nil {
-				return err
-			}
-			return s.Chat(ctx, cmd)
+		return s.Chat(ctx, shared.ChatMessage{
+			MessageID: c.MessageID, BroadcasterUserID: c.BroadcasterUserID, SourceBroadcasterUserID: c.SourceBroadcasterUserID,
+			UserID: c.UserID, UserLogin: c.UserLogin, UserName: c.UserName, Text: c.Text, Badges: c.Badges,
 		})
-	}
+	})
 }

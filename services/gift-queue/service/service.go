@@ -54,7 +54,7 @@ func RunWith(ctx context.Context, d svc.Deps, opts Options) error {
 		return err
 	}
 	defer pool.Close()
-	repo := adapters.New(pool)
+	repo := adapters.New(pool, ports.EncodeChange)
 	relay := Relay(ctx, repo, d.JS, log, opts.RelayInterval)
 	if d.Config.BroadcasterID == "" {
 		log.Warn("TWITCH_BROADCASTER_ID is not set: !twgift from any channel is queued under that channel")
@@ -74,7 +74,10 @@ func RunWith(ctx context.Context, d svc.Deps, opts Options) error {
 		OnReady:  opts.Ready,
 		Tasks: []svc.Task{
 			svc.Loop(relay.Run),
-			svc.Loop(func(ctx context.Context) { sweepLoop(ctx, s, opts.SweepInterval, log) }),
+			svc.Every(opts.SweepInterval, log, "gift sweep", func(ctx context.Context) error {
+				_, err := s.Sweep(ctx)
+				return err
+			}),
 			ports.Chat(d.JS, s, log),
 		},
 	})
@@ -83,27 +86,6 @@ func RunWith(ctx context.Context, d svc.Deps, opts Options) error {
 // Relay is the gift queue's outbox relay: committed request changes to the MGM_GIFT
 // stream, in version order per request.
 func Relay(ctx context.Context, repo *adapters.Postgres, js jetstream.JetStream, log *zap.Logger, interval time.Duration) *outbox.Relay {
-	pub := outbox.JetStream(js, natsx.AtomicAllowed(ctx, js, events.StreamGift.Name))
+	pub := outbox.ForStream(ctx, js, events.StreamGift)
 	return outbox.NewRelay("gift relay", outbox.Mapped(repo.RelayBatch, adapters.Envelope, pub), log, interval)
-}
-
-func sweepLoop(ctx context.Context, s *app.Service, every time.Duration, log *zap.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	failing := false
-	for {
-		_, err := s.Sweep(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil && !failing:
-			log.Error("gift sweep failed", zap.Error(err))
-			failing = true
-		case err == nil:
-			failing = false
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }

@@ -15,12 +15,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mimiron/mgm/pkg/config"
+	"github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/errs"
 	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/natsx"
 	"github.com/mimiron/mgm/pkg/svc"
 	"github.com/mimiron/mgm/pkg/testenv"
 	"github.com/mimiron/mgm/services/gift-queue/adapters"
+	"github.com/mimiron/mgm/services/gift-queue/ports"
 	"github.com/mimiron/mgm/services/gift-queue/service"
 )
 
@@ -46,7 +48,7 @@ func newEnv(t *testing.T) *env {
 	pool, err := adapters.Schema.Open(context.Background(), e.dbURL)
 	require.NoError(t, err)
 	t.Cleanup(pool.Close)
-	e.db, e.store = pool, adapters.New(pool)
+	e.db, e.store = pool, adapters.New(pool, ports.EncodeChange)
 	return e
 }
 
@@ -143,7 +145,7 @@ func (e *env) complete(id string) events.GiftRequest {
 	require.NoError(e.t, err)
 	_, err = e.confirm(id, true)
 	require.NoError(e.t, err)
-	out, err := e.setStatus(id, events.GiftCompleted)
+	out, err := e.setStatus(id, domain.GiftCompleted)
 	require.NoError(e.t, err)
 	return out
 }
@@ -195,9 +197,9 @@ func TestChat_SecondRequestWaitsUntilFirstCompletes(t *testing.T) {
 	list := e.list()
 	require.Len(t, list, 2)
 	assert.Equal(t, "Норинн", list[0].CharacterName)
-	assert.Equal(t, events.GiftSelectingItem, list[0].Status, "the first is served at once")
-	assert.Equal(t, events.GiftPending, list[1].Status, "the second waits")
-	assert.Equal(t, events.GiftSourceChat, list[0].Source)
+	assert.Equal(t, domain.GiftSelectingItem, list[0].Status, "the first is served at once")
+	assert.Equal(t, domain.GiftPending, list[1].Status, "the second waits")
+	assert.Equal(t, domain.GiftSourceChat, list[0].Source)
 	assert.Equal(t, "viewer1", list[0].TwitchDisplayName)
 
 	q1, q2 := e.queue("1"), e.queue("2")
@@ -213,16 +215,16 @@ func TestChat_SecondRequestWaitsUntilFirstCompletes(t *testing.T) {
 	assert.Nil(t, e.queue("3").MyRequest)
 
 	done := e.complete(list[0].ID)
-	assert.Equal(t, events.GiftCompleted, done.Status)
+	assert.Equal(t, domain.GiftCompleted, done.Status)
 	assert.NotNil(t, done.AcceptedAt)
 	assert.NotNil(t, done.CompletedAt)
 
 	list = e.list()
 	require.Len(t, list, 1)
 	assert.Equal(t, "Thrall", list[0].CharacterName)
-	assert.Equal(t, events.GiftSelectingItem, list[0].Status, "the next one is promoted")
+	assert.Equal(t, domain.GiftSelectingItem, list[0].Status, "the next one is promoted")
 	q1 = e.queue("1")
-	assert.Equal(t, events.GiftCompleted, q1.MyRequest.Status)
+	assert.Equal(t, domain.GiftCompleted, q1.MyRequest.Status)
 	assert.Equal(t, 0, q1.MyRequest.Position)
 	assert.True(t, q1.GiftUsed)
 	assert.Equal(t, 1, e.queue("2").MyRequest.Position)
@@ -231,32 +233,32 @@ func TestChat_SecondRequestWaitsUntilFirstCompletes(t *testing.T) {
 func TestSweep_TimeoutsFailAndPromoteTheNext(t *testing.T) {
 	e := newEnv(t)
 	a, b, c := e.mustCreate("1", "Alpha"), e.mustCreate("2", "Beta"), e.mustCreate("3", "Gamma")
-	assert.Equal(t, events.GiftSelectingItem, a.Status)
+	assert.Equal(t, domain.GiftSelectingItem, a.Status)
 	assert.Equal(t, []int{1, 2, 3}, []int{a.Position, b.Position, c.Position})
 	assert.Equal(t, []int{0, 65, 130}, []int{a.ETASeconds, b.ETASeconds, c.ETASeconds})
 
 	e.clock.Advance(59 * time.Second)
 	time.Sleep(100 * time.Millisecond)
-	assert.Equal(t, events.GiftSelectingItem, e.status(a.ID), "not before 60 s")
+	assert.Equal(t, domain.GiftSelectingItem, e.status(a.ID), "not before 60 s")
 
 	e.clock.Advance(time.Second)
-	testenv.Eventually(t, 5*time.Second, func() bool { return e.status(a.ID) == events.GiftFailed }, "selection never timed out")
+	testenv.Eventually(t, 5*time.Second, func() bool { return e.status(a.ID) == domain.GiftFailed }, "selection never timed out")
 	ra, err := e.store.Get(context.Background(), a.ID)
 	require.NoError(t, err)
-	assert.Equal(t, events.GiftReasonSelectionTimeout, ra.Reason)
-	testenv.Eventually(t, 5*time.Second, func() bool { return e.status(b.ID) == events.GiftSelectingItem }, "next never promoted")
+	assert.Equal(t, domain.GiftReasonSelectionTimeout, ra.Reason)
+	testenv.Eventually(t, 5*time.Second, func() bool { return e.status(b.ID) == domain.GiftSelectingItem }, "next never promoted")
 
 	_, err = e.selectItem(b.ID, 42)
 	require.NoError(t, err)
 	e.clock.Advance(5*time.Minute - time.Second)
 	time.Sleep(100 * time.Millisecond)
-	assert.Equal(t, events.GiftWaitingConfirmation, e.status(b.ID), "not before 5 min")
+	assert.Equal(t, domain.GiftWaitingConfirmation, e.status(b.ID), "not before 5 min")
 	e.clock.Advance(time.Second)
-	testenv.Eventually(t, 5*time.Second, func() bool { return e.status(b.ID) == events.GiftFailed }, "consent never timed out")
+	testenv.Eventually(t, 5*time.Second, func() bool { return e.status(b.ID) == domain.GiftFailed }, "consent never timed out")
 	rb, err := e.store.Get(context.Background(), b.ID)
 	require.NoError(t, err)
-	assert.Equal(t, events.GiftReasonConfirmationTimeout, rb.Reason)
-	testenv.Eventually(t, 5*time.Second, func() bool { return e.status(c.ID) == events.GiftSelectingItem }, "third never promoted")
+	assert.Equal(t, domain.GiftReasonConfirmationTimeout, rb.Reason)
+	testenv.Eventually(t, 5*time.Second, func() bool { return e.status(c.ID) == domain.GiftSelectingItem }, "third never promoted")
 
 	// An accepted gift waits for its mail however long it takes.
 	_, err = e.selectItem(c.ID, 42)
@@ -265,8 +267,8 @@ func TestSweep_TimeoutsFailAndPromoteTheNext(t *testing.T) {
 	require.NoError(t, err)
 	e.clock.Advance(time.Hour)
 	time.Sleep(100 * time.Millisecond)
-	assert.Equal(t, events.GiftWaitingConfirmation, e.status(c.ID))
-	_, err = e.setStatus(c.ID, events.GiftCompleted)
+	assert.Equal(t, domain.GiftWaitingConfirmation, e.status(c.ID))
+	_, err = e.setStatus(c.ID, domain.GiftCompleted)
 	require.NoError(t, err)
 }
 
@@ -276,10 +278,10 @@ func TestCreate_OncePerViewerCountedOnCompletion(t *testing.T) {
 	_, err := e.create("1", "Other", "")
 	assert.Equal(t, errs.GiftRequestActive, code(err), "an open request blocks a second")
 
-	_, err = e.setStatus(a.ID, events.GiftFailed)
+	_, err = e.setStatus(a.ID, domain.GiftFailed)
 	require.NoError(t, err)
 	b := e.mustCreate("1", "Alpha")
-	assert.Equal(t, events.GiftSelectingItem, b.Status, "a failed request does not use the gift up")
+	assert.Equal(t, domain.GiftSelectingItem, b.Status, "a failed request does not use the gift up")
 	e.complete(b.ID)
 
 	_, err = e.create("1", "Alpha", "")
@@ -318,7 +320,7 @@ func TestChat_RepeatedMessageIDIsIgnored(t *testing.T) {
 	// A message refused the first time stays refused, even once the refusal no longer holds.
 	e.chat(chatOpts{messageID: "refused", user: "1", text: "!twgift Beta"})
 	e.chatConsumed()
-	_, err := e.setStatus(list[0].ID, events.GiftFailed)
+	_, err := e.setStatus(list[0].ID, domain.GiftFailed)
 	require.NoError(t, err)
 	e.chat(chatOpts{messageID: "refused", user: "1", text: "!twgift Beta"})
 	e.chatConsumed()
@@ -329,11 +331,11 @@ func TestUpdate_TransitionsAreValidated(t *testing.T) {
 	e := newEnv(t)
 	a, b := e.mustCreate("1", "Alpha"), e.mustCreate("2", "Beta")
 
-	_, err := e.setStatus(b.ID, events.GiftSelectingItem)
+	_, err := e.setStatus(b.ID, domain.GiftSelectingItem)
 	assert.Equal(t, errs.InvalidTransition, code(err), "promotion is the backend's")
-	_, err = e.setStatus(a.ID, events.GiftWaitingConfirmation)
+	_, err = e.setStatus(a.ID, domain.GiftWaitingConfirmation)
 	assert.Equal(t, errs.InvalidTransition, code(err), "an item is chosen with select-item")
-	_, err = e.setStatus(a.ID, events.GiftCompleted)
+	_, err = e.setStatus(a.ID, domain.GiftCompleted)
 	assert.Equal(t, errs.InvalidTransition, code(err))
 	_, err = e.confirm(b.ID, true)
 	assert.Equal(t, errs.InvalidTransition, code(err))
@@ -342,21 +344,21 @@ func TestUpdate_TransitionsAreValidated(t *testing.T) {
 	_, err = e.setStatus(a.ID, "Done")
 	assert.Equal(t, errs.Invalid, code(err))
 
-	_, err = e.setStatus(a.ID, events.GiftFailed)
+	_, err = e.setStatus(a.ID, domain.GiftFailed)
 	require.NoError(t, err)
-	_, err = e.setStatus(a.ID, events.GiftCompleted)
+	_, err = e.setStatus(a.ID, domain.GiftCompleted)
 	var ee *errs.Error
 	require.ErrorAs(t, err, &ee)
 	assert.Equal(t, errs.TerminalStatusChange, ee.Code)
-	assert.Equal(t, events.GiftFailed, ee.Details["from"])
+	assert.Equal(t, domain.GiftFailed, ee.Details["from"])
 	_, err = e.selectItem(a.ID, 1)
 	assert.Equal(t, errs.TerminalStatusChange, code(err))
 	_, err = e.confirm(a.ID, true)
 	assert.Equal(t, errs.TerminalStatusChange, code(err), "consent after failure is not recorded")
 
-	_, err = e.setStatus(uuid.NewString(), events.GiftFailed)
+	_, err = e.setStatus(uuid.NewString(), domain.GiftFailed)
 	assert.Equal(t, errs.NotFound, code(err))
-	err = e.call(events.RPCGiftUpdate, events.GiftUpdateRequest{StreamerID: "other", ID: b.ID, Status: events.GiftFailed}, nil)
+	err = e.call(events.RPCGiftUpdate, events.GiftUpdateRequest{StreamerID: "other", ID: b.ID, Status: domain.GiftFailed}, nil)
 	assert.Equal(t, errs.NotFound, code(err), "another streamer's request does not exist here")
 	err = e.call(events.RPCGiftUpdate, events.GiftUpdateRequest{StreamerID: streamer, ID: b.ID}, nil)
 	assert.Equal(t, errs.Invalid, code(err), "neither status nor items")
@@ -378,12 +380,12 @@ func TestItems_ListedChosenOrNoItemsFails(t *testing.T) {
 	assert.Equal(t, e.clock.Now().Add(5*time.Minute).UTC(), out.DeadlineAt.UTC())
 	_, err = e.confirm(a.ID, false)
 	require.NoError(t, err)
-	assert.Equal(t, events.GiftFailed, e.status(a.ID))
+	assert.Equal(t, domain.GiftFailed, e.status(a.ID))
 
 	empty := []events.GiftItem{}
 	require.NoError(t, e.call(events.RPCGiftUpdate, events.GiftUpdateRequest{StreamerID: streamer, ID: b.ID, Items: &empty}, &out))
-	assert.Equal(t, events.GiftFailed, out.Status)
-	assert.Equal(t, events.GiftReasonNoItems, out.Reason)
+	assert.Equal(t, domain.GiftFailed, out.Status)
+	assert.Equal(t, domain.GiftReasonNoItems, out.Reason)
 }
 
 func TestRepeats_AreIdempotent(t *testing.T) {
@@ -412,9 +414,9 @@ func TestRepeats_AreIdempotent(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, c1.Version, c2.Version)
 	assert.Equal(t, c1.AcceptedAt, c2.AcceptedAt)
-	d1, err := e.setStatus(first.ID, events.GiftCompleted)
+	d1, err := e.setStatus(first.ID, domain.GiftCompleted)
 	require.NoError(t, err)
-	d2, err := e.setStatus(first.ID, events.GiftCompleted)
+	d2, err := e.setStatus(first.ID, domain.GiftCompleted)
 	require.NoError(t, err)
 	assert.Equal(t, d1.Version, d2.Version)
 	_, err = e.confirm(first.ID, true)
@@ -422,7 +424,7 @@ func TestRepeats_AreIdempotent(t *testing.T) {
 	replay, err := e.create("1", "Alpha", reqID)
 	require.NoError(t, err)
 	assert.True(t, replay.Replay)
-	assert.Equal(t, events.GiftCompleted, replay.Status)
+	assert.Equal(t, domain.GiftCompleted, replay.Status)
 }
 
 func TestEvents_PublishedOncePerChangeWithDeterministicIDs(t *testing.T) {
@@ -514,7 +516,7 @@ func TestReplicas_NeverServeTwoOrPromoteTwice(t *testing.T) {
 	for _, m := range msgs {
 		assert.False(t, ids[m.msgID], "event %s published twice", m.msgID)
 		ids[m.msgID] = true
-		if m.ev.To == events.GiftSelectingItem && m.ev.From == events.GiftPending {
+		if m.ev.To == domain.GiftSelectingItem && m.ev.From == domain.GiftPending {
 			promoted[m.ev.Request.ID]++
 		}
 	}

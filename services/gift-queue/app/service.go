@@ -1,6 +1,7 @@
 // Package app holds the gift queue's use cases: create (chat and panel), the Desktop's
-// moves (status, item list, item choice, consent), the timeout sweep, the queries, and
-// the outbox relay that publishes committed changes.
+// moves (status, item list, item choice, consent), the timeout sweep and the queries.
+// Rules are the domain's (domain.Queue); transactions the repository's; wire types the
+// ports'.
 package app
 
 import (
@@ -13,15 +14,31 @@ import (
 
 	shared "github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/errs"
-	"github.com/mimiron/mgm/pkg/events"
-	"github.com/mimiron/mgm/services/gift-queue/adapters"
 	"github.com/mimiron/mgm/services/gift-queue/domain"
 )
 
-// Repository is the gift request repository (adapters.Postgres).
+// Key is an idempotency key of a create.
+type Key struct {
+	Key string
+	// RememberRefusal records a refusal under the key too, so the same key is never
+	// tried again (chat message ids); otherwise a refused key may be retried.
+	RememberRefusal bool
+}
+
+// CreateResult is what a repository's Create did.
+type CreateResult struct {
+	Queue   *domain.Queue
+	Request *domain.Request // nil for a repeated key that was refused the first time
+	Replay  bool            // the key was handled before
+	Refusal error           // the first handling's refusal (replays of refused keys)
+}
+
+// Repository is the gift request repository (adapters.Postgres). Create and Update
+// run the domain's decision on the streamer's locked queue and store the changes and
+// their events in the same transaction.
 type Repository interface {
-	Create(ctx context.Context, streamerID, twitchUserID string, key adapters.Key,
-		decide func(q *domain.Queue, used bool) (*domain.Request, error)) (adapters.CreateResult, error)
+	Create(ctx context.Context, streamerID, twitchUserID string, key Key,
+		decide func(q *domain.Queue, used bool) (*domain.Request, error)) (CreateResult, error)
 	Update(ctx context.Context, streamerID, id string, fn func(q *domain.Queue, r *domain.Request) error) (*domain.Request, *domain.Queue, error)
 	Attention(ctx context.Context, now time.Time) ([]string, error)
 	Sweep(ctx context.Context, streamerID string, fn func(q *domain.Queue)) ([]domain.Change, error)
@@ -78,22 +95,46 @@ func (a *Service) streamer(s string) (string, error) {
 	return s, nil
 }
 
+// CreateRequest is POST /api/gift-requests after the gateway checked identity and
+// subscription. RequestID (optional) makes the call idempotent per viewer.
+type CreateRequest struct {
+	StreamerID    string
+	TwitchUserID  string
+	DisplayName   string
+	CharacterName string
+	RequestID     string
+}
+
+// ViewerRequest is a viewer's own request with its place in the queue: Position 1 for
+// the request being served, 2 for the next, …; 0 once terminal.
+type ViewerRequest struct {
+	Request  *domain.Request
+	Position int
+	ETA      time.Duration
+	Replay   bool // Create only: this requestId was already handled
+}
+
+func viewerRequest(q *domain.Queue, r *domain.Request) ViewerRequest {
+	pos := q.Position(r)
+	return ViewerRequest{Request: r, Position: pos, ETA: domain.ETA(pos)}
+}
+
 // Create is POST /api/gift-requests (identity and subscription checked by the
 // gateway). With a requestId the call is idempotent per viewer: a repeat answers the
 // request created the first time with Replay set, whatever name it carries.
-func (a *Service) Create(ctx context.Context, req events.GiftCreateRequest) (events.GiftViewerRequest, error) {
+func (a *Service) Create(ctx context.Context, req CreateRequest) (ViewerRequest, error) {
 	streamer, err := a.streamer(req.StreamerID)
 	if err != nil {
-		return events.GiftViewerRequest{}, err
+		return ViewerRequest{}, err
 	}
 	if strings.TrimSpace(req.TwitchUserID) == "" {
-		return events.GiftViewerRequest{}, errs.E(errs.Invalid, "twitchUserId is required")
+		return ViewerRequest{}, errs.E(errs.Invalid, "twitchUserId is required")
 	}
 	name, err := shared.ParseCharacterName(req.CharacterName)
 	if err != nil {
-		return events.GiftViewerRequest{}, err
+		return ViewerRequest{}, err
 	}
-	key, id := adapters.Key{}, uuid.NewString()
+	key, id := Key{}, uuid.NewString()
 	if req.RequestID != "" {
 		key.Key = "api:" + streamer + ":" + req.TwitchUserID + ":" + req.RequestID
 		id = uuid.NewSHA1(idSpace, []byte(key.Key)).String()
@@ -101,20 +142,20 @@ func (a *Service) Create(ctx context.Context, req events.GiftCreateRequest) (eve
 	now := a.now()
 	res, err := a.Store.Create(ctx, streamer, req.TwitchUserID, key, func(q *domain.Queue, used bool) (*domain.Request, error) {
 		return q.Create(domain.NewRequest{
-			ID: id, TwitchUserID: req.TwitchUserID, TwitchDisplayName: req.TwitchDisplayName,
-			CharacterName: name.String(), Source: events.GiftSourceAPI, RequestID: req.RequestID,
+			ID: id, TwitchUserID: req.TwitchUserID, TwitchDisplayName: req.DisplayName,
+			CharacterName: name.String(), Source: shared.GiftSourceAPI, RequestID: req.RequestID,
 		}, used, now)
 	})
 	if err != nil {
-		return events.GiftViewerRequest{}, err
+		return ViewerRequest{}, err
 	}
 	if res.Refusal != nil {
-		return events.GiftViewerRequest{}, res.Refusal
+		return ViewerRequest{}, res.Refusal
 	}
 	if !res.Replay {
 		a.committed()
 	}
-	out := domain.ViewerView(res.Queue, res.Request)
+	out := viewerRequest(res.Queue, res.Request)
 	out.Replay = res.Replay
 	return out, nil
 }
@@ -124,15 +165,12 @@ func (a *Service) Create(ctx context.Context, req events.GiftCreateRequest) (eve
 // repeated message_id is ignored even when the first one was refused. Ignored and
 // refused messages are logged, not errors: only storage failures are returned (and
 // retried by the consumer).
-func (a *Service) Chat(ctx context.Context, c events.ChatCommand) error {
+func (a *Service) Chat(ctx context.Context, c shared.ChatMessage) error {
 	if c.MessageID == "" || c.UserID == "" {
 		return errs.E(errs.Invalid, "chat command without message id or user id")
 	}
 	log := a.log().With(zap.String("messageId", c.MessageID), zap.String("twitchUserId", c.UserID))
-	name, ignore, problem := a.Policy.Screen(domain.ChatMessage{
-		BroadcasterUserID: c.BroadcasterUserID, SourceBroadcasterUserID: c.SourceBroadcasterUserID,
-		Text: c.Text, Badges: c.Badges,
-	})
+	name, ignore, problem := a.Policy.Screen(c)
 	if ignore != "" {
 		switch ignore {
 		case domain.IgnoreNotSubscriber:
@@ -145,17 +183,13 @@ func (a *Service) Chat(ctx context.Context, c events.ChatCommand) error {
 		}
 		return nil
 	}
-	display := c.UserName
-	if display == "" {
-		display = c.UserLogin
-	}
-	key := adapters.Key{Key: "chat:" + c.MessageID, RememberRefusal: true}
+	key := Key{Key: "chat:" + c.MessageID, RememberRefusal: true}
 	id := uuid.NewSHA1(idSpace, []byte(key.Key)).String()
 	now := a.now()
 	res, err := a.Store.Create(ctx, c.BroadcasterUserID, c.UserID, key, func(q *domain.Queue, used bool) (*domain.Request, error) {
 		return q.Create(domain.NewRequest{
-			ID: id, TwitchUserID: c.UserID, TwitchDisplayName: display,
-			CharacterName: name, Source: events.GiftSourceChat,
+			ID: id, TwitchUserID: c.UserID, TwitchDisplayName: c.DisplayName(),
+			CharacterName: name, Source: shared.GiftSourceChat,
 		}, used, now)
 	})
 	switch {
@@ -175,38 +209,41 @@ func (a *Service) Chat(ctx context.Context, c events.ChatCommand) error {
 	return nil
 }
 
-// Queue is the viewer's view of a streamer's queue.
-func (a *Service) Queue(ctx context.Context, req events.GiftQueueRequest) (events.GiftQueueSnapshot, error) {
-	streamer, err := a.streamer(req.StreamerID)
+// QueueView is a streamer's queue as one viewer sees it.
+type QueueView struct {
+	StreamerID string
+	Length     int             // the request being served + the pending ones
+	Pending    int             // waiting behind the served one
+	Active     *domain.Request // the request being served, nil when none
+	Mine       *ViewerRequest  // the viewer's latest request, nil when none (or no viewer)
+	GiftUsed   bool            // the viewer already received their gift
+	Now        time.Time
+}
+
+// Queue is the viewer's view of a streamer's queue (twitchUserID "" when the viewer
+// did not share identity).
+func (a *Service) Queue(ctx context.Context, streamerID, twitchUserID string) (QueueView, error) {
+	streamer, err := a.streamer(streamerID)
 	if err != nil {
-		return events.GiftQueueSnapshot{}, err
+		return QueueView{}, err
 	}
 	open, err := a.Store.Open(ctx, streamer)
 	if err != nil {
-		return events.GiftQueueSnapshot{}, err
+		return QueueView{}, err
 	}
 	q := &domain.Queue{StreamerID: streamer, Open: open}
-	out := events.GiftQueueSnapshot{
-		StreamerID:            streamer,
-		QueueLength:           len(open),
-		PendingCount:          len(q.Pending()),
-		ETAPerPositionSeconds: int(domain.ETAStep.Seconds()),
-		ServerNow:             a.now(),
-	}
-	if r := q.Active(); r != nil {
-		out.Active = &events.GiftQueueActive{CharacterName: r.CharacterName, Status: string(r.Status), DeadlineAt: r.DeadlineAt}
-	}
-	if req.TwitchUserID != "" {
-		mine, err := a.Store.LatestOf(ctx, streamer, req.TwitchUserID)
+	out := QueueView{StreamerID: streamer, Length: len(open), Pending: len(q.Pending()), Active: q.Active(), Now: a.now()}
+	if twitchUserID != "" {
+		mine, err := a.Store.LatestOf(ctx, streamer, twitchUserID)
 		if err != nil {
-			return events.GiftQueueSnapshot{}, err
+			return QueueView{}, err
 		}
 		if mine != nil {
-			v := domain.ViewerView(q, mine)
-			out.MyRequest = &v
+			v := viewerRequest(q, mine)
+			out.Mine = &v
 		}
-		if out.GiftUsed, err = a.Store.Used(ctx, streamer, req.TwitchUserID); err != nil {
-			return events.GiftQueueSnapshot{}, err
+		if out.GiftUsed, err = a.Store.Used(ctx, streamer, twitchUserID); err != nil {
+			return QueueView{}, err
 		}
 	}
 	return out, nil
@@ -214,34 +251,36 @@ func (a *Service) Queue(ctx context.Context, req events.GiftQueueRequest) (event
 
 // List is the Desktop's GET /api/gift-requests: the served request and the pending
 // ones, oldest first. Without a streamer (none named, none configured) it is empty, so
-// the one-process mode's readiness probe answers on any configuration.
-func (a *Service) List(ctx context.Context, req events.GiftListRequest) ([]events.GiftRequest, error) {
-	streamer, err := a.streamer(req.StreamerID)
+// a probe answers on any configuration.
+func (a *Service) List(ctx context.Context, streamerID string) ([]*domain.Request, error) {
+	streamer, err := a.streamer(streamerID)
 	if err != nil {
-		return []events.GiftRequest{}, nil
+		return nil, nil
 	}
-	open, err := a.Store.Open(ctx, streamer)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]events.GiftRequest, 0, len(open))
-	for _, r := range open {
-		out = append(out, r.DTO())
-	}
-	return out, nil
+	return a.Store.Open(ctx, streamer)
+}
+
+// UpdateRequest is PATCH /api/gift-requests/{id}: either a status change (Status,
+// optional Reason) or the addon's item list (Items, from [MGM_ITEMS]).
+type UpdateRequest struct {
+	StreamerID string
+	ID         string
+	Status     string
+	Reason     string
+	Items      *[]domain.Item
 }
 
 // Update is PATCH /api/gift-requests/{id}: a status change or the addon's item list.
-func (a *Service) Update(ctx context.Context, req events.GiftUpdateRequest) (events.GiftRequest, error) {
+func (a *Service) Update(ctx context.Context, req UpdateRequest) (*domain.Request, error) {
 	hasStatus := strings.TrimSpace(req.Status) != ""
 	if hasStatus == (req.Items != nil) {
-		return events.GiftRequest{}, errs.E(errs.Invalid, "send either status (with an optional reason) or items").
+		return nil, errs.E(errs.Invalid, "send either status (with an optional reason) or items").
 			WithDetails(map[string]any{"field": "status"})
 	}
 	if req.Items != nil {
 		items := *req.Items
 		if err := domain.CheckItems(items); err != nil {
-			return events.GiftRequest{}, err
+			return nil, err
 		}
 		return a.update(ctx, req.StreamerID, req.ID, func(q *domain.Queue, r *domain.Request, now time.Time) error {
 			return q.OfferItems(r, items, now)
@@ -249,11 +288,11 @@ func (a *Service) Update(ctx context.Context, req events.GiftUpdateRequest) (eve
 	}
 	to, err := domain.ParseStatus(strings.TrimSpace(req.Status))
 	if err != nil {
-		return events.GiftRequest{}, err
+		return nil, err
 	}
 	reason := strings.TrimSpace(req.Reason)
 	if len(reason) > 200 {
-		return events.GiftRequest{}, errs.E(errs.Invalid, "reason is at most 200 bytes").WithDetails(map[string]any{"field": "reason"})
+		return nil, errs.E(errs.Invalid, "reason is at most 200 bytes").WithDetails(map[string]any{"field": "reason"})
 	}
 	return a.update(ctx, req.StreamerID, req.ID, func(q *domain.Queue, r *domain.Request, now time.Time) error {
 		return q.SetStatus(r, to, reason, now)
@@ -261,28 +300,28 @@ func (a *Service) Update(ctx context.Context, req events.GiftUpdateRequest) (eve
 }
 
 // Select is POST /api/gift-requests/{id}/select-item.
-func (a *Service) Select(ctx context.Context, req events.GiftSelectRequest) (events.GiftRequest, error) {
-	sel := domain.Selection{ItemID: req.ItemID, ItemName: strings.TrimSpace(req.ItemName), Count: req.Count}
-	return a.update(ctx, req.StreamerID, req.ID, func(q *domain.Queue, r *domain.Request, now time.Time) error {
+func (a *Service) Select(ctx context.Context, streamerID, id string, sel domain.Selection) (*domain.Request, error) {
+	sel.ItemName = strings.TrimSpace(sel.ItemName)
+	return a.update(ctx, streamerID, id, func(q *domain.Queue, r *domain.Request, now time.Time) error {
 		return q.SelectItem(r, sel, now)
 	})
 }
 
 // Confirm is POST /api/gift-requests/{id}/confirm.
-func (a *Service) Confirm(ctx context.Context, req events.GiftConfirmRequest) (events.GiftRequest, error) {
-	return a.update(ctx, req.StreamerID, req.ID, func(q *domain.Queue, r *domain.Request, now time.Time) error {
-		return q.Confirm(r, req.Accepted, now)
+func (a *Service) Confirm(ctx context.Context, streamerID, id string, accepted bool) (*domain.Request, error) {
+	return a.update(ctx, streamerID, id, func(q *domain.Queue, r *domain.Request, now time.Time) error {
+		return q.Confirm(r, accepted, now)
 	})
 }
 
-func (a *Service) update(ctx context.Context, streamerID, id string, fn func(q *domain.Queue, r *domain.Request, now time.Time) error) (events.GiftRequest, error) {
+func (a *Service) update(ctx context.Context, streamerID, id string, fn func(q *domain.Queue, r *domain.Request, now time.Time) error) (*domain.Request, error) {
 	streamer, err := a.streamer(streamerID)
 	if err != nil {
-		return events.GiftRequest{}, err
+		return nil, err
 	}
 	u, err := uuid.Parse(id)
 	if err != nil {
-		return events.GiftRequest{}, errs.E(errs.NotFound, "gift request not found")
+		return nil, errs.E(errs.NotFound, "gift request not found")
 	}
 	now := a.now()
 	changed := false
@@ -294,12 +333,12 @@ func (a *Service) update(ctx context.Context, streamerID, id string, fn func(q *
 		return nil
 	})
 	if err != nil {
-		return events.GiftRequest{}, err
+		return nil, err
 	}
 	if changed {
 		a.committed()
 	}
-	return r.DTO(), nil
+	return r, nil
 }
 
 // Sweep fails served requests past their deadline and promotes the next ones, for

@@ -24,7 +24,7 @@ func BenchmarkDraw(b *testing.B) {
 			require.NoError(b, adapters.SeedEligible(ctx, pg, n))
 			_, err = pg.Exec(ctx, `ANALYZE members`)
 			require.NoError(b, err)
-			repo := adapters.NewRepo(pg)
+			repo := adapters.New(pg)
 			b.ResetTimer()
 			for b.Loop() {
 				d, err := repo.Draw(ctx, "", app.CryptoRandom)

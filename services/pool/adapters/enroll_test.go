@@ -18,12 +18,12 @@ import (
 	"github.com/mimiron/mgm/services/pool/domain"
 )
 
-func openRepo(t testing.TB) (*pgxpool.Pool, *adapters.Repo) {
+func openRepo(t testing.TB) (*pgxpool.Pool, *adapters.Postgres) {
 	t.Helper()
 	pg, err := adapters.Schema.Open(context.Background(), testenv.Postgres(t))
 	require.NoError(t, err)
 	t.Cleanup(pg.Close)
-	return pg, adapters.NewRepo(pg)
+	return pg, adapters.New(pg)
 }
 
 func chatReq(key, user, name string) app.EnrollRequest {
@@ -98,6 +98,7 @@ var dependentBatch = []app.EnrollRequest{
 }
 
 func TestEnrollBatch_MatchesOneAtATime(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pgBatch, batch := openRepo(t)
 	outs, err := batch.EnrollBatch(ctx, dependentBatch)
@@ -131,6 +132,7 @@ func TestEnrollBatch_MatchesOneAtATime(t *testing.T) {
 }
 
 func TestEnrollBatch_RedeliveredBatchIsAllReplays(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pg, repo := openRepo(t)
 	_, err := repo.EnrollBatch(ctx, dependentBatch)

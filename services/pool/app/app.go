@@ -13,9 +13,9 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/google/uuid"
 	shared "github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/errs"
-	"github.com/mimiron/mgm/pkg/events"
 
 	"github.com/mimiron/mgm/services/pool/domain"
 )
@@ -52,19 +52,6 @@ type EnrollOutcome struct {
 	Refusal error
 }
 
-// PayoutFact is a payout event as the pool folds it in.
-type PayoutFact struct {
-	EventID          string
-	PayoutID         string
-	TwitchUserID     string
-	DisplayName      string
-	CharacterName    string
-	Status           string
-	Version          int64
-	LifetimeSentGold int64
-	At               time.Time
-}
-
 // PayoutResult is what a payout event did.
 type PayoutResult struct {
 	Stale   bool           // an older or repeated version: nothing changed
@@ -84,9 +71,9 @@ type Repository interface {
 	// EnrollBatch applies chat enrollments in one transaction, recording refusals; an
 	// error means none was applied.
 	EnrollBatch(ctx context.Context, reqs []EnrollRequest) ([]EnrollOutcome, error)
-	ApplyPayout(ctx context.Context, f PayoutFact) (PayoutResult, error)
+	ApplyPayout(ctx context.Context, f domain.PayoutFact) (PayoutResult, error)
 	Member(ctx context.Context, twitchUserID string) (*domain.Member, error)
-	Stats(ctx context.Context) (events.PoolStats, error)
+	Stats(ctx context.Context) (domain.Stats, error)
 	// Draw picks one eligible member uniformly using random (uniform in [0, RandomLimit))
 	// in one consistent snapshot. With a cycle id the result is recorded and a repeated
 	// call answers the same.
@@ -128,16 +115,11 @@ func storage(err error, op string) error {
 	return errs.Wrap(errs.Unavailable, err, "%s: pool storage unavailable", op)
 }
 
-// HandleChat applies one `!twgold` chat message (docs/product.md §3); see HandleChatBatch.
-func (s *Service) HandleChat(ctx context.Context, c events.ChatCommand) error {
-	return s.HandleChatBatch(ctx, []events.ChatCommand{c})[0]
-}
-
 // HandleChatBatch applies chat messages in order, all enrollments in one transaction.
 // Ignored and refused messages are business outcomes: logged, nil (the message is
 // acked). A message without ids is poison (invalid_payload). A storage failure fails
 // every message that needed storage with a temporary error (retried later).
-func (s *Service) HandleChatBatch(ctx context.Context, cmds []events.ChatCommand) []error {
+func (s *Service) HandleChatBatch(ctx context.Context, cmds []domain.ChatMessage) []error {
 	out := make([]error, len(cmds))
 	var (
 		reqs  []EnrollRequest
@@ -188,16 +170,12 @@ func (s *Service) HandleChatBatch(ctx context.Context, cmds []events.ChatCommand
 
 // chatRequest screens a chat message: ok=false when it is ignored or refused without
 // touching storage (logged here).
-func (s *Service) chatRequest(c events.ChatCommand) (EnrollRequest, bool, error) {
+func (s *Service) chatRequest(c domain.ChatMessage) (EnrollRequest, bool, error) {
 	if c.MessageID == "" || c.UserID == "" {
 		return EnrollRequest{}, false, errs.E(errs.Invalid, "chat command without message id or user id")
 	}
 	log := s.Log.With(zap.String("messageId", c.MessageID), zap.String("twitchUserId", c.UserID))
-	raw, ignore := s.Policy.Screen(domain.ChatMessage{
-		MessageID: c.MessageID, BroadcasterUserID: c.BroadcasterUserID,
-		SourceBroadcasterUserID: c.SourceBroadcasterUserID, UserID: c.UserID,
-		UserName: c.UserName, Text: c.Text, Badges: c.Badges,
-	})
+	raw, ignore := s.Policy.Screen(c)
 	if ignore != "" {
 		if ignore == domain.IgnoreNotSubscriber {
 			log.Info("chat enrollment ignored: not a subscriber", zap.Strings("badges", c.Badges))
@@ -215,17 +193,30 @@ func (s *Service) chatRequest(c events.ChatCommand) (EnrollRequest, bool, error)
 			zap.String("messageRu", problem.MessageRu()), zap.String("name", shared.Excerpt(raw, 64)))
 		return EnrollRequest{}, false, nil
 	}
-	display := c.UserName
-	if display == "" {
-		display = c.UserLogin
-	}
 	return EnrollRequest{
 		Key:             "chat:" + c.MessageID,
 		RememberRefusal: true,
-		Member:          domain.Member{TwitchUserID: c.UserID, DisplayName: display, CharacterName: name.String()},
+		Member:          domain.Member{TwitchUserID: c.UserID, DisplayName: c.DisplayName(), CharacterName: name.String()},
 		EventID:         "pool:chat:" + c.MessageID,
 		At:              s.now(),
 	}, true, nil
+}
+
+// ClaimRequest is POST /api/payouts/claim after the gateway checked identity and
+// subscription.
+type ClaimRequest struct {
+	TwitchUserID  string
+	DisplayName   string
+	CharacterName string
+	RequestID     string // enrollmentRequestId, optional
+}
+
+// ClaimResult is what a claim did: Created for a new enrollment, Replay for a repeat
+// of the same request id (with the name recorded the first time).
+type ClaimResult struct {
+	CharacterName string
+	Created       bool
+	Replay        bool
 }
 
 // Claim is POST /api/payouts/claim after the gateway checked identity and subscription:
@@ -234,53 +225,49 @@ func (s *Service) chatRequest(c events.ChatCommand) (EnrollRequest, bool, error)
 // Ids are scoped per user: another user's claim with the same id is a different claim.
 // Refusals are not recorded, so a refused claim may be retried with the same id.
 // Without an id the claim is applied every time (never a replay).
-func (s *Service) Claim(ctx context.Context, req events.PoolClaimRequest) (events.PoolClaimReply, error) {
+func (s *Service) Claim(ctx context.Context, req ClaimRequest) (ClaimResult, error) {
 	if strings.TrimSpace(req.TwitchUserID) == "" {
-		return events.PoolClaimReply{}, errs.E(errs.Invalid, "twitchUserId is required")
+		return ClaimResult{}, errs.E(errs.Invalid, "twitchUserId is required")
 	}
 	name, err := shared.ParseCharacterName(req.CharacterName)
 	if err != nil {
-		return events.PoolClaimReply{}, err
+		return ClaimResult{}, err
 	}
-	key, eventID := "", "pool:claim:"+req.TwitchUserID+":"+newID()
-	if req.EnrollmentRequestID != "" {
-		key = "claim:" + req.TwitchUserID + ":" + req.EnrollmentRequestID
+	key, eventID := "", "pool:claim:"+req.TwitchUserID+":"+uuid.NewString()
+	if req.RequestID != "" {
+		key = "claim:" + req.TwitchUserID + ":" + req.RequestID
 		eventID = "pool:" + key
 	}
 	res, err := s.Repo.Enroll(ctx, EnrollRequest{
 		Key:     key,
-		Member:  domain.Member{TwitchUserID: req.TwitchUserID, DisplayName: req.TwitchDisplayName, CharacterName: name.String()},
+		Member:  domain.Member{TwitchUserID: req.TwitchUserID, DisplayName: req.DisplayName, CharacterName: name.String()},
 		EventID: eventID,
 		At:      s.now(),
 	})
 	if err != nil {
-		return events.PoolClaimReply{}, storage(err, "claim")
+		return ClaimResult{}, storage(err, "claim")
 	}
 	if res.Replay {
-		return events.PoolClaimReply{CharacterName: res.ReplayName, EnrollmentRequestID: req.EnrollmentRequestID, Replay: true}, nil
+		return ClaimResult{CharacterName: res.ReplayName, Replay: true}, nil
 	}
 	s.changed()
-	return events.PoolClaimReply{CharacterName: name.String(), EnrollmentRequestID: req.EnrollmentRequestID, Created: true}, nil
+	return ClaimResult{CharacterName: name.String(), Created: true}, nil
 }
 
-// Me is GET /api/pool/me.
-func (s *Service) Me(ctx context.Context, req events.PoolMeRequest) (events.PoolMeReply, error) {
-	if strings.TrimSpace(req.TwitchUserID) == "" {
-		return events.PoolMeReply{}, errs.E(errs.Invalid, "twitchUserId is required")
+// Me is GET /api/pool/me: the viewer's membership, nil when not in the pool.
+func (s *Service) Me(ctx context.Context, twitchUserID string) (*domain.Member, error) {
+	if strings.TrimSpace(twitchUserID) == "" {
+		return nil, errs.E(errs.Invalid, "twitchUserId is required")
 	}
-	m, err := s.Repo.Member(ctx, req.TwitchUserID)
+	m, err := s.Repo.Member(ctx, twitchUserID)
 	if err != nil {
-		return events.PoolMeReply{}, storage(err, "pool/me")
+		return nil, storage(err, "pool/me")
 	}
-	if m == nil {
-		return events.PoolMeReply{}, nil
-	}
-	name := m.CharacterName
-	return events.PoolMeReply{IsEnrolled: true, CharacterName: &name}, nil
+	return m, nil
 }
 
 // Stats is the pool size and eligible count.
-func (s *Service) Stats(ctx context.Context) (events.PoolStats, error) {
+func (s *Service) Stats(ctx context.Context) (domain.Stats, error) {
 	st, err := s.Repo.Stats(ctx)
 	if err != nil {
 		return st, storage(err, "stats")
@@ -291,23 +278,16 @@ func (s *Service) Stats(ctx context.Context) (events.PoolStats, error) {
 // Draw picks one eligible member uniformly with crypto/rand: one random slot among the
 // dense slots 0..n-1, one index lookup, whatever the pool size. A repeated draw for the
 // same spin cycle answers the same candidate.
-func (s *Service) Draw(ctx context.Context, req events.PoolDrawRequest) (events.PoolDrawReply, error) {
+func (s *Service) Draw(ctx context.Context, spinCycleID string) (Drawn, error) {
 	random := s.Random
 	if random == nil {
 		random = CryptoRandom
 	}
-	d, err := s.Repo.Draw(ctx, req.SpinCycleID, random)
+	d, err := s.Repo.Draw(ctx, spinCycleID, random)
 	if err != nil {
-		return events.PoolDrawReply{}, storage(err, "draw")
+		return Drawn{}, storage(err, "draw")
 	}
-	out := events.PoolDrawReply{EligibleCount: int(d.EligibleCount)}
-	if d.Member != nil {
-		out.Member = &events.DrawnMember{
-			TwitchUserID: d.Member.TwitchUserID, TwitchDisplayName: d.Member.DisplayName,
-			CharacterName: d.Member.CharacterName,
-		}
-	}
-	return out, nil
+	return d, nil
 }
 
 // RandomLimit bounds the draw's random numbers: [0, 2^62).
@@ -325,26 +305,22 @@ func CryptoRandom() (int64, error) {
 // HandlePayout folds a payout created/status-changed event into the viewer's
 // eligibility; Sent removes the member from the pool. Stale and repeated versions
 // change nothing.
-func (s *Service) HandlePayout(ctx context.Context, env events.Envelope, ev events.PayoutEvent) error {
-	p := ev.Payout
-	if p.ID == "" || p.TwitchUserID == "" || p.Status == "" {
-		return errs.E(errs.Invalid, "payout event %s without id, user or status", env.ID)
+func (s *Service) HandlePayout(ctx context.Context, f domain.PayoutFact) error {
+	if f.PayoutID == "" || f.TwitchUserID == "" || f.Status == "" {
+		return errs.E(errs.Invalid, "payout event %s without id, user or status", f.EventID)
 	}
-	res, err := s.Repo.ApplyPayout(ctx, PayoutFact{
-		EventID: env.ID, PayoutID: p.ID, TwitchUserID: p.TwitchUserID, DisplayName: p.TwitchDisplayName,
-		CharacterName: p.CharacterName, Status: p.Status, Version: p.Version,
-		LifetimeSentGold: ev.LifetimeSentGold, At: s.now(),
-	})
+	f.At = s.now()
+	res, err := s.Repo.ApplyPayout(ctx, f)
 	if err != nil {
 		return storage(err, "apply payout")
 	}
 	if res.Stale {
-		s.Log.Debug("payout event already applied", zap.String("payoutId", p.ID), zap.Int64("version", p.Version))
+		s.Log.Debug("payout event already applied", zap.String("payoutId", f.PayoutID), zap.Int64("version", f.Version))
 		return nil
 	}
 	if res.Removed != nil {
-		s.Log.Info("member left the pool: payout sent", zap.String("payoutId", p.ID),
-			zap.String("twitchUserId", p.TwitchUserID), zap.String("name", res.Removed.CharacterName))
+		s.Log.Info("member left the pool: payout sent", zap.String("payoutId", f.PayoutID),
+			zap.String("twitchUserId", f.TwitchUserID), zap.String("name", res.Removed.CharacterName))
 	}
 	s.changed()
 	return nil

@@ -10,7 +10,6 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/mimiron/mgm/pkg/errs"
-	"github.com/mimiron/mgm/pkg/events"
 
 	"github.com/mimiron/mgm/services/pool/domain"
 )
@@ -28,10 +27,10 @@ func (downRepo) Enroll(context.Context, EnrollRequest) (EnrollResult, error) {
 
 func TestHandleChatBatch_StorageOutageIsTemporaryOnlyForMessagesThatNeedStorage(t *testing.T) {
 	s := &Service{Repo: downRepo{}, Policy: domain.ChatPolicy{BroadcasterID: "b"}, Log: zap.NewNop()}
-	cmd := func(id, text string, badges ...string) events.ChatCommand {
-		return events.ChatCommand{MessageID: id, BroadcasterUserID: "b", UserID: "u" + id, Text: text, Badges: badges}
+	cmd := func(id, text string, badges ...string) domain.ChatMessage {
+		return domain.ChatMessage{MessageID: id, BroadcasterUserID: "b", UserID: "u" + id, Text: text, Badges: badges}
 	}
-	got := s.HandleChatBatch(context.Background(), []events.ChatCommand{
+	got := s.HandleChatBatch(context.Background(), []domain.ChatMessage{
 		cmd("1", "!twgold Alice", "subscriber"),
 		cmd("2", "!twgold Alice"),                     // not a subscriber: ignored without storage
 		cmd("3", "!twgold A1", "subscriber"),          // invalid name: refused without storage
@@ -46,7 +45,7 @@ func TestHandleChatBatch_StorageOutageIsTemporaryOnlyForMessagesThatNeedStorage(
 
 func TestClaim_StorageOutageAnswersUnavailable(t *testing.T) {
 	s := &Service{Repo: downRepo{}, Log: zap.NewNop()}
-	_, err := s.Claim(context.Background(), events.PoolClaimRequest{TwitchUserID: "u", CharacterName: "Alice", EnrollmentRequestID: "r"})
+	_, err := s.Claim(context.Background(), ClaimRequest{TwitchUserID: "u", CharacterName: "Alice", RequestID: "r"})
 	assert.Equal(t, errs.Unavailable, errs.CodeOf(err))
 }
 
@@ -64,7 +63,7 @@ func TestCryptoRandom_StaysBelowTheLimit(t *testing.T) {
 func TestHandleChatBatch_LookAlikeNameIsRefusedWithTheGamesReasonInTheLog(t *testing.T) {
 	core, logs := observer.New(zap.InfoLevel)
 	s := &Service{Repo: downRepo{}, Policy: domain.ChatPolicy{BroadcasterID: "b"}, Log: zap.New(core)}
-	got := s.HandleChatBatch(context.Background(), []events.ChatCommand{{
+	got := s.HandleChatBatch(context.Background(), []domain.ChatMessage{{
 		MessageID: "1", BroadcasterUserID: "b", UserID: "u1", Text: "!twgold Thr\u0430ll", Badges: []string{"subscriber"},
 	}})
 	assert.NoError(t, got[0], "refused without touching storage")

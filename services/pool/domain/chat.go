@@ -4,16 +4,8 @@ import (
 	shared "github.com/mimiron/mgm/pkg/domain"
 )
 
-// ChatMessage is a `!twgold` chat message as the pool needs it.
-type ChatMessage struct {
-	MessageID               string
-	BroadcasterUserID       string
-	SourceBroadcasterUserID string
-	UserID                  string
-	UserName                string
-	Text                    string
-	Badges                  []string
-}
+// ChatMessage is a `!twgold` chat message as the pool's rules read it.
+type ChatMessage = shared.ChatMessage
 
 // Ignore reasons: a chat message that changes nothing and is not an error. All but
 // IgnoreDuplicate are the shared chat screening's.
@@ -33,10 +25,5 @@ type ChatPolicy shared.ChatPolicy
 // message should be enrolled). The name is not validated here: a malformed name is
 // refused later with invalid_character_name.
 func (p ChatPolicy) Screen(m ChatMessage) (name, ignore string) {
-	return shared.ChatPolicy(p).Screen(shared.ChatMessage{
-		BroadcasterUserID:       m.BroadcasterUserID,
-		SourceBroadcasterUserID: m.SourceBroadcasterUserID,
-		Text:                    m.Text,
-		Badges:                  m.Badges,
-	}, shared.CommandGold)
+	return shared.ChatPolicy(p).Screen(m, shared.CommandGold)
 }

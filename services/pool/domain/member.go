@@ -14,13 +14,6 @@ const (
 	LifetimeCapGold = shared.LifetimeCapGold
 )
 
-// Payout statuses the pool cares about (docs/product.md §5).
-const (
-	StatusPending    = "Pending"
-	StatusInProgress = "InProgress"
-	StatusSent       = "Sent"
-)
-
 // ReasonSent is the removal reason when a payout to the member was sent.
 const ReasonSent = "sent"
 
@@ -51,9 +44,6 @@ type Member struct {
 
 // Folded is the member's name comparison key.
 func (m Member) Folded() string { return shared.FoldName(m.CharacterName) }
-
-// IsActiveStatus reports a payout status that blocks another win.
-func IsActiveStatus(s string) bool { return s == StatusPending || s == StatusInProgress }
 
 // ChangeKind is what an enrollment did to the pool.
 type ChangeKind string

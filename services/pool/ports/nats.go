@@ -9,12 +9,12 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
-	"github.com/mimiron/mgm/pkg/errs"
 	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/natsx"
 	"github.com/mimiron/mgm/pkg/svc"
 
 	"github.com/mimiron/mgm/services/pool/app"
+	"github.com/mimiron/mgm/services/pool/domain"
 )
 
 // Durable consumer names (shared by every replica) and the queue group.
@@ -30,45 +30,63 @@ const ChatBatch = 128
 // Handlers are the pool's request handlers.
 func Handlers(s *app.Service) map[string]natsx.Handler {
 	return map[string]natsx.Handler{
-		events.RPCPoolMe:    natsx.Handle(s.Me),
-		events.RPCPoolClaim: natsx.Handle(s.Claim),
-		events.RPCPoolStats: natsx.HandleNone(s.Stats),
-		events.RPCPoolDraw:  natsx.HandleOptional(s.Draw),
+		events.RPCPoolMe: natsx.Handle(func(ctx context.Context, req events.PoolMeRequest) (events.PoolMeReply, error) {
+			m, err := s.Me(ctx, req.TwitchUserID)
+			if err != nil || m == nil {
+				return events.PoolMeReply{}, err
+			}
+			name := m.CharacterName
+			return events.PoolMeReply{IsEnrolled: true, CharacterName: &name}, nil
+		}),
+		events.RPCPoolClaim: natsx.Handle(func(ctx context.Context, req events.PoolClaimRequest) (events.PoolClaimReply, error) {
+			r, err := s.Claim(ctx, app.ClaimRequest{TwitchUserID: req.TwitchUserID, DisplayName: req.TwitchDisplayName,
+				CharacterName: req.CharacterName, RequestID: req.EnrollmentRequestID})
+			return events.PoolClaimReply{CharacterName: r.CharacterName, EnrollmentRequestID: req.EnrollmentRequestID,
+				Created: r.Created, Replay: r.Replay}, err
+		}),
+		events.RPCPoolStats: natsx.HandleNone(func(ctx context.Context) (events.PoolStats, error) {
+			st, err := s.Stats(ctx)
+			return Stats(st), err
+		}),
+		events.RPCPoolDraw: natsx.HandleOptional(func(ctx context.Context, req events.PoolDrawRequest) (events.PoolDrawReply, error) {
+			d, err := s.Draw(ctx, req.SpinCycleID)
+			if err != nil {
+				return events.PoolDrawReply{}, err
+			}
+			out := events.PoolDrawReply{EligibleCount: int(d.EligibleCount)}
+			if m := d.Member; m != nil {
+				out.Member = &events.DrawnMember{TwitchUserID: m.TwitchUserID, TwitchDisplayName: m.DisplayName, CharacterName: m.CharacterName}
+			}
+			return out, nil
+		}),
 	}
+}
+
+// Stats is the wire form of the pool's counters (also the stats document).
+func Stats(st domain.Stats) events.PoolStats {
+	return events.PoolStats{Version: st.Version, PoolSize: int(st.PoolSize), EligibleCount: int(st.EligibleCount), UpdatedAt: st.UpdatedAt}
 }
 
 // Chat applies `!twgold` chat commands in batches until ctx ends.
 func Chat(js jetstream.JetStream, s *app.Service, log *zap.Logger) svc.Task {
-	return func(ctx context.Context) error {
-		c, err := natsx.EnsureConsumer(ctx, js, events.StreamChat.Name, jetstream.ConsumerConfig{
-			Durable:       ChatConsumer,
-			FilterSubject: events.ChatTwGold,
-			DeliverPolicy: jetstream.DeliverAllPolicy,
-			MaxAckPending: 1000,
-		})
-		if err != nil {
-			return err
-		}
-		return natsx.ConsumeBatches(ctx, c, log, ChatBatch, ChatBatchHandler(s))
-	}
+	return natsx.DurableBatches(js, events.StreamChat.Name, jetstream.ConsumerConfig{
+		Durable:       ChatConsumer,
+		FilterSubject: events.ChatTwGold,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		MaxAckPending: 1000,
+	}, log, ChatBatch, ChatBatchHandler(s))
 }
 
 // Payouts folds payout events into eligibility until ctx ends.
 func Payouts(js jetstream.JetStream, s *app.Service, log *zap.Logger) svc.Task {
-	return func(ctx context.Context) error {
-		// One wildcard filter rather than FilterSubjects: servers before 2.10 (Debian's
-		// nats-server among them) refuse several filters; PayoutHandler skips the rest.
-		c, err := natsx.EnsureConsumer(ctx, js, events.StreamPayout.Name, jetstream.ConsumerConfig{
-			Durable:       PayoutConsumer,
-			FilterSubject: "mgm.payout.>",
-			DeliverPolicy: jetstream.DeliverAllPolicy,
-			MaxAckPending: 1000,
-		})
-		if err != nil {
-			return err
-		}
-		return natsx.Consume(ctx, c, log, 0, PayoutHandler(s))
-	}
+	// One wildcard filter rather than FilterSubjects: servers before 2.10 (Debian's
+	// nats-server among them) refuse several filters; PayoutHandler skips the rest.
+	return natsx.Durable(js, events.StreamPayout.Name, jetstream.ConsumerConfig{
+		Durable:       PayoutConsumer,
+		FilterSubject: "mgm.payout.>",
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		MaxAckPending: 1000,
+	}, log, 0, PayoutHandler(s))
 }
 
 // PayoutHandler decodes a payout created/status-changed event and folds it into
@@ -80,10 +98,14 @@ func PayoutHandler(s *app.Service) natsx.MsgHandler {
 			return nil
 		}
 		var ev events.PayoutEvent
-		env, err := events.Decode(msg.Data(), &ev)
+		env, err := natsx.DecodeEvent(msg, &ev)
 		if err != nil {
-			return errs.Wrap(errs.Invalid, err, "undecodable payout event")
+			return err
 		}
-		return s.HandlePayout(ctx, env, ev)
+		p := ev.Payout
+		return s.HandlePayout(ctx, domain.PayoutFact{
+			EventID: env.ID, PayoutID: p.ID, TwitchUserID: p.TwitchUserID, DisplayName: p.TwitchDisplayName,
+			CharacterName: p.CharacterName, Status: p.Status, Version: p.Version, LifetimeSentGold: ev.LifetimeSentGold,
+		})
 	}
 }

@@ -19,6 +19,7 @@ import (
 )
 
 func TestDraw_EmptyPoolDrawsNobody(t *testing.T) {
+	t.Parallel()
 	h := start(t)
 	d := h.draw("cycle-1")
 	assert.Nil(t, d.Member)
@@ -26,6 +27,7 @@ func TestDraw_EmptyPoolDrawsNobody(t *testing.T) {
 }
 
 func TestDraw_SameCycleAnswersTheSameCandidate(t *testing.T) {
+	t.Parallel()
 	h := start(t)
 	for i, n := range []string{"Alice", "Bobby", "Carol", "Dave", "Erin"} {
 		h.chat(fmt.Sprintf("u%d", i), "!twgold "+n)
@@ -40,6 +42,7 @@ func TestDraw_SameCycleAnswersTheSameCandidate(t *testing.T) {
 }
 
 func TestDraw_IsUniformOverEligibleMembers(t *testing.T) {
+	t.Parallel()
 	h := start(t)
 	names := []string{"Alice", "Bobby", "Carol", "Dave"}
 	for i, n := range names {
@@ -71,6 +74,7 @@ func TestDraw_IsUniformOverEligibleMembers(t *testing.T) {
 }
 
 func TestEnroll_ConcurrentClaimsForOneNameHaveOneWinner(t *testing.T) {
+	t.Parallel()
 	h := start(t)
 	s := &app.Service{Repo: h.repo, Log: h.logger()}
 	const n = 16
@@ -80,9 +84,9 @@ func TestEnroll_ConcurrentClaimsForOneNameHaveOneWinner(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := s.Claim(context.Background(), events.PoolClaimRequest{
+			_, err := s.Claim(context.Background(), app.ClaimRequest{
 				TwitchUserID: fmt.Sprintf("u%d", i), CharacterName: []string{"Alice", "ALICE", "alice"}[i%3],
-				EnrollmentRequestID: "r",
+				RequestID: "r",
 			})
 			codes[i] = errs.CodeOf(err)
 		}()
@@ -102,6 +106,7 @@ func TestEnroll_ConcurrentClaimsForOneNameHaveOneWinner(t *testing.T) {
 }
 
 func TestChat_TwoReplicasConsumingTogetherKeepEveryRule(t *testing.T) {
+	t.Parallel()
 	h := start(t)
 	h.replica()
 	names := []string{"Alice", "Bobby", "Carol", "Dave", "Erin", "Frank", "Grace", "Heidi", "Ivan", "Judy"}
@@ -132,6 +137,7 @@ func TestChat_TwoReplicasConsumingTogetherKeepEveryRule(t *testing.T) {
 }
 
 func TestSeedEligible_LoadsDrawableMembers(t *testing.T) {
+	t.Parallel()
 	h := start(t)
 	h.chat("u1", "!twgold Alice")
 	h.chatDrained()
@@ -159,6 +165,7 @@ func TestSeedEligible_LoadsDrawableMembers(t *testing.T) {
 }
 
 func TestDraw_RejectsTheIncompleteLastBlockToStayUniform(t *testing.T) {
+	t.Parallel()
 	h := start(t)
 	for i, n := range []string{"Alice", "Bobby", "Carol"} {
 		h.chat(fmt.Sprintf("u%d", i), "!twgold "+n)

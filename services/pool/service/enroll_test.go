@@ -15,6 +15,7 @@ import (
 )
 
 func TestChat_EnrollsSubscriberAndPublishesEnrolled(t *testing.T) {
+	t.Parallel()
 	h := start(t)
 	h.chat("u1", "!twgold Alice")
 	h.chatDrained()
@@ -35,6 +36,7 @@ func TestChat_EnrollsSubscriberAndPublishesEnrolled(t *testing.T) {
 }
 
 func TestChat_RenameFreesOldName(t *testing.T) {
+	t.Parallel()
 	h := start(t)
 	h.chat("u1", "!twgold Alice")
 	h.chat("u1", "!twgold Bob")
@@ -57,6 +59,7 @@ func TestChat_RenameFreesOldName(t *testing.T) {
 }
 
 func TestChat_NameTakenByAnotherViewerIsRefusedAndAcked(t *testing.T) {
+	t.Parallel()
 	h := start(t)
 	h.chat("u1", "!twgold Норинн")
 	h.chat("u2", "!twgold нОРИНН")
@@ -77,6 +80,7 @@ func TestChat_NameTakenByAnotherViewerIsRefusedAndAcked(t *testing.T) {
 // The regression of issue 12: "Thrall" (Latin) and "Thrаll" (Cyrillic а) both enrolled,
 // two members no human can tell apart. The second is a name no character can have.
 func TestChat_LookAlikeOfALatinNameIsRefused(t *testing.T) {
+	t.Parallel()
 	h := start(t)
 	h.chat("u1", "!twgold Thrall")
 	h.chat("u2", "!twgold Thr\u0430ll")
@@ -90,6 +94,7 @@ func TestChat_LookAlikeOfALatinNameIsRefused(t *testing.T) {
 }
 
 func TestChat_NameIsShownTheWayTheGameShowsIt(t *testing.T) {
+	t.Parallel()
 	h := start(t)
 	h.chat("u1", "!twgold tHRALL")
 	h.chat("u2", "!twgold нОРИНН")
@@ -99,6 +104,7 @@ func TestChat_NameIsShownTheWayTheGameShowsIt(t *testing.T) {
 }
 
 func TestChat_IgnoredMessagesChangeNothing(t *testing.T) {
+	t.Parallel()
 	h := start(t)
 	cases := []struct {
 		name string
@@ -132,6 +138,7 @@ func TestChat_IgnoredMessagesChangeNothing(t *testing.T) {
 }
 
 func TestChat_PremiumCountsOnlyWhenConfigured(t *testing.T) {
+	t.Parallel()
 	h := start(t, func(c *config.Config) { c.SubscriberBadges = []string{"subscriber", "founder", "premium"} })
 	h.chat("u1", "!twgold Alice", badges("premium"))
 	h.chat("u2", "!twgold Bobby", badges("founder"))
@@ -141,6 +148,7 @@ func TestChat_PremiumCountsOnlyWhenConfigured(t *testing.T) {
 }
 
 func TestChat_DuplicateMessageIDChangesNothing(t *testing.T) {
+	t.Parallel()
 	h := start(t)
 	h.chat("u1", "!twgold Alice", msgID("m-1"))
 	h.chat("u1", "!twgold Bob", msgID("m-2"))
@@ -159,6 +167,7 @@ func TestChat_DuplicateMessageIDChangesNothing(t *testing.T) {
 }
 
 func TestClaim_CreatedThenReplay(t *testing.T) {
+	t.Parallel()
 	h := start(t)
 	req := events.PoolClaimRequest{TwitchUserID: "u1", TwitchDisplayName: "One", CharacterName: "Alice", EnrollmentRequestID: "r1"}
 	var first, again events.PoolClaimReply
@@ -186,6 +195,7 @@ func TestClaim_CreatedThenReplay(t *testing.T) {
 }
 
 func TestClaim_Refusals(t *testing.T) {
+	t.Parallel()
 	h := start(t)
 	cases := []struct {
 		name string
@@ -210,6 +220,7 @@ func TestClaim_Refusals(t *testing.T) {
 }
 
 func TestPoolMe_NotEnrolled(t *testing.T) {
+	t.Parallel()
 	h := start(t)
 	r := h.me("nobody")
 	assert.False(t, r.IsEnrolled)
@@ -220,6 +231,7 @@ func TestPoolMe_NotEnrolled(t *testing.T) {
 }
 
 func TestStatsKV_FollowsEveryChangeWithGrowingVersion(t *testing.T) {
+	t.Parallel()
 	h := start(t)
 	kv, err := h.js.KeyValue(context.Background(), events.StateBucket)
 	require.NoError(t, err)

@@ -21,6 +21,7 @@ import (
 	"github.com/mimiron/mgm/pkg/testenv"
 
 	"github.com/mimiron/mgm/services/pool/adapters"
+	"github.com/mimiron/mgm/services/pool/domain"
 	"github.com/mimiron/mgm/services/pool/ports"
 	"github.com/mimiron/mgm/services/pool/service"
 )
@@ -34,7 +35,7 @@ type harness struct {
 	nc   *nats.Conn
 	js   jetstream.JetStream
 	pg   *pgxpool.Pool
-	repo *adapters.Repo
+	repo *adapters.Postgres
 	seq  int
 	// last stream sequence published to each stream, for drained
 	published map[string]uint64
@@ -56,7 +57,7 @@ func start(t *testing.T, tweak ...func(*config.Config)) *harness {
 	pg, err := adapters.Schema.Open(context.Background(), cfg.DatabaseURL)
 	require.NoError(t, err)
 	t.Cleanup(pg.Close)
-	h.pg, h.repo = pg, adapters.NewRepo(pg)
+	h.pg, h.repo = pg, adapters.New(pg)
 	return h
 }
 
@@ -238,3 +239,17 @@ func (h *harness) assertSlotsDense() {
 }
 
 func (h *harness) logger() *zap.Logger { return testenv.Logger(h.t) }
+
+// viewer reads what the pool knows of a viewer apart from membership.
+func (h *harness) viewer(userID string) domain.Viewer {
+	h.t.Helper()
+	v := domain.Viewer{TwitchUserID: userID}
+	var active *string
+	require.NoError(h.t, h.pg.QueryRow(context.Background(),
+		`SELECT display_name, active_payout_id, lifetime_sent_gold FROM viewers WHERE twitch_user_id = $1`, userID).
+		Scan(&v.DisplayName, &active, &v.LifetimeSentGold))
+	if active != nil {
+		v.ActivePayoutID = *active
+	}
+	return v
+}

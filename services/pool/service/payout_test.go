@@ -14,6 +14,7 @@ import (
 )
 
 func TestPayout_ActivePayoutBlocksUntilTerminal(t *testing.T) {
+	t.Parallel()
 	h := start(t)
 	h.chat("u1", "!twgold Alice")
 	h.chatDrained()
@@ -36,6 +37,7 @@ func TestPayout_ActivePayoutBlocksUntilTerminal(t *testing.T) {
 }
 
 func TestPayout_SentRemovesMemberKeepsLifetimeAndAllowsReenrollment(t *testing.T) {
+	t.Parallel()
 	h := start(t)
 	h.chat("u1", "!twgold Alice")
 	h.chat("u2", "!twgold Bobby")
@@ -50,9 +52,7 @@ func TestPayout_SentRemovesMemberKeepsLifetimeAndAllowsReenrollment(t *testing.T
 	st := h.stats()
 	assert.Equal(t, 1, st.PoolSize)
 	assert.Equal(t, 1, st.EligibleCount)
-	v, err := h.repo.Viewer(context.Background(), "u1")
-	require.NoError(t, err)
-	require.NotNil(t, v)
+	v := h.viewer("u1")
 	assert.Equal(t, int64(1000), v.LifetimeSentGold)
 	assert.Empty(t, v.ActivePayoutID)
 
@@ -77,6 +77,7 @@ func TestPayout_SentRemovesMemberKeepsLifetimeAndAllowsReenrollment(t *testing.T
 }
 
 func TestPayout_CapReachedIsNotEligible(t *testing.T) {
+	t.Parallel()
 	h := start(t)
 	h.chat("u1", "!twgold Alice")
 	h.chatDrained()
@@ -99,6 +100,7 @@ func TestPayout_CapReachedIsNotEligible(t *testing.T) {
 }
 
 func TestPayout_OutOfOrderAndDuplicateEventsAreIdempotent(t *testing.T) {
+	t.Parallel()
 	h := start(t)
 	h.chat("u1", "!twgold Alice")
 	h.chat("u2", "!twgold Bobby")
@@ -113,17 +115,16 @@ func TestPayout_OutOfOrderAndDuplicateEventsAreIdempotent(t *testing.T) {
 	h.payoutDrained()
 
 	assert.Equal(t, "Alice", h.name("u1"))
-	v, err := h.repo.Viewer(context.Background(), "u1")
-	require.NoError(t, err)
+	v := h.viewer("u1")
 	assert.Empty(t, v.ActivePayoutID, "the late Created did not reactivate a cancelled payout")
-	v2, err := h.repo.Viewer(context.Background(), "u2")
-	require.NoError(t, err)
+	v2 := h.viewer("u2")
 	assert.Equal(t, int64(2000), v2.LifetimeSentGold)
 	assert.Equal(t, 1, h.stats().EligibleCount)
 	h.assertSlotsDense()
 }
 
 func TestPayout_ManyMembersSlotsStayDense(t *testing.T) {
+	t.Parallel()
 	h := start(t)
 	names := []string{"Alice", "Bobby", "Carol", "Dave", "Erin", "Frank", "Grace", "Heidi"}
 	users := []string{"u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8"}
@@ -149,6 +150,7 @@ func TestPayout_ManyMembersSlotsStayDense(t *testing.T) {
 // fold: here an accepted and an announced event whose payload, if read, would remove
 // the member.
 func TestPayout_AcceptedAndAnnouncedEventsAreSkipped(t *testing.T) {
+	t.Parallel()
 	h := start(t)
 	h.chat("u1", "!twgold Alice")
 	h.chatDrained()

@@ -16,6 +16,7 @@ import (
 )
 
 func TestRelay_PublishesEventsLeftInTheOutbox(t *testing.T) {
+	t.Parallel()
 	h := start(t)
 	// An event committed by a replica that died before relaying it.
 	env, err := events.New("pool:chat:lost:enrolled", events.PoolMemberEnrolled, adapters.Source, time.Now(),
@@ -32,6 +33,7 @@ func TestRelay_PublishesEventsLeftInTheOutbox(t *testing.T) {
 }
 
 func TestStatsKV_OlderVersionNeverOverwritesNewer(t *testing.T) {
+	t.Parallel()
 	h := start(t)
 	ctx := context.Background()
 	kv, err := h.js.KeyValue(ctx, events.StateBucket)

@@ -37,7 +37,7 @@ func Run(ctx context.Context, d svc.Deps) error {
 	if err != nil {
 		return fmt.Errorf("pool: %w", err)
 	}
-	repo := adapters.NewRepo(pg)
+	repo := adapters.New(pg)
 	relay := Relay(ctx, repo, d.JS, kv, log)
 	if d.Config.BroadcasterID == "" {
 		log.Warn("TWITCH_BROADCASTER_ID is not set: chat commands for any channel enroll")
@@ -67,9 +67,12 @@ const RelayInterval = time.Second
 // Relay is the pool's outbox relay: committed member events to the MGM_POOL stream in
 // commit order, as atomic batches when the server takes them (one disk sync a pass),
 // then the stats document.
-func Relay(ctx context.Context, repo *adapters.Repo, js jetstream.JetStream, kv jetstream.KeyValue, log *zap.Logger) *outbox.Relay {
-	pub := outbox.JetStream(js, natsx.AtomicAllowed(ctx, js, events.StreamPool.Name))
-	stats := adapters.NewStats(kv, repo.Stats)
+func Relay(ctx context.Context, repo *adapters.Postgres, js jetstream.JetStream, kv jetstream.KeyValue, log *zap.Logger) *outbox.Relay {
+	pub := outbox.ForStream(ctx, js, events.StreamPool)
+	stats := adapters.NewStats(kv, func(ctx context.Context) (events.PoolStats, error) {
+		st, err := repo.Stats(ctx)
+		return ports.Stats(st), err
+	})
 	identity := func(env events.Envelope) (events.Envelope, error) { return env, nil }
 	return outbox.NewRelay("pool relay", outbox.Mapped(repo.RelayOutbox, identity, pub), log, RelayInterval).
 		WithBatchSize(natsx.MaxAtomicBatch).

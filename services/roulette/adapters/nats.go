@@ -2,6 +2,7 @@ package adapters
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -45,39 +46,45 @@ type PayoutClient struct {
 
 var _ app.Payouts = PayoutClient{}
 
-// Create creates (or, for a spin cycle that already has one, returns) the payout.
-func (c PayoutClient) Create(ctx context.Context, req events.CreatePayoutRequest) (events.Payout, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
-	defer cancel()
-	var p events.Payout
-	err := natsx.Call(ctx, c.NC, events.RPCPayoutCreate, req, &p)
-	return p, err
+// Create creates (or, for a spin cycle that already has one, returns) the payout of
+// the cycle's candidate.
+func (c PayoutClient) Create(ctx context.Context, cy domain.Cycle) (app.Payout, error) {
+	req := events.CreatePayoutRequest{SpinCycleID: cy.ID}
+	if cd := cy.Candidate; cd != nil {
+		req.TwitchUserID, req.TwitchDisplayName, req.CharacterName = cd.TwitchUserID, cd.TwitchDisplayName, cd.CharacterName
+	}
+	return c.call(ctx, events.RPCPayoutCreate, req)
 }
 
 // Get reads one payout.
-func (c PayoutClient) Get(ctx context.Context, id string) (events.Payout, error) {
+func (c PayoutClient) Get(ctx context.Context, id string) (app.Payout, error) {
+	return c.call(ctx, events.RPCPayoutGet, events.GetPayoutRequest{ID: id})
+}
+
+func (c PayoutClient) call(ctx context.Context, subject string, req any) (app.Payout, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
+	var raw json.RawMessage
+	if err := natsx.Call(ctx, c.NC, subject, req, &raw); err != nil {
+		return app.Payout{}, err
+	}
 	var p events.Payout
-	err := natsx.Call(ctx, c.NC, events.RPCPayoutGet, events.GetPayoutRequest{ID: id}, &p)
-	return p, err
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return app.Payout{}, fmt.Errorf("decode %s reply: %w", subject, err)
+	}
+	return app.Payout{ID: p.ID, Body: raw}, nil
 }
 
-// Publisher publishes roulette events and keeps the snapshot KV key current.
-type Publisher struct {
-	JS jetstream.JetStream
-	KV jetstream.KeyValue
+// Snapshots writes the roulette's state document (key roulette.state of the state
+// bucket) in its wire form, unless the stored one is newer (natsx.PutState).
+type Snapshots struct {
+	KV   jetstream.KeyValue
+	Wire func(app.Snapshot) events.RouletteSnapshot // ports.Snapshot
 }
 
-var _ app.Publisher = Publisher{}
+var _ app.Snapshots = Snapshots{}
 
-// Publish sends env with Nats-Msg-Id = env.ID.
-func (p Publisher) Publish(ctx context.Context, env events.Envelope) error {
-	_, err := natsx.PublishEvent(ctx, p.JS, env)
-	return err
-}
-
-// PutSnapshot writes s unless the stored snapshot is newer (natsx.PutState).
-func (p Publisher) PutSnapshot(ctx context.Context, s events.RouletteSnapshot) error {
-	return natsx.PutState(ctx, p.KV, events.KeyRouletteState, s, func(s events.RouletteSnapshot) int64 { return s.Version })
+// Put implements app.Snapshots.
+func (s Snapshots) Put(ctx context.Context, snap app.Snapshot) error {
+	return natsx.PutState(ctx, s.KV, events.KeyRouletteState, s.Wire(snap), func(s events.RouletteSnapshot) int64 { return s.Version })
 }

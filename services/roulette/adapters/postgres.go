@@ -14,6 +14,7 @@ import (
 
 	"github.com/mimiron/mgm/pkg/db"
 	"github.com/mimiron/mgm/pkg/errs"
+	"github.com/mimiron/mgm/pkg/outbox"
 	"github.com/mimiron/mgm/services/roulette/app"
 	"github.com/mimiron/mgm/services/roulette/domain"
 )
@@ -262,33 +263,53 @@ func optionalCycle(row pgx.Row) (*domain.Cycle, error) {
 	return &c, nil
 }
 
-// Unpublished lists events committed but not yet acknowledged by JetStream, oldest first.
-func (p *Postgres) Unpublished(ctx context.Context) ([]app.Pending, error) {
+var _ outbox.Rows[app.Pending] = (*Postgres)(nil).RelayBatch
+
+// RelayBatch is one pass of the outbox relay (outbox.Rows): the committed events not
+// yet acknowledged by JetStream (a drawn cycle whose drawn event, a completed cycle whose
+// completed event is unpublished), oldest boundary first, handed to publish; the ones it
+// stored are marked. Replicas may publish the same event at once: its id is derived from
+// the cycle and the kind, so JetStream keeps one.
+func (p *Postgres) RelayBatch(ctx context.Context, limit int, publish func(context.Context, []app.Pending) (int, error)) (int, error) {
 	rows, err := p.pool.Query(ctx, `SELECT `+cycleColumns+`,
 		drawn_at IS NOT NULL AND NOT drawn_published,
 		outcome IS NOT NULL AND NOT completed_published
 		FROM cycles
 		WHERE (drawn_at IS NOT NULL AND NOT drawn_published) OR (outcome IS NOT NULL AND NOT completed_published)
-		ORDER BY boundary_at LIMIT 100`)
+		ORDER BY boundary_at LIMIT $1`, limit)
 	if err != nil {
-		return nil, fmt.Errorf("unpublished events: %w", err)
+		return 0, fmt.Errorf("unpublished events: %w", err)
 	}
-	defer rows.Close()
-	var out []app.Pending
+	var pending []app.Pending
 	for rows.Next() {
 		var needDrawn, needCompleted bool
 		c, err := scanCycle(scanTail{rows, []any{&needDrawn, &needCompleted}})
 		if err != nil {
-			return nil, fmt.Errorf("unpublished events: %w", err)
+			rows.Close()
+			return 0, fmt.Errorf("unpublished events: %w", err)
 		}
 		if needDrawn {
-			out = append(out, app.Pending{Kind: app.EventDrawn, Cycle: c})
+			pending = append(pending, app.Pending{Kind: app.EventDrawn, Cycle: c})
 		}
 		if needCompleted {
-			out = append(out, app.Pending{Kind: app.EventCompleted, Cycle: c})
+			pending = append(pending, app.Pending{Kind: app.EventCompleted, Cycle: c})
 		}
 	}
-	return out, rows.Err()
+	rows.Close()
+	if err := rows.Err(); err != nil || len(pending) == 0 {
+		return 0, err
+	}
+	n, pubErr := publish(ctx, pending)
+	for _, pe := range pending[:n] {
+		col := "drawn_published"
+		if pe.Kind == app.EventCompleted {
+			col = "completed_published"
+		}
+		if _, err := p.pool.Exec(ctx, `UPDATE cycles SET `+col+` = true WHERE spin_cycle_id = $1`, pe.Cycle.ID); err != nil {
+			return 0, fmt.Errorf("mark %s event of %s published: %w", pe.Kind, pe.Cycle.ID, err)
+		}
+	}
+	return n, pubErr
 }
 
 // scanTail scans a row whose leading columns are a cycle, followed by extra columns.
@@ -298,18 +319,6 @@ type scanTail struct {
 }
 
 func (s scanTail) Scan(dest ...any) error { return s.row.Scan(append(dest, s.extra...)...) }
-
-// MarkPublished records that an event reached JetStream.
-func (p *Postgres) MarkPublished(ctx context.Context, id string, kind app.EventKind) error {
-	col := "drawn_published"
-	if kind == app.EventCompleted {
-		col = "completed_published"
-	}
-	if _, err := p.pool.Exec(ctx, `UPDATE cycles SET `+col+` = true WHERE spin_cycle_id = $1`, id); err != nil {
-		return fmt.Errorf("mark %s event of %s published: %w", kind, id, err)
-	}
-	return nil
-}
 
 func utcPtr(t *time.Time) *time.Time {
 	if t == nil {

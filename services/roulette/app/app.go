@@ -5,11 +5,11 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"go.uber.org/zap"
 
-	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/services/roulette/domain"
 )
 
@@ -38,31 +38,15 @@ type Repository interface {
 	// Snapshot reads, consistently, the state version, the latest drawn cycle and the
 	// latest completed one.
 	Snapshot(ctx context.Context) (Snapshot, error)
-	// Unpublished lists committed events not yet acknowledged by JetStream.
-	Unpublished(ctx context.Context) ([]Pending, error)
-	// MarkPublished records that an event reached JetStream.
-	MarkPublished(ctx context.Context, id string, kind EventKind) error
 }
 
-// Snapshot is the persisted state behind events.RouletteSnapshot.
+// Snapshot is the roulette's state: the version (it grows with every committed change)
+// and the cycles the state route shows.
 type Snapshot struct {
 	Version  int64
-	Current  *domain.Cycle
-	LastSpin *domain.Cycle
-}
-
-// EventKind names the two events a cycle publishes.
-type EventKind string
-
-const (
-	EventDrawn     EventKind = "drawn"
-	EventCompleted EventKind = "completed"
-)
-
-// Pending is an event to publish: the cycle as it is now and which event.
-type Pending struct {
-	Kind  EventKind
-	Cycle domain.Cycle
+	Interval time.Duration
+	Current  *domain.Cycle // the cycle of the latest boundary that drew
+	LastSpin *domain.Cycle // the latest cycle with an outcome
 }
 
 // Pool draws one eligible member (the pool service over NATS).
@@ -71,26 +55,40 @@ type Pool interface {
 	Draw(ctx context.Context, spinCycleID string) (*domain.Candidate, int, error)
 }
 
+// Payout is a payout as the payout service answered for it: the roulette keeps its id
+// and hands the rest back to the Desktop unread.
+type Payout struct {
+	ID   string
+	Body json.RawMessage
+}
+
 // Payouts creates and reads payouts (the payout service over NATS).
 type Payouts interface {
-	Create(ctx context.Context, req events.CreatePayoutRequest) (events.Payout, error)
-	Get(ctx context.Context, id string) (events.Payout, error)
+	// Create opens the payout of a cycle's candidate; a repeat for the same cycle
+	// answers the payout created the first time.
+	Create(ctx context.Context, c domain.Cycle) (Payout, error)
+	Get(ctx context.Context, id string) (Payout, error)
 }
 
-// Publisher sends events to JetStream and the snapshot to the state KV bucket.
-type Publisher interface {
-	Publish(ctx context.Context, env events.Envelope) error
-	// PutSnapshot writes s unless the stored snapshot is newer (compare-and-set).
-	PutSnapshot(ctx context.Context, s events.RouletteSnapshot) error
+// Snapshots keeps the state document the gateway serves from memory.
+type Snapshots interface {
+	// Put writes s unless the stored snapshot is newer (compare-and-set).
+	Put(ctx context.Context, s Snapshot) error
 }
 
-// App wires the use cases.
-type App struct {
-	Repo     Repository
-	Pool     Pool
-	Payouts  Payouts
-	Pub      Publisher
-	Interval time.Duration
+// Outbox publishes the committed, unpublished events (the outbox relay).
+type Outbox interface {
+	Drain(ctx context.Context) (int, error)
+}
+
+// Service is the roulette's use cases.
+type Service struct {
+	Repo      Repository
+	Pool      Pool
+	Payouts   Payouts
+	Snapshots Snapshots
+	Outbox    Outbox
+	Interval  time.Duration
 	// DrawTimeout bounds one pool request; a failed draw is retried every RetryEvery
 	// until the cycle's draw window closes.
 	DrawTimeout time.Duration
@@ -102,10 +100,10 @@ type App struct {
 	Log     *zap.Logger
 }
 
-// New builds an App with the default timings.
-func New(repo Repository, pool Pool, payouts Payouts, pub Publisher, interval time.Duration, now func() time.Time, log *zap.Logger) *App {
-	return &App{
-		Repo: repo, Pool: pool, Payouts: payouts, Pub: pub,
+// New builds the service with the default timings.
+func New(repo Repository, pool Pool, payouts Payouts, snapshots Snapshots, out Outbox, interval time.Duration, now func() time.Time, log *zap.Logger) *Service {
+	return &Service{
+		Repo: repo, Pool: pool, Payouts: payouts, Snapshots: snapshots, Outbox: out,
 		Interval:    interval,
 		DrawTimeout: 2 * time.Second,
 		RetryEvery:  min(time.Second, domain.DrawWindow(interval)/4),
@@ -117,32 +115,13 @@ func New(repo Repository, pool Pool, payouts Payouts, pub Publisher, interval ti
 
 // now is the clock at PostgreSQL's precision, so what is stored, published and
 // answered is the same instant.
-func (a *App) now() time.Time { return norm(a.Now()) }
+func (a *Service) now() time.Time { return norm(a.Now()) }
 
 func norm(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
-// CycleDTO is the wire form of a cycle.
-func CycleDTO(c domain.Cycle) events.Cycle {
-	out := events.Cycle{
-		SpinCycleID:    c.ID,
-		BoundaryAt:     c.Boundary,
-		DrawnAt:        c.DrawnAt,
-		VerifyDeadline: c.Deadline,
-		Outcome:        string(c.Outcome),
-		PayoutID:       c.PayoutID,
-		CompletedAt:    c.CompletedAt,
-	}
-	if cd := c.Candidate; cd != nil {
-		out.TwitchUserID = cd.TwitchUserID
-		out.TwitchDisplayName = cd.TwitchDisplayName
-		out.CharacterName = cd.CharacterName
-	}
-	return out
-}
-
 // afterChange publishes what a committed change produced. Failures are logged and left
 // for the next Tick: the change itself is committed and the outbox remembers it.
-func (a *App) afterChange(ctx context.Context) {
+func (a *Service) afterChange(ctx context.Context) {
 	if err := a.flush(ctx); err != nil {
 		a.Log.Warn("publish roulette events, will retry", zap.Error(err))
 	}

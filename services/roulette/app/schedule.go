@@ -18,7 +18,7 @@ import (
 // closed undrawn, complete unanswered cycles past their deadline with no_report, and
 // publish what is unpublished. Every step is idempotent, so any number of replicas may
 // tick the same instant. Tests call Tick with a fake clock; Loop calls it in production.
-func (a *App) Tick(ctx context.Context, now time.Time) (time.Time, error) {
+func (a *Service) Tick(ctx context.Context, now time.Time) (time.Time, error) {
 	now = norm(now)
 	var errList []error
 	retry := false
@@ -68,7 +68,7 @@ func (a *App) Tick(ctx context.Context, now time.Time) (time.Time, error) {
 // draw makes sure the cycle of boundary b exists and, if it is still pending, asks the
 // pool for a candidate while holding the cycle's row lock. It reports whether the cycle
 // is still pending afterwards because the pool did not answer (retry soon).
-func (a *App) draw(ctx context.Context, b, now time.Time) (bool, error) {
+func (a *Service) draw(ctx context.Context, b, now time.Time) (bool, error) {
 	c := domain.NewCycle(b, a.Interval)
 	if err := a.Repo.EnsureCycle(ctx, c); err != nil {
 		return false, err
@@ -100,7 +100,7 @@ func (a *App) draw(ctx context.Context, b, now time.Time) (bool, error) {
 }
 
 // Loop runs Tick at every due instant until ctx ends.
-func (a *App) Loop(ctx context.Context) error {
+func (a *Service) Loop(ctx context.Context) error {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {

@@ -7,22 +7,26 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/mimiron/mgm/pkg/errs"
-	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/services/roulette/domain"
 )
 
 // Candidate is GET /api/roulette/candidate: the newest cycle whose report is awaited.
-func (a *App) Candidate(ctx context.Context) (events.Candidate, error) {
-	c, err := a.Repo.Awaiting(ctx, a.now())
-	if err != nil {
-		return events.Candidate{}, err
-	}
-	return events.Candidate{
-		SpinCycleID:    c.ID,
-		CharacterName:  c.Candidate.CharacterName,
-		DrawnAt:        *c.DrawnAt,
-		VerifyDeadline: c.Deadline,
-	}, nil
+func (a *Service) Candidate(ctx context.Context) (domain.Cycle, error) {
+	return a.Repo.Awaiting(ctx, a.now())
+}
+
+// Report is a /who report ([MGM_WHO], the body of POST /api/roulette/verify-candidate).
+type Report struct {
+	SchemaVersion int
+	SpinCycleID   string
+	CharacterName string
+	Online        bool
+}
+
+// Verdict is what a report did: the cycle after it, and its payout when it won.
+type Verdict struct {
+	Cycle  domain.Cycle
+	Payout *Payout
 }
 
 // Verify judges a /who report against the cycle it names (received now, by the server's
@@ -32,13 +36,13 @@ func (a *App) Candidate(ctx context.Context) (events.Candidate, error) {
 // same payout. When the payout service refuses (active_payout_exists,
 // lifetime_cap_reached) or is unreachable, that error is returned and nothing is
 // recorded: the cycle stays open and, unless a later report succeeds, ends no_report.
-func (a *App) Verify(ctx context.Context, in events.WhoReport) (events.VerifyReply, error) {
+func (a *Service) Verify(ctx context.Context, in Report) (Verdict, error) {
 	r, err := domain.ParseReport(in.SchemaVersion, in.SpinCycleID, in.CharacterName, in.Online)
 	if err != nil {
-		return events.VerifyReply{}, err
+		return Verdict{}, err
 	}
 	now := a.now()
-	var created *events.Payout
+	var created *Payout
 	c, err := a.Repo.UpdateCycle(ctx, r.SpinCycleID, func(c *domain.Cycle) (bool, error) {
 		v, err := c.Judge(r, now)
 		if err != nil {
@@ -50,12 +54,7 @@ func (a *App) Verify(ctx context.Context, in events.WhoReport) (events.VerifyRep
 		case domain.RecordOffline:
 			return true, c.CompleteOffline(now)
 		case domain.CreatePayout:
-			p, err := a.Payouts.Create(ctx, events.CreatePayoutRequest{
-				SpinCycleID:       c.ID,
-				TwitchUserID:      c.Candidate.TwitchUserID,
-				TwitchDisplayName: c.Candidate.TwitchDisplayName,
-				CharacterName:     c.Candidate.CharacterName,
-			})
+			p, err := a.Payouts.Create(ctx, *c)
 			if err != nil {
 				return false, fmt.Errorf("create payout for cycle %s: %w", c.ID, err)
 			}
@@ -65,27 +64,27 @@ func (a *App) Verify(ctx context.Context, in events.WhoReport) (events.VerifyRep
 		return false, fmt.Errorf("verify cycle %s: unknown verdict %d", c.ID, v)
 	})
 	if errs.Has(err, errs.NotFound) {
-		return events.VerifyReply{}, errs.E(errs.OutOfSequence, "no spin cycle %s", r.SpinCycleID)
+		return Verdict{}, errs.E(errs.OutOfSequence, "no spin cycle %s", r.SpinCycleID)
 	}
 	if err != nil {
-		return events.VerifyReply{}, err
+		return Verdict{}, err
 	}
-	reply := events.VerifyReply{SpinCycleID: c.ID, Outcome: string(c.Outcome)}
+	out := Verdict{Cycle: c}
 	if created != nil {
-		reply.Payout = created
+		out.Payout = created
 		a.Log.Info("cycle won", zap.String("spinCycleId", c.ID), zap.String("payoutId", created.ID))
 		a.afterChange(ctx)
-		return reply, nil
+		return out, nil
 	}
 	if c.Outcome == domain.Winner {
 		// A repeat: answer the payout as it is now.
 		p, err := a.Payouts.Get(ctx, c.PayoutID)
 		if err != nil {
-			return events.VerifyReply{}, fmt.Errorf("read payout %s of cycle %s: %w", c.PayoutID, c.ID, err)
+			return Verdict{}, fmt.Errorf("read payout %s of cycle %s: %w", c.PayoutID, c.ID, err)
 		}
-		reply.Payout = &p
-		return reply, nil
+		out.Payout = &p
+		return out, nil
 	}
 	a.afterChange(ctx)
-	return reply, nil
+	return out, nil
 }

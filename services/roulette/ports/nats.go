@@ -23,16 +23,34 @@ func DecodeWhoReport(data []byte) (events.WhoReport, error) {
 }
 
 // Handlers are the roulette's request handlers.
-func Handlers(a *app.App) map[string]natsx.Handler {
+func Handlers(s *app.Service) map[string]natsx.Handler {
 	return map[string]natsx.Handler{
-		events.RPCRouletteState:     natsx.HandleNone(a.State),
-		events.RPCRouletteCandidate: natsx.HandleNone(a.Candidate),
+		events.RPCRouletteState: natsx.HandleNone(func(ctx context.Context) (events.RouletteSnapshot, error) {
+			st, err := s.State(ctx)
+			return Snapshot(st), err
+		}),
+		events.RPCRouletteCandidate: natsx.HandleNone(func(ctx context.Context) (events.Candidate, error) {
+			c, err := s.Candidate(ctx)
+			if err != nil {
+				return events.Candidate{}, err
+			}
+			return Candidate(c), nil
+		}),
 		events.RPCRouletteVerify: func(ctx context.Context, data []byte) (any, error) {
 			r, err := DecodeWhoReport(data)
 			if err != nil {
 				return nil, err
 			}
-			return a.Verify(ctx, r)
+			v, err := s.Verify(ctx, Report(r))
+			if err != nil {
+				return nil, err
+			}
+			return VerifyReply(v)
 		},
 	}
+}
+
+// Report is a [MGM_WHO] report as the app judges it.
+func Report(r events.WhoReport) app.Report {
+	return app.Report{SchemaVersion: r.SchemaVersion, SpinCycleID: r.SpinCycleID, CharacterName: r.CharacterName, Online: r.Online}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/mimiron/mgm/pkg/testenv"
 	"github.com/mimiron/mgm/services/roulette/adapters"
 	"github.com/mimiron/mgm/services/roulette/app"
+	"github.com/mimiron/mgm/services/roulette/ports"
 	"github.com/mimiron/mgm/services/roulette/service"
 )
 
@@ -194,7 +195,7 @@ func (e *env) deps(spin time.Duration, now func() time.Time) svc.Deps {
 
 // replica builds one roulette instance on the shared database, its own NATS
 // connection, and the fake clock.
-func (e *env) replica() *app.App {
+func (e *env) replica() *app.Service {
 	e.t.Helper()
 	a, closeFn, err := buildApp(e.deps(interval, e.clock.Now))
 	require.NoError(e.t, err)
@@ -205,14 +206,14 @@ func (e *env) replica() *app.App {
 	return a
 }
 
-func buildApp(d svc.Deps) (*app.App, func(), error) {
+func buildApp(d svc.Deps) (*app.Service, func(), error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return service.Build(ctx, d)
 }
 
 // tick runs a.Tick at t (also setting the clock to t).
-func (e *env) tick(a *app.App, t time.Time) time.Time {
+func (e *env) tick(a *app.Service, t time.Time) time.Time {
 	e.t.Helper()
 	e.clock.Set(t)
 	next, err := a.Tick(context.Background(), t)
@@ -220,9 +221,32 @@ func (e *env) tick(a *app.App, t time.Time) time.Time {
 	return next
 }
 
-func (e *env) verify(a *app.App, at time.Time, id, name string, online bool) (events.VerifyReply, error) {
+func (e *env) verify(a *app.Service, at time.Time, id, name string, online bool) (events.VerifyReply, error) {
 	e.clock.Set(at)
-	return a.Verify(context.Background(), events.WhoReport{SchemaVersion: 1, SpinCycleID: id, CharacterName: name, Online: online, CapturedAt: at})
+	return verifyOf(a, context.Background(), events.WhoReport{SchemaVersion: 1, SpinCycleID: id, CharacterName: name, Online: online, CapturedAt: at})
+}
+
+// candidateOf, stateOf and verifyOf call the app and answer in the wire form the
+// request handlers give (ports).
+func candidateOf(a *app.Service, ctx context.Context) (events.Candidate, error) {
+	c, err := a.Candidate(ctx)
+	if err != nil {
+		return events.Candidate{}, err
+	}
+	return ports.Candidate(c), nil
+}
+
+func stateOf(a *app.Service, ctx context.Context) (events.RouletteSnapshot, error) {
+	s, err := a.State(ctx)
+	return ports.Snapshot(s), err
+}
+
+func verifyOf(a *app.Service, ctx context.Context, r events.WhoReport) (events.VerifyReply, error) {
+	v, err := a.Verify(ctx, ports.Report(r))
+	if err != nil {
+		return events.VerifyReply{}, err
+	}
+	return ports.VerifyReply(v)
 }
 
 // cycleRows counts the roulette's cycle rows.

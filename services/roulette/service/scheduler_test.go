@@ -13,6 +13,7 @@ import (
 	"github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/errs"
 	"github.com/mimiron/mgm/pkg/events"
+	"github.com/mimiron/mgm/pkg/natsx"
 	"github.com/mimiron/mgm/services/roulette/app"
 )
 
@@ -25,12 +26,12 @@ func TestTick_DrawsAtTheBoundaryNotBefore(t *testing.T) {
 	next := e.tick(a, b0.Add(-time.Millisecond))
 	assert.Equal(t, b0, next, "the loop wakes at the boundary")
 	assert.Zero(t, e.pool.calls.Load(), "no draw before the boundary")
-	_, err := a.Candidate(ctx)
+	_, err := candidateOf(a, ctx)
 	assert.True(t, errs.Has(err, errs.NotFound))
 
 	e.tick(a, b0)
 	assert.EqualValues(t, 1, e.pool.calls.Load())
-	c, err := a.Candidate(ctx)
+	c, err := candidateOf(a, ctx)
 	require.NoError(t, err)
 	assert.Equal(t, domain.SpinCycleID(b0), c.SpinCycleID, "the id is the boundary's UUIDv5")
 	assert.Equal(t, "Норинн", c.CharacterName)
@@ -51,7 +52,7 @@ func TestTick_ThreeReplicasDrawOncePerBoundary(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.pool.delay = 50 * time.Millisecond // keep the winner's lock held while the others arrive
-	replicas := []*app.App{e.replica(), e.replica(), e.replica()}
+	replicas := []*app.Service{e.replica(), e.replica(), e.replica()}
 
 	for i, b := range []time.Time{b0, b0.Add(interval), b0.Add(2 * interval)} {
 		e.clock.Set(b)
@@ -87,7 +88,7 @@ func TestVerify_GraceAcrossRollover(t *testing.T) {
 
 	// Cycle b1 drew and is the Desktop's current candidate, yet cycle b0's report is
 	// still judged against b0's own deadline (b1 + 30 s).
-	c, err := a.Candidate(context.Background())
+	c, err := candidateOf(a, context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, domain.SpinCycleID(b1), c.SpinCycleID)
 	reply, err := e.verify(a, b1.Add(29*time.Second), domain.SpinCycleID(b0), "норинн", true)
@@ -108,14 +109,14 @@ func TestRestart_MidCycleResumes(t *testing.T) {
 	e := newEnv(t)
 	first := e.replica()
 	e.tick(first, b0)
-	before, err := first.Candidate(context.Background())
+	before, err := candidateOf(first, context.Background())
 	require.NoError(t, err)
 
 	// A new instance on the same database, as after a restart.
 	second := e.replica()
 	e.tick(second, b0.Add(90*time.Second))
 	assert.EqualValues(t, 1, e.pool.calls.Load(), "the drawn cycle is not drawn again")
-	after, err := second.Candidate(context.Background())
+	after, err := candidateOf(second, context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, before, after, "same candidate and deadline")
 
@@ -136,7 +137,7 @@ func TestTick_EmptyPoolDrawsNoCandidate(t *testing.T) {
 	e.tick(a, b0.Add(10*time.Second))
 	assert.EqualValues(t, 1, e.pool.calls.Load(), "no re-draw")
 
-	_, err := a.Candidate(context.Background())
+	_, err := candidateOf(a, context.Background())
 	assert.True(t, errs.Has(err, errs.NotFound))
 	_, err = e.verify(a, b0.Add(time.Minute), domain.SpinCycleID(b0), "Норинн", true)
 	assert.True(t, errs.Has(err, errs.OutOfSequence))
@@ -161,7 +162,7 @@ func TestVerify_OfflineNoPayoutNoRedraw(t *testing.T) {
 
 	e.tick(a, b0.Add(70*time.Second))
 	assert.EqualValues(t, 1, e.pool.calls.Load(), "no re-draw after offline")
-	_, err = a.Candidate(context.Background())
+	_, err = candidateOf(a, context.Background())
 	assert.True(t, errs.Has(err, errs.NotFound), "nothing awaits a report")
 
 	again, err := e.verify(a, b0.Add(2*time.Minute), id, "Норинн", false)
@@ -227,7 +228,7 @@ func TestVerify_RefusesBadReports(t *testing.T) {
 		_, err := e.verify(a, at, id, "Норин", online)
 		assert.True(t, errs.Has(err, errs.Invalid), "name mismatch online=%v: %v", online, err)
 	}
-	_, err := a.Verify(ctx, events.WhoReport{SchemaVersion: 2, SpinCycleID: id, CharacterName: "Норинн", Online: true})
+	_, err := verifyOf(a, ctx, events.WhoReport{SchemaVersion: 2, SpinCycleID: id, CharacterName: "Норинн", Online: true})
 	assert.True(t, errs.Has(err, errs.Invalid), "schema 2: %v", err)
 	_, err = e.verify(a, at, domain.SpinCycleID(b0.Add(interval)), "Норинн", true)
 	assert.True(t, errs.Has(err, errs.OutOfSequence), "a cycle that does not exist: %v", err)
@@ -235,7 +236,7 @@ func TestVerify_RefusesBadReports(t *testing.T) {
 	assert.True(t, errs.Has(err, errs.Invalid))
 	assert.Zero(t, e.payout.creates.Load())
 
-	c, err := a.Candidate(ctx)
+	c, err := candidateOf(a, ctx)
 	require.NoError(t, err, "refused reports leave the cycle awaiting")
 	assert.Equal(t, id, c.SpinCycleID)
 }
@@ -265,7 +266,7 @@ func TestVerify_RepeatedOnlineReportIsIdempotent(t *testing.T) {
 func TestVerify_ConcurrentOnlineReportsCreateOnePayout(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	replicas := []*app.App{e.replica(), e.replica(), e.replica()}
+	replicas := []*app.Service{e.replica(), e.replica(), e.replica()}
 	id := domain.SpinCycleID(b0)
 	e.tick(replicas[0], b0)
 	e.clock.Set(b0.Add(time.Minute))
@@ -274,7 +275,7 @@ func TestVerify_ConcurrentOnlineReportsCreateOnePayout(t *testing.T) {
 	for i, r := range replicas {
 		wg.Go(func() {
 			var err error
-			replies[i], err = r.Verify(context.Background(), events.WhoReport{SchemaVersion: 1, SpinCycleID: id, CharacterName: "Норинн", Online: true})
+			replies[i], err = verifyOf(r, context.Background(), events.WhoReport{SchemaVersion: 1, SpinCycleID: id, CharacterName: "Норинн", Online: true})
 			assert.NoError(t, err)
 		})
 	}
@@ -294,7 +295,7 @@ func TestVerify_PayoutRefusedRecordsNothing(t *testing.T) {
 	e.payout.setRefuse(errs.E(errs.ActivePayoutExists, "the viewer already has an active payout"))
 	_, err := e.verify(a, b0.Add(time.Minute), id, "Норинн", true)
 	assert.True(t, errs.Has(err, errs.ActivePayoutExists), "got %v", err)
-	c, err := a.Candidate(context.Background())
+	c, err := candidateOf(a, context.Background())
 	require.NoError(t, err, "the cycle still awaits its report")
 	assert.Equal(t, id, c.SpinCycleID)
 
@@ -312,13 +313,13 @@ func TestTick_PoolUnavailableRetriesWithinWindowThenGivesUp(t *testing.T) {
 
 	next := e.tick(a, b0)
 	assert.Equal(t, b0.Add(a.RetryEvery), next, "retry soon")
-	_, err := a.Candidate(context.Background())
+	_, err := candidateOf(a, context.Background())
 	assert.True(t, errs.Has(err, errs.NotFound))
 
 	e.pool.start(t, e.nc)
 	e.tick(a, b0.Add(3*time.Second))
 	assert.EqualValues(t, 1, e.pool.calls.Load())
-	c, err := a.Candidate(context.Background())
+	c, err := candidateOf(a, context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, b0.Add(3*time.Second), c.DrawnAt, "drawn late within the window")
 
@@ -366,7 +367,7 @@ func TestSnapshot_VersionsMonotonicAndStaleWritesIgnored(t *testing.T) {
 	e.tick(a, b0.Add(2*interval))                // draws b2
 	e.tick(a, b0.Add(2*interval+31*time.Second)) // expires b1 (no report)
 
-	final, err := a.State(ctx)
+	final, err := stateOf(a, ctx)
 	require.NoError(t, err)
 	var versions []int64
 	timeout := time.After(5 * time.Second)
@@ -396,7 +397,7 @@ func TestSnapshot_VersionsMonotonicAndStaleWritesIgnored(t *testing.T) {
 	stale := final
 	stale.Version--
 	stale.Current = nil
-	require.NoError(t, a.Pub.PutSnapshot(ctx, stale))
+	require.NoError(t, natsx.PutState(ctx, kv, events.KeyRouletteState, stale, func(s events.RouletteSnapshot) int64 { return s.Version }))
 	assert.Equal(t, final, e.snapshot())
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/natsx"
+	"github.com/mimiron/mgm/pkg/outbox"
 	"github.com/mimiron/mgm/pkg/svc"
 	"github.com/mimiron/mgm/services/roulette/adapters"
 	"github.com/mimiron/mgm/services/roulette/app"
@@ -36,7 +37,7 @@ func Run(ctx context.Context, d svc.Deps) error {
 
 // Build opens the database, the stream and the KV bucket and wires the app; close
 // releases the database. Tests use it to drive Tick with their own clock.
-func Build(ctx context.Context, d svc.Deps) (*app.App, func(), error) {
+func Build(ctx context.Context, d svc.Deps) (*app.Service, func(), error) {
 	a, pool, err := build(ctx, d.WithDefaults())
 	if err != nil {
 		return nil, nil, err
@@ -44,7 +45,7 @@ func Build(ctx context.Context, d svc.Deps) (*app.App, func(), error) {
 	return a, pool.Close, nil
 }
 
-func build(ctx context.Context, d svc.Deps) (*app.App, *pgxpool.Pool, error) {
+func build(ctx context.Context, d svc.Deps) (*app.Service, *pgxpool.Pool, error) {
 	pool, err := adapters.Schema.Open(ctx, d.Config.DatabaseURL)
 	if err != nil {
 		return nil, nil, err
@@ -58,11 +59,14 @@ func build(ctx context.Context, d svc.Deps) (*app.App, *pgxpool.Pool, error) {
 		pool.Close()
 		return nil, nil, err
 	}
+	repo := adapters.NewPostgres(pool)
+	relay := outbox.NewRelay("roulette relay", outbox.Mapped(repo.RelayBatch, ports.Envelope, outbox.JetStream(d.JS, false)), d.Log, 0)
 	a := app.New(
-		adapters.NewPostgres(pool),
+		repo,
 		adapters.PoolClient{NC: d.NC},
 		adapters.PayoutClient{NC: d.NC, Timeout: d.Config.RPCTimeout},
-		adapters.Publisher{JS: d.JS, KV: kv},
+		adapters.Snapshots{KV: kv, Wire: ports.Snapshot},
+		relay,
 		d.Config.SpinInterval,
 		d.Clock(),
 		d.Log,

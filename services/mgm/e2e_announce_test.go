@@ -17,6 +17,7 @@ import (
 // Setting Sent never waits for Helix: while Helix hangs the PATCH answers at once, and
 // the announcement is posted once when Helix answers again.
 func TestE2E_SentReturnsQuicklyWhileHelixHangs(t *testing.T) {
+	t.Parallel()
 	sys := allinonetest.Start(t, shortSpins)
 	sys.Enroll(t, "7201", "Норинн")
 	cand := waitCandidate(t, sys)

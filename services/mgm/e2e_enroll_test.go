@@ -20,6 +20,7 @@ import (
 // The foundation's end-to-end path: a signed channel.chat.message posted to the public
 // HTTP address enrolls the viewer, who then sees it in GET /api/pool/me.
 func TestE2E_ChatEnrollmentVisibleInPoolMe(t *testing.T) {
+	t.Parallel()
 	sys := allinonetest.Start(t, nil)
 	token := sys.ViewerToken("5551")
 
@@ -64,6 +65,7 @@ func waitEnrolled(t *testing.T, sys *allinonetest.System, user string) {
 // Refusals at the public address: the webhook's signature, timestamp and replay
 // checks, and the viewer and Desktop credentials.
 func TestE2E_Refusals(t *testing.T) {
+	t.Parallel()
 	sys := allinonetest.Start(t, nil)
 	ctx := context.Background()
 	s := sys.Sender()

@@ -40,6 +40,7 @@ func report(c events.Candidate, online bool) events.WhoReport {
 // draw → candidate → verify online → Pending → confirm-acceptance → InProgress → Sent →
 // announcement once → member gone from the pool and free to re-enroll.
 func TestE2E_GoldLoop(t *testing.T) {
+	t.Parallel()
 	sys := allinonetest.Start(t, shortSpins)
 	viewer := sys.ViewerToken("7001")
 	sys.Enroll(t, "7001", "Норинн")
@@ -130,6 +131,7 @@ func TestE2E_GoldLoop(t *testing.T) {
 
 // An offline report and a late report produce no payout, and the cycle is not re-drawn.
 func TestE2E_OfflineAndLateReportsCreateNoPayout(t *testing.T) {
+	t.Parallel()
 	clock := &allinonetest.OffsetClock{}
 	sys := allinonetest.StartWith(t, shortSpins, allinone.Options{Now: clock.Now})
 	sys.Enroll(t, "7101", "Thrall")

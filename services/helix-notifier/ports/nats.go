@@ -69,21 +69,15 @@ func Consumers(js jetstream.JetStream, s *app.Service, cfg jetstream.ConsumerCon
 
 func consume(js jetstream.JetStream, stream string, cfg jetstream.ConsumerConfig, s *app.Service, log *zap.Logger) svc.Task {
 	cfg.DeliverPolicy, cfg.MaxAckPending = jetstream.DeliverAllPolicy, 64
-	return func(ctx context.Context) error {
-		c, err := natsx.EnsureConsumer(ctx, js, stream, cfg)
-		if err != nil {
-			return err
+	return natsx.Durable(js, stream, cfg, log, Prefetch, func(ctx context.Context, msg jetstream.Msg) error {
+		req, ok, err := Request(msg)
+		if err != nil || !ok {
+			return err // undecodable: rejected; not a Sent transition: done
 		}
-		return natsx.Consume(ctx, c, log, Prefetch, func(ctx context.Context, msg jetstream.Msg) error {
-			req, ok, err := Request(msg)
-			if err != nil || !ok {
-				return err // undecodable: rejected; not a Sent transition: done
-			}
-			req.Delivery = natsx.Delivery(msg)
-			req.LastDelivery = cfg.MaxDeliver > 0 && req.Delivery >= cfg.MaxDeliver
-			return s.Announce(ctx, req)
-		})
-	}
+		req.Delivery = natsx.Delivery(msg)
+		req.LastDelivery = cfg.MaxDeliver > 0 && req.Delivery >= cfg.MaxDeliver
+		return s.Announce(ctx, req)
+	})
 }
 
 // Request reads a payout status change (acting on To == Sent only) or a replay request.

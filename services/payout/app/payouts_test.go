@@ -23,6 +23,7 @@ var (
 )
 
 func TestSetStatus_ConcurrentConflictingChangesOneWins(t *testing.T) {
+	t.Parallel()
 	store := testkit.Store(t)
 	url := store.URL
 	store2 := testkit.Open(t, url)
@@ -74,6 +75,7 @@ func TestSetStatus_ConcurrentConflictingChangesOneWins(t *testing.T) {
 }
 
 func TestSweep_TwoReplicasExpireEachPayoutOnce(t *testing.T) {
+	t.Parallel()
 	store := testkit.Store(t)
 	url := store.URL
 	store2 := testkit.Open(t, url)
@@ -123,6 +125,7 @@ func TestSweep_TwoReplicasExpireEachPayoutOnce(t *testing.T) {
 }
 
 func TestSweep_IgnoresPayoutsNotYetDue(t *testing.T) {
+	t.Parallel()
 	store := testkit.Store(t)
 	clock := testenv.NewClock(t0)
 	a := app.New(store, clock.Now, nil)
@@ -145,6 +148,7 @@ func TestSweep_IgnoresPayoutsNotYetDue(t *testing.T) {
 }
 
 func TestStore_ReadModelMatchesTheFoldOfEvents(t *testing.T) {
+	t.Parallel()
 	store := testkit.Store(t)
 	clock := testenv.NewClock(t0)
 	a := app.New(store, clock.Now, nil)

@@ -71,23 +71,17 @@ func reply(p *domain.Payout, err error) (any, error) {
 // isRewardSentAnnouncedToChat until ctx ends. Redeliveries are harmless: marking an
 // announced payout again changes nothing.
 func RewardPosted(js jetstream.JetStream, s *app.Service, log *zap.Logger) svc.Task {
-	return func(ctx context.Context) error {
-		c, err := natsx.EnsureConsumer(ctx, js, events.StreamNotify.Name, jetstream.ConsumerConfig{
-			Durable:       RewardConsumer,
-			FilterSubject: events.NotifyRewardPosted,
-			DeliverPolicy: jetstream.DeliverAllPolicy,
-			MaxDeliver:    50,
-		})
-		if err != nil {
+	return natsx.Durable(js, events.StreamNotify.Name, jetstream.ConsumerConfig{
+		Durable:       RewardConsumer,
+		FilterSubject: events.NotifyRewardPosted,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		MaxDeliver:    50,
+	}, log, 0, func(ctx context.Context, msg jetstream.Msg) error {
+		var n events.RewardNotice
+		if _, err := natsx.DecodeEvent(msg, &n); err != nil {
 			return err
 		}
-		return natsx.Consume(ctx, c, log, 0, func(ctx context.Context, msg jetstream.Msg) error {
-			var n events.RewardNotice
-			if _, err := natsx.DecodeEvent(msg, &n); err != nil {
-				return err
-			}
-			_, err := s.MarkAnnounced(ctx, n.PayoutID, n.MessageID)
-			return err
-		})
-	}
+		_, err := s.MarkAnnounced(ctx, n.PayoutID, n.MessageID)
+		return err
+	})
 }

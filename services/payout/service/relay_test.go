@@ -47,6 +47,7 @@ func eventRows(t *testing.T, s *testkit.DB, payoutID string) []eventRow {
 }
 
 func TestRelay_PublishesCommittedEventsInVersionOrderWithEventIDAsMsgID(t *testing.T) {
+	t.Parallel()
 	store := testkit.Store(t)
 	_, js := testkit.JetStream(t)
 	clock := testenv.NewClock(t0)
@@ -103,6 +104,7 @@ func TestRelay_PublishesCommittedEventsInVersionOrderWithEventIDAsMsgID(t *testi
 }
 
 func TestRelay_NothingUncommittedOrRolledBackIsPublished(t *testing.T) {
+	t.Parallel()
 	store := testkit.Store(t)
 	_, js := testkit.JetStream(t)
 	a := app.New(store, testenv.NewClock(t0).Now, nil)
@@ -135,6 +137,7 @@ func TestRelay_NothingUncommittedOrRolledBackIsPublished(t *testing.T) {
 }
 
 func TestRelay_RestartPublishesLeftoverEventsOnce(t *testing.T) {
+	t.Parallel()
 	store := testkit.Store(t)
 	url := store.URL
 	_, js := testkit.JetStream(t)
@@ -184,6 +187,7 @@ func TestRelay_RestartPublishesLeftoverEventsOnce(t *testing.T) {
 }
 
 func TestRelay_TwoReplicasPublishEachEventOnceInVersionOrder(t *testing.T) {
+	t.Parallel()
 	store := testkit.Store(t)
 	url := store.URL
 	_, js := testkit.JetStream(t)

@@ -63,7 +63,13 @@ func RunWith(ctx context.Context, d svc.Deps, opts Options) error {
 		OnReady:  opts.Ready,
 		Tasks: []svc.Task{
 			svc.Loop(relay.Run),
-			svc.Loop(func(ctx context.Context) { sweepLoop(ctx, s, opts.SweepInterval, d.Log) }),
+			svc.Every(opts.SweepInterval, d.Log, "payout expiry sweep", func(ctx context.Context) error {
+				n, err := s.Sweep(ctx)
+				if n > 0 {
+					d.Log.Info("payouts expired", zap.Int("count", n))
+				}
+				return err
+			}),
 			ports.RewardPosted(d.JS, s, d.Log),
 		},
 	})
@@ -72,25 +78,6 @@ func RunWith(ctx context.Context, d svc.Deps, opts Options) error {
 // Relay is the payout outbox relay: committed events, in the wire form ports.Envelope
 // gives them, to the MGM_PAYOUT stream, in version order per payout.
 func Relay(ctx context.Context, repo *adapters.Postgres, js jetstream.JetStream, log *zap.Logger, interval time.Duration) *outbox.Relay {
-	pub := outbox.JetStream(js, natsx.AtomicAllowed(ctx, js, events.StreamPayout.Name))
+	pub := outbox.ForStream(ctx, js, events.StreamPayout)
 	return outbox.NewRelay("payout relay", outbox.Mapped(repo.RelayBatch, ports.Envelope, pub), log, interval)
-}
-
-func sweepLoop(ctx context.Context, s *app.Service, every time.Duration, log *zap.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		n, err := s.Sweep(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			log.Error("payout expiry sweep failed", zap.Error(err))
-		case n > 0:
-			log.Info("payouts expired", zap.Int("count", n))
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }

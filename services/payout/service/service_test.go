@@ -168,6 +168,7 @@ var allowed = map[string][]string{
 }
 
 func TestRPC_TransitionTable_EveryFromEveryTo(t *testing.T) {
+	t.Parallel()
 	e := start(t)
 	// One fresh payout per (from, to); the Expired ones first, aged past 24 h by the sweep.
 	type cell struct{ from, to, id string }
@@ -234,6 +235,7 @@ func contains(list []string, s string) bool {
 }
 
 func TestRPC_StatusErrors(t *testing.T) {
+	t.Parallel()
 	e := start(t)
 	p := e.mustCreate("c1", "u1", "Norinn")
 	_, err := e.setStatus(p.ID, "Shipped")
@@ -250,6 +252,7 @@ func TestRPC_StatusErrors(t *testing.T) {
 }
 
 func TestRPC_CreateIsIdempotentPerCycle(t *testing.T) {
+	t.Parallel()
 	e := start(t)
 	p1 := e.mustCreate("c1", "u1", "Norinn")
 	assert.Equal(t, domain.PayoutPending, p1.Status)
@@ -277,6 +280,7 @@ func TestRPC_CreateIsIdempotentPerCycle(t *testing.T) {
 }
 
 func TestRPC_OneActivePayoutPerUser(t *testing.T) {
+	t.Parallel()
 	e := start(t)
 	p := e.mustCreate("c1", "u1", "Norinn")
 	_, err := e.create("c2", "u1", "Norinn")
@@ -290,6 +294,7 @@ func TestRPC_OneActivePayoutPerUser(t *testing.T) {
 }
 
 func TestRPC_ConcurrentCreatesForOneUserMakeExactlyOnePayout(t *testing.T) {
+	t.Parallel()
 	e := start(t)
 	e.replica()
 	e.replica() // three replicas share the queue group
@@ -322,6 +327,7 @@ func TestRPC_ConcurrentCreatesForOneUserMakeExactlyOnePayout(t *testing.T) {
 }
 
 func TestDB_PartialUniqueIndexRefusesASecondActivePayout(t *testing.T) {
+	t.Parallel()
 	e := start(t)
 	e.mustCreate("c1", "u1", "Norinn")
 	_, err := e.store.SQL.Exec(context.Background(), `
@@ -333,6 +339,7 @@ func TestDB_PartialUniqueIndexRefusesASecondActivePayout(t *testing.T) {
 }
 
 func TestRPC_LifetimeCap_TenWinsAllowedEleventhRefused(t *testing.T) {
+	t.Parallel()
 	e := start(t)
 	for i := 1; i <= 10; i++ {
 		p, err := e.create(fmt.Sprint("c", i), "u1", "Norinn")
@@ -360,6 +367,7 @@ func TestRPC_LifetimeCap_TenWinsAllowedEleventhRefused(t *testing.T) {
 }
 
 func TestRPC_LifetimeCap_NineSentThenOneMoreAllowed(t *testing.T) {
+	t.Parallel()
 	e := start(t)
 	for i := 1; i <= 9; i++ {
 		p := e.mustCreate(fmt.Sprint("c", i), "u1", "Norinn")
@@ -371,6 +379,7 @@ func TestRPC_LifetimeCap_NineSentThenOneMoreAllowed(t *testing.T) {
 }
 
 func TestRPC_AcceptMatchesCaseInsensitively(t *testing.T) {
+	t.Parallel()
 	e := start(t)
 	p := e.mustCreate("c1", "u1", "Норинн")
 	_, err := e.accept(p.ID, "Норин")
@@ -405,6 +414,7 @@ func TestRPC_AcceptMatchesCaseInsensitively(t *testing.T) {
 }
 
 func TestRPC_AcceptOnTerminalPayoutIsRefused(t *testing.T) {
+	t.Parallel()
 	e := start(t)
 	for i, st := range []string{domain.PayoutSent, domain.PayoutFailed, domain.PayoutCancelled} {
 		p := e.mustCreate(fmt.Sprint("c", i), fmt.Sprint("u", i), "Norinn")
@@ -416,6 +426,7 @@ func TestRPC_AcceptOnTerminalPayoutIsRefused(t *testing.T) {
 }
 
 func TestRPC_PendingListsActiveOldestFirst(t *testing.T) {
+	t.Parallel()
 	e := start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -448,6 +459,7 @@ func TestRPC_PendingListsActiveOldestFirst(t *testing.T) {
 }
 
 func TestRPC_MyLast(t *testing.T) {
+	t.Parallel()
 	e := start(t)
 	var p events.Payout
 	err := e.call(events.RPCPayoutMyLast, events.MyLastRequest{TwitchUserID: "u1"}, &p)
@@ -462,6 +474,7 @@ func TestRPC_MyLast(t *testing.T) {
 }
 
 func TestSweep_ExpiresActivePayoutsOlderThan24Hours(t *testing.T) {
+	t.Parallel()
 	e := start(t)
 	pending := e.mustCreate("c1", "u1", "Alpha")
 	inProgress := e.mustCreate("c2", "u2", "Bravo")
@@ -512,6 +525,7 @@ func TestSweep_ExpiresActivePayoutsOlderThan24Hours(t *testing.T) {
 }
 
 func TestRewardPosted_SetsAnnouncedFlagOnce(t *testing.T) {
+	t.Parallel()
 	e := start(t)
 	p := e.mustCreate("c1", "u1", "Norinn")
 	e.mustSet(p.ID, "InProgress", "Sent")
@@ -544,6 +558,7 @@ func TestRewardPosted_SetsAnnouncedFlagOnce(t *testing.T) {
 }
 
 func TestRun_EnsuresStreamsAndFailsWithoutDatabase(t *testing.T) {
+	t.Parallel()
 	e := start(t)
 	for _, s := range []string{events.StreamPayout.Name, events.StreamNotify.Name} {
 		_, err := e.js.Stream(context.Background(), s)
@@ -554,6 +569,7 @@ func TestRun_EnsuresStreamsAndFailsWithoutDatabase(t *testing.T) {
 }
 
 func TestPayoutJSONShape(t *testing.T) {
+	t.Parallel()
 	e := start(t)
 	p := e.mustCreate("c1", "u1", "Norinn")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -67,6 +67,7 @@ func claimBody(name, id string) string {
 }
 
 func TestClaim_Subscriber201ThenReplay200(t *testing.T) {
+	t.Parallel()
 	h, fh, pool := newHelixHarness(t)
 	fh.SetSubscriber("42", "1000")
 	tok := h.viewer("42")
@@ -86,6 +87,7 @@ func TestClaim_Subscriber201ThenReplay200(t *testing.T) {
 }
 
 func TestClaim_NonSubscriberIs403(t *testing.T) {
+	t.Parallel()
 	h, fh, pool := newHelixHarness(t)
 	fh.SetSubscriber("43", "1000") // someone else
 	r := h.do("POST", "/api/payouts/claim", claimBody("Norinn", reqID), bearer(h.viewer("42"))...)
@@ -96,6 +98,7 @@ func TestClaim_NonSubscriberIs403(t *testing.T) {
 }
 
 func TestClaim_HelixDownIs503(t *testing.T) {
+	t.Parallel()
 	h, fh, pool := newHelixHarness(t)
 	fh.SetSubscriber("42", "1000")
 	fh.SetDown(true)
@@ -107,6 +110,7 @@ func TestClaim_HelixDownIs503(t *testing.T) {
 }
 
 func TestClaim_InvalidInputIs400BeforeAnyLookup(t *testing.T) {
+	t.Parallel()
 	h, fh, pool := newHelixHarness(t)
 	fh.SetSubscriber("42", "1000")
 	for _, c := range []struct{ body, code string }{
@@ -130,6 +134,7 @@ func TestClaim_InvalidInputIs400BeforeAnyLookup(t *testing.T) {
 // refused with the game's reason, in English and Russian; the Latin name is enrolled in
 // the game's form.
 func TestClaim_LookAlikeNameIsRefusedWithTheGamesReason(t *testing.T) {
+	t.Parallel()
 	h, fh, pool := newHelixHarness(t)
 	fh.SetSubscriber("42", "1000")
 	r := h.do("POST", "/api/payouts/claim", claimBody("Thr\u0430ll", reqID), bearer(h.viewer("42"))...)
@@ -144,6 +149,7 @@ func TestClaim_LookAlikeNameIsRefusedWithTheGamesReason(t *testing.T) {
 }
 
 func TestClaim_PoolRefusalsPassThrough(t *testing.T) {
+	t.Parallel()
 	h, fh, _ := newHelixHarness(t)
 	fh.SetSubscriber("42", "1000")
 	r := h.do("POST", "/api/payouts/claim", claimBody("Taken", reqID), bearer(h.viewer("42"))...)
@@ -153,6 +159,7 @@ func TestClaim_PoolRefusalsPassThrough(t *testing.T) {
 }
 
 func TestClaim_DevSkipSubscriberCheck(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, func(c *config.Config) { c.DevSkipSubscriber = true; c.HelixBaseURL = "http://127.0.0.1:1" })
 	pool := &fakePool{seen: map[string]bool{}}
 	h.serve(events.RPCPoolClaim, pool.claim)

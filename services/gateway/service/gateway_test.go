@@ -39,6 +39,7 @@ func servePoolMe(h *harness) {
 }
 
 func TestViewerJWT_EveryRefusalIs401WithErrorBody(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	servePoolMe(h)
 	now := h.clock.Now()
@@ -85,6 +86,7 @@ func TestViewerJWT_EveryRefusalIs401WithErrorBody(t *testing.T) {
 }
 
 func TestViewerJWT_MissingIdentityIs401SayingToShareIt(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	servePoolMe(h)
 	anon := h.token(extjwt.Claims{OpaqueUserID: "A123", Role: "viewer"})
@@ -105,6 +107,7 @@ func TestViewerJWT_MissingIdentityIs401SayingToShareIt(t *testing.T) {
 }
 
 func TestAPIKey_Missing401_Wrong403(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	h.serve(events.RPCPayoutPending, func(context.Context, []byte) (any, error) { return nil, nil })
 
@@ -128,6 +131,7 @@ func TestAPIKey_Missing401_Wrong403(t *testing.T) {
 }
 
 func TestRateLimit_ViewerWritesGet429WithRetryAfter(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, func(c *config.Config) { c.ViewerWritePerMin = 2 })
 	h.serve(events.RPCPoolClaim, func(_ context.Context, data []byte) (any, error) {
 		var req events.PoolClaimRequest
@@ -160,6 +164,7 @@ func TestRateLimit_ViewerWritesGet429WithRetryAfter(t *testing.T) {
 }
 
 func TestRateLimit_DesktopPerKeyAndAnonymousViewersByOpaqueID(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, func(c *config.Config) { c.DesktopPerMin = 1; c.ViewerReadPerMin = 1 })
 	h.serve(events.RPCPayoutPending, func(context.Context, []byte) (any, error) { return []events.Payout{}, nil })
 	assert.Equal(t, http.StatusOK, h.do("GET", "/api/payouts/pending", "", key(apiKey)...).status)
@@ -175,6 +180,7 @@ func TestRateLimit_DesktopPerKeyAndAnonymousViewersByOpaqueID(t *testing.T) {
 }
 
 func TestEventSub_ProxiedRawAndNeverRateLimited(t *testing.T) {
+	t.Parallel()
 	var got atomic.Int32
 	const raw = "{\"subscription\":{\"type\":\"channel.chat.message\"},  \"event\":{\"message\":{\"text\":\"!twgold Норинн\"}}}\n"
 	ingest := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -271,6 +277,7 @@ func TestAuth_TwoCredentialHeadersAreRefused(t *testing.T) {
 }
 
 func TestEventSub_IngestDownIs503Body(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil) // IngestURL points at a closed port
 	r := h.do("POST", "/api/twitch/eventsub", `{}`)
 	assert.Equal(t, http.StatusServiceUnavailable, r.status)
@@ -279,6 +286,7 @@ func TestEventSub_IngestDownIs503Body(t *testing.T) {
 }
 
 func TestCORS_PreflightAllowsExtensionOriginOnly(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	r := h.do("OPTIONS", "/api/pool/me", "",
 		"Origin", extOrigin, "Access-Control-Request-Method", "GET",
@@ -306,6 +314,7 @@ func TestCORS_PreflightAllowsExtensionOriginOnly(t *testing.T) {
 }
 
 func TestUnknownRouteAndWrongMethodHaveErrorBodies(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	r := h.do("GET", "/api/nope", "")
 	assert.Equal(t, http.StatusNotFound, r.status)
@@ -320,6 +329,7 @@ func TestUnknownRouteAndWrongMethodHaveErrorBodies(t *testing.T) {
 }
 
 func TestPanicIs500InternalBody(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	h.gw.echo.GET("/test/panic", func(echo.Context) error { panic("boom") })
 	r := h.do("GET", "/test/panic", "")
@@ -330,6 +340,7 @@ func TestPanicIs500InternalBody(t *testing.T) {
 }
 
 func TestDownstreamSilentIs503Unavailable(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	tok := h.viewer("42")
 
@@ -353,6 +364,7 @@ func TestDownstreamSilentIs503Unavailable(t *testing.T) {
 }
 
 func TestDownstreamErrorCodesReachTheClient(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	h.serve(events.RPCPayoutMyLast, func(context.Context, []byte) (any, error) {
 		return nil, errs.E(errs.NotFound, "no payout yet")
@@ -384,6 +396,7 @@ func TestDownstreamErrorCodesReachTheClient(t *testing.T) {
 }
 
 func TestDesktopRoutes_ValidateIDsAndBodies(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	h.serve(events.RPCPayoutAccept, func(_ context.Context, data []byte) (any, error) {
 		var req events.AcceptRequest
@@ -412,6 +425,7 @@ func TestDesktopRoutes_ValidateIDsAndBodies(t *testing.T) {
 }
 
 func TestCandidate_204WhenNoneAndTheCycleOtherwise(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	var has atomic.Bool
 	drawn := time.Date(2030, 1, 1, 12, 5, 0, 0, time.UTC)
@@ -432,6 +446,7 @@ func TestCandidate_204WhenNoneAndTheCycleOtherwise(t *testing.T) {
 }
 
 func TestVerifyCandidate_400OnBadReportsAndForwardsGoodOnes(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	var got atomic.Value
 	h.serve(events.RPCRouletteVerify, func(_ context.Context, data []byte) (any, error) {
@@ -469,6 +484,7 @@ func TestVerifyCandidate_400OnBadReportsAndForwardsGoodOnes(t *testing.T) {
 }
 
 func TestVersionHealthAndReadiness(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	r := h.do("GET", "/api/version", "")
 	require.Equal(t, http.StatusOK, r.status)
@@ -490,6 +506,7 @@ func TestVersionHealthAndReadiness(t *testing.T) {
 }
 
 func TestRun_ServesOnListenerAndStopsWithContext(t *testing.T) {
+	t.Parallel()
 	_, url := testenv.NATS(t)
 	nc, js := testenv.Conn(t, url)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

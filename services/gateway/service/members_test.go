@@ -19,6 +19,7 @@ import (
 // A viewer's repeated pool/me polls are answered from memory; the pool's member event
 // about that viewer makes the next poll ask the pool again.
 func TestPoolMe_CachedUntilAMemberEvent(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	ctx := context.Background()
 	require.NoError(t, natsx.EnsureStreams(ctx, h.js, events.StreamPool))

@@ -18,6 +18,7 @@ import (
 // TestOpenAPI_DocumentsExactlyTheRoutesServed keeps proto/openapi.yaml and the router
 // in step: every served route is documented and nothing documented is missing.
 func TestOpenAPI_DocumentsExactlyTheRoutesServed(t *testing.T) {
+	t.Parallel()
 	f, err := os.Open("../../../proto/openapi.yaml")
 	require.NoError(t, err)
 	defer f.Close()

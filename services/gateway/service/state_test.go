@@ -17,6 +17,7 @@ import (
 )
 
 func TestRouletteState_ComputedFromKVWithTheClock(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	tok := h.viewer("42")
 
@@ -71,6 +72,7 @@ func TestRouletteState_ComputedFromKVWithTheClock(t *testing.T) {
 }
 
 func TestRouletteState_NoNATSRequestPerCall(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	tok := h.viewer("42")
 	// Warm up (JWT cache, connection, the viewer directory's one write for this

@@ -30,6 +30,7 @@ func cycle(id string, at time.Time, name, outcome string) *events.Cycle {
 }
 
 func TestCompute_BeforeAnySnapshotUsesConfigAndEmptyPool(t *testing.T) {
+	t.Parallel()
 	st := Compute(boundary.Add(3*time.Second), interval, nil, nil)
 	assert.Equal(t, next, st.NextSpinAt)
 	assert.Equal(t, boundary.Add(3*time.Second), st.ServerNow)
@@ -41,6 +42,7 @@ func TestCompute_BeforeAnySnapshotUsesConfigAndEmptyPool(t *testing.T) {
 }
 
 func TestCompute_Phases(t *testing.T) {
+	t.Parallel()
 	pool := &events.PoolStats{Version: 1, PoolSize: 3, EligibleCount: 3}
 	prev := cycle("c0", boundary.Add(-interval), "Old", events.OutcomeOffline)
 	emptyCycle := cycle("c1", boundary, "", "")
@@ -74,6 +76,7 @@ func TestCompute_Phases(t *testing.T) {
 }
 
 func TestCompute_LastSpinNamesOnlyWinners(t *testing.T) {
+	t.Parallel()
 	now := boundary.Add(time.Minute)
 	st := Compute(now, interval, nil, &events.RouletteSnapshot{LastSpin: cycle("c1", boundary, "Norinn", events.OutcomeWinner)})
 	require.NotNil(t, st.LastSpin)
@@ -88,6 +91,7 @@ func TestCompute_LastSpinNamesOnlyWinners(t *testing.T) {
 }
 
 func TestCompute_SnapshotIntervalWins(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2030, 1, 1, 12, 5, 3, 0, time.UTC)
 	st := Compute(now, interval, nil, &events.RouletteSnapshot{SpinIntervalSeconds: 60})
 	assert.Equal(t, 60, st.SpinIntervalSeconds)
@@ -95,6 +99,7 @@ func TestCompute_SnapshotIntervalWins(t *testing.T) {
 }
 
 func TestCompute_JSONShape(t *testing.T) {
+	t.Parallel()
 	b, err := json.Marshal(Compute(boundary.Add(3*time.Second), interval, nil, nil))
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"nextSpinAt":"2030-01-01T12:10:00Z","serverNow":"2030-01-01T12:05:03Z","spinIntervalSeconds":300,
@@ -102,6 +107,7 @@ func TestCompute_JSONShape(t *testing.T) {
 }
 
 func TestApply_IgnoresStaleVersionsAndResetsOnDelete(t *testing.T) {
+	t.Parallel()
 	now := boundary.Add(3 * time.Second)
 	v := NewView(interval, func() time.Time { return now })
 	put := func(key string, doc any) {
@@ -127,6 +133,7 @@ func TestApply_IgnoresStaleVersionsAndResetsOnDelete(t *testing.T) {
 }
 
 func TestAppendJSON_MatchesEncodingJSON(t *testing.T) {
+	t.Parallel()
 	now := boundary.Add(3*time.Second + 123456789*time.Nanosecond)
 	names := []string{"Norinn", "Норинн", `a"b\c`, "<x>&", "tab\there\n", "\x01\x1f", "bad\xffutf8", "line\u2028sep\u2029", ""}
 	for _, name := range names {
@@ -144,6 +151,7 @@ func TestAppendJSON_MatchesEncodingJSON(t *testing.T) {
 }
 
 func TestUpcomingCycleID_IsTheDomainID(t *testing.T) {
+	t.Parallel()
 	for _, b := range []time.Time{boundary, next, boundary, next.Add(interval)} {
 		assert.Equal(t, domain.SpinCycleID(b), upcomingCycleID(b))
 	}

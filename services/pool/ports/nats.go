@@ -21,7 +21,7 @@ import (
 const (
 	ChatConsumer   = "pool-chat"
 	PayoutConsumer = "pool-payout"
-	QueueGroup     = "pool"
+	Queue          = "pool"
 )
 
 // ChatBatch is how many chat commands the pool applies in one transaction at most.

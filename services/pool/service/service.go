@@ -50,7 +50,7 @@ func Run(ctx context.Context, d svc.Deps) error {
 		Changed: relay.Kick,
 	}
 	return svc.Serve(ctx, d, svc.Parts{
-		Queue:    ports.QueueGroup,
+		Queue:    ports.Queue,
 		Handlers: ports.Handlers(s),
 		DB:       pg,
 		Tasks: []svc.Task{

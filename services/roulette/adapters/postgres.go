@@ -32,8 +32,8 @@ type Postgres struct {
 
 var _ app.Repository = (*Postgres)(nil)
 
-// NewPostgres wraps an open pool.
-func NewPostgres(pool *pgxpool.Pool) *Postgres { return &Postgres{pool: pool} }
+// New wraps an open pool.
+func New(pool *pgxpool.Pool) *Postgres { return &Postgres{pool: pool} }
 
 const cycleColumns = `spin_cycle_id::text, boundary_at, interval_ms, verify_deadline, state, drawn_at,
 	eligible_count, twitch_user_id, twitch_display_name, character_name, outcome, payout_id, completed_at`

@@ -30,7 +30,7 @@ func repos(t *testing.T, n int) []*adapters.Postgres {
 		pool, err := adapters.Schema.Open(context.Background(), url)
 		require.NoError(t, err)
 		t.Cleanup(pool.Close)
-		out = append(out, adapters.NewPostgres(pool))
+		out = append(out, adapters.New(pool))
 	}
 	return out
 }

@@ -59,7 +59,7 @@ func build(ctx context.Context, d svc.Deps) (*app.Service, *pgxpool.Pool, error)
 		pool.Close()
 		return nil, nil, err
 	}
-	repo := adapters.NewPostgres(pool)
+	repo := adapters.New(pool)
 	relay := outbox.NewRelay("roulette relay", outbox.Mapped(repo.RelayBatch, ports.Envelope, outbox.JetStream(d.JS, false)), d.Log, 0)
 	a := app.New(
 		repo,

@@ -173,13 +173,14 @@ func benchEnroll(ctx context.Context, sys *allinone.System, pubRate float64) err
 	return nil
 }
 
-// benchName is a valid, unique character name for viewer i (letters only).
+// benchName is a character name of its own for viewer i: "Bn" and i in base 13, the
+// digits alternating between a–m and n–z, so no letter follows itself and no name
+// breaks the game's rules (three identical letters in a row are refused).
 func benchName(i int) string {
-	const letters = "abcdefghijklmnopqrstuvwxyz"
 	b := []byte{'B', 'n'}
-	for {
-		b = append(b, letters[i%26])
-		i /= 26
+	for k := 0; ; k++ {
+		b = append(b, byte('a'+13*(k%2)+i%13))
+		i /= 13
 		if i == 0 {
 			break
 		}

@@ -5,7 +5,7 @@
 GO ?= go
 export PATH := /usr/local/go/bin:$(PATH)
 
-.PHONY: run test bench addon extension desktop demo fuzz vet build clean
+.PHONY: run test bench chaos addon extension desktop demo fuzz vet build clean
 
 run: ## run every service in one process (embedded NATS, local PostgreSQL, fake Helix)
 	$(GO) run ./services/mgm
@@ -15,6 +15,9 @@ test: ## everything CI checks
 
 bench: ## performance targets, printed as ratios against baselines measured in the same run
 	bash scripts/bench.sh
+
+chaos: ## the services as separate processes on a 3-node NATS cluster, under faults; CHAOS_DURATION (default 60s) runs it longer
+	$(GO) run ./chaos
 
 addon: ## dist/MimironsGoldOMatic.zip, ready to unpack into Interface/AddOns
 	bash scripts/build-addon.sh

@@ -18,6 +18,9 @@ if [ -f scripts/ensure-chromium.sh ]; then
 	bash scripts/ensure-chromium.sh
 fi
 
+echo "== kubectl (renders deployments/k8s in the deployments test)"
+bash scripts/ensure-kubectl.sh
+
 echo "== Extension panel: build (tsc, esbuild, dist/mgm-extension.zip) and unit tests"
 # The browser tests run inside go test (services/mgm/paneltest) against the built panel.
 bash scripts/build-extension.sh >/dev/null
@@ -38,4 +41,9 @@ for m in $modules; do
 	echo "-- ${m#$PWD/}"
 	(cd "$m" && go test -count=1 -timeout 25m ./...) || status=1
 done
+
+# The services as separate processes on a three-node NATS cluster, under faults
+# (make chaos; its default CHAOS_DURATION is this short run).
+echo "== chaos (short run)"
+go run ./chaos || status=1
 exit $status

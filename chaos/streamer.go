@@ -13,6 +13,7 @@ import (
 	"github.com/mimiron/mgm/desktop/app"
 	"github.com/mimiron/mgm/desktop/inject"
 	"github.com/mimiron/mgm/desktop/settings"
+	"github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/wowclient"
 )
@@ -163,7 +164,7 @@ func (st *streamer) step(ctx context.Context) {
 	// Accepted payouts: the streamer presses Sync (Pending → InProgress, ReceiveGold).
 	var accepted []string
 	for _, p := range state.Payouts {
-		if p.Accepted && p.Status == events.StatusPending {
+		if p.Accepted && p.Status == domain.PayoutPending {
 			accepted = append(accepted, p.ID)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/twitch/fakehelix"
 )
@@ -264,7 +265,7 @@ func audit(ctx context.Context, db *pgxpool.Pool, js jetstream.JetStream, in aud
 		switch {
 		case !ok:
 			giftLost = append(giftLost, m.UserID)
-		case st == events.GiftCompleted:
+		case st == domain.GiftCompleted:
 			completed++
 		default:
 			giftStuck = append(giftStuck, m.UserID+" ("+st+")")

@@ -14,7 +14,6 @@ import (
 	"github.com/mimiron/mgm/desktop/inject"
 	"github.com/mimiron/mgm/desktop/settings"
 	"github.com/mimiron/mgm/pkg/domain"
-	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/wowclient"
 )
 
@@ -179,7 +178,7 @@ func (st *streamer) step(ctx context.Context) {
 
 	// A gift request waiting for the streamer: pick the first giftable item.
 	for _, g := range state.Gifts {
-		if g.Status != events.GiftSelectingItem || len(g.Items) == 0 || st.selected[g.ID] {
+		if g.Status != domain.GiftSelectingItem || len(g.Items) == 0 || st.selected[g.ID] {
 			continue
 		}
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)

@@ -41,8 +41,10 @@ LOWER[utf8char(0x00DF)] = "ss" -- ß and ẞ fold to "ss", as full Unicode foldi
 LOWER[utf8char(0x1E9E)] = "ss"
 
 -- The game's own letter tables, the ones that decide whether a character can exist:
--- the same rules as pkg/domain/name.go, which cites the 3.3.5 server code for each
--- (isExtendedLatinCharacter, isCyrillicCharacter, wcharToLower, wcharToUpper in Util.h).
+-- the same rules as pkg/domain/name.go, which cites the 3.3.5 server code for each:
+-- azerothcore/azerothcore-wotlk@09ee849eca303bbc75e05d0dc6ee7237e6f12095
+-- src/common/Utilities/Util.h:117 (isExtendedLatinCharacter), :154 (isCyrillicCharacter),
+-- :320 (wcharToLower), :278 (wcharToUpper).
 -- pkg/domain/testdata/names.json is checked against both.
 local SCRIPT, GAME_LOWER, GAME_UPPER = {}, {}, {}
 local function script(from, to, s)
@@ -169,12 +171,14 @@ end
 function M.CheckName(name)
 	if type(name) ~= "string" then return nil, "invalid_character" end
 	name = M.TrimName(name)
+	-- n counts UTF-16 code units, as the server's wname.size() does: a 4-byte UTF-8
+	-- character (past U+FFFF) is two (pkg/domain nameLen cites the server code).
 	local chars, n, i = {}, 0, 1
 	while i <= #name do
 		local len = utf8Len(name, i)
 		if not len then return nil, "invalid_character" end
-		n = n + 1
-		if n <= 12 then chars[n] = name:sub(i, i + len - 1) end
+		n = n + (len == 4 and 2 or 1)
+		if n <= 12 then chars[#chars + 1] = name:sub(i, i + len - 1) end
 		i = i + len
 	end
 	if n == 0 then return nil, "no_name" end

@@ -17,6 +17,8 @@ assert(M.ValidName("Норинн") and M.ValidName("Élodie") and not M.ValidNam
 assert(M.CheckName("нОРИНН") == "Норинн" and M.CheckName(" thrall ") == "Thrall")
 assert(select(2, M.CheckName("Thr\208\176ll")) == "mixed_languages") -- Cyrillic а: the look-alike of Thrall
 assert(select(2, M.CheckName("Aaarg")) == "three_consecutive" and select(2, M.CheckName("\255")) == "invalid_character")
+-- a character past U+FFFF is two UTF-16 units to the server: not too short, and 11 letters with it are too long
+assert(select(2, M.CheckName("\240\159\152\128")) == "invalid_character" and select(2, M.CheckName("Abcdefghijk\240\159\152\128")) == "too_long")
 assert(M.TrimName("\194\160Norinn\227\128\128") == "Norinn" and M.NameKey("\194\160NORINN") == "norinn")
 assert(M.Trim("  a b  ") == "a b" and M.Trim("   ") == "" and M.Trim("") == "")
 assert(M.JSONString('a"b\\c|d\1') == '"a\\"b\\\\c\\u007cd\\u0001"', M.JSONString('a"b\\c|d\1'))

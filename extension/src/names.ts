@@ -1,8 +1,12 @@
 // The character-name rules of docs/product.md §2 (the game's own: a name a WoW 3.3.5
 // character can have), checked before a claim or a gift request is sent so the viewer
-// hears about a typo at once. This is a port of pkg/domain CheckCharacterName (which
-// cites the 3.3.5 server's ObjectMgr::CheckPlayerName and Util.h letter tables); the
-// unit tests run it over the same table as the Go code, pkg/domain/testdata/names.json.
+// hears about a typo at once. This is a port of pkg/domain CheckCharacterName, which
+// cites the 3.3.5 server's code by file and line: ObjectMgr::CheckPlayerName at
+// azerothcore/azerothcore-wotlk@001f4d32fd22a3a68f4d7c146c7bd026b4c3c6d8
+// src/server/game/Globals/ObjectMgr.cpp:7815 and the letter tables at
+// azerothcore/azerothcore-wotlk@09ee849eca303bbc75e05d0dc6ee7237e6f12095
+// src/common/Utilities/Util.h:104-355. The unit tests run it over the same table as the
+// Go code, pkg/domain/testdata/names.json.
 // The backend checks again; this copy must never be looser.
 
 export const MIN_NAME = 2;
@@ -39,7 +43,7 @@ export function trimGo(s: string): string {
   return cps.slice(a, b).join("");
 }
 
-/** The server's isExtendedLatinCharacter (with isBasicLatinCharacter). */
+/** The server's isExtendedLatinCharacter (Util.h:117-152, with isBasicLatinCharacter :104-115). */
 function isExtendedLatin(r: number): boolean {
   return (
     (r >= 0x61 && r <= 0x7a) ||
@@ -54,12 +58,12 @@ function isExtendedLatin(r: number): boolean {
   );
 }
 
-/** The server's isCyrillicCharacter: А..я, Ё, ё. */
+/** The server's isCyrillicCharacter (Util.h:154-165): А..я, Ё, ё. */
 function isCyrillic(r: number): boolean {
   return (r >= 0x410 && r <= 0x44f) || r === 0x401 || r === 0x451;
 }
 
-/** The server's wcharToLower. */
+/** The server's wcharToLower (Util.h:320-355). */
 function gameLower(r: number): number {
   if ((r >= 0x41 && r <= 0x5a) || (r >= 0xc0 && r <= 0xd6) || (r >= 0xd8 && r <= 0xde)) return r + 0x20;
   if (r >= 0x100 && r <= 0x12e && r % 2 === 0) return r + 1;
@@ -69,7 +73,7 @@ function gameLower(r: number): number {
   return r;
 }
 
-/** The server's wcharToUpper (ß becomes ẞ). */
+/** The server's wcharToUpper (Util.h:278-313; ß becomes ẞ). */
 function gameUpper(r: number): number {
   if ((r >= 0x61 && r <= 0x7a) || (r >= 0xe0 && r <= 0xf6) || (r >= 0xf8 && r <= 0xfe)) return r - 0x20;
   if (r === 0xdf) return 0x1e9e;
@@ -88,9 +92,12 @@ function gameUpper(r: number): number {
 export function checkName(raw: string): { name: string; problem: NameProblem | null } {
   const trimmed = trimGo(raw);
   const cps = Array.from(trimmed, (c) => c.codePointAt(0)!);
-  if (cps.length === 0) return { name: trimmed, problem: "no_name" };
-  if (cps.length > MAX_NAME) return { name: trimmed, problem: "too_long" };
-  if (cps.length < MIN_NAME) return { name: trimmed, problem: "too_short" };
+  // The server counts UTF-16 code units (wname.size() after utf8to16; pkg/domain nameLen
+  // cites the line), which is what a JavaScript string's length is.
+  const units = trimmed.length;
+  if (units === 0) return { name: trimmed, problem: "no_name" };
+  if (units > MAX_NAME) return { name: trimmed, problem: "too_long" };
+  if (units < MIN_NAME) return { name: trimmed, problem: "too_short" };
   let latin = false;
   let cyrillic = false;
   for (const r of cps) {

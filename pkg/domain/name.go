@@ -4,6 +4,7 @@ package domain
 
 import (
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"golang.org/x/text/cases"
@@ -12,8 +13,11 @@ import (
 )
 
 // Name limits (docs/product.md §2): MAX_PLAYER_NAME 12 ("max allowed by client name
-// length", ObjectMgr.h) and the worldserver's default MinPlayerName = 2
-// (worldserver.conf.dist), counted in characters as the server's wstring does.
+// length", azerothcore/azerothcore-wotlk@00fdfeb0ff76e375b84b0ed01af6dc40d58c542a
+// src/server/game/Globals/ObjectMgr.h:652) and the worldserver's default MinPlayerName = 2
+// (azerothcore/azerothcore-wotlk@00e8151f12d5b5592c53526f1e2aa9f8bafb336c
+// src/server/apps/worldserver/worldserver.conf.dist:1800). Both count UTF-16 code units,
+// as the server's wstring holds them (see nameLen).
 const (
 	MinNameLen = 2
 	MaxNameLen = 12
@@ -21,29 +25,45 @@ const (
 
 // The rules below are those of the 3.3.5 server that decide whether a character can
 // exist, cited from azerothcore/azerothcore-wotlk (the 3.3.5 core; TrinityCore's 3.3.5
-// branch has the same functions):
+// branch has the same functions). The search index stores each file at its own commit;
+// the line numbers were counted in that stored text. Below, "ObjectMgr.cpp:N" means
+// azerothcore/azerothcore-wotlk@001f4d32fd22a3a68f4d7c146c7bd026b4c3c6d8
+// src/server/game/Globals/ObjectMgr.cpp:N, "Util.h:N" means
+// azerothcore/azerothcore-wotlk@09ee849eca303bbc75e05d0dc6ee7237e6f12095
+// src/common/Utilities/Util.h:N, "Util.cpp:N" means
+// azerothcore/azerothcore-wotlk@0b84fba310632f67dc56cfe42d08b613846ccb54
+// src/common/Utilities/Util.cpp:N and "worldserver.conf.dist:N" means
+// azerothcore/azerothcore-wotlk@00e8151f12d5b5592c53526f1e2aa9f8bafb336c
+// src/server/apps/worldserver/worldserver.conf.dist:N.
 //
-//   - ObjectMgr::CheckPlayerName (src/server/game/Globals/ObjectMgr.cpp @001f4d32,
-//     function anchor; the line was not determined because the file is read by offset):
-//     invalid UTF-8 → CHAR_NAME_INVALID_CHARACTER; more than MAX_PLAYER_NAME characters →
-//     CHAR_NAME_TOO_LONG; fewer than MinPlayerName → CHAR_NAME_TOO_SHORT; not one
-//     alphabet (isValidString with StrictPlayerNames = 0, the default: every letter
-//     extended Latin, or every letter Cyrillic, or every letter East Asian) →
-//     CHAR_NAME_MIXED_LANGUAGES; the same letter three times in a row after wstrToLower
-//     → CHAR_NAME_THREE_CONSECUTIVE. East Asian names are refused here: the product
-//     takes Latin or Cyrillic only (docs/product.md §2).
-//   - normalizePlayerName (ObjectMgr.cpp:200-220 @001f4d32): every character through
-//     wcharToLower, then the first through wcharToUpper. The server stores a created
-//     character's name this way, so it is how the game shows every name.
-//   - the letter tables: src/common/Utilities/Util.h @09ee849e — isBasicLatinCharacter
-//     :104-115, isExtendedLatinCharacter :117-152, isCyrillicCharacter :154-165,
-//     wcharToUpper :278-313, wcharToLower :320-355.
+//   - ObjectMgr::CheckPlayerName (ObjectMgr.cpp:7815-7838): not UTF-8 (Utf8toWStr fails,
+//     :7818) → CHAR_NAME_INVALID_CHARACTER; wname.size() > MAX_PLAYER_NAME (:7821) →
+//     CHAR_NAME_TOO_LONG; < MinPlayerName (:7824-7826) → CHAR_NAME_TOO_SHORT; not one
+//     alphabet (isValidString, :7828-7830) → CHAR_NAME_MIXED_LANGUAGES; after wstrToLower
+//     the same letter three times in a row (:7832-7835) → CHAR_NAME_THREE_CONSECUTIVE.
+//     The three-in-a-row rule is the server's own and unconditional: no setting turns it
+//     off.
+//   - isValidString (ObjectMgr.cpp:7779-7813) with StrictPlayerNames = 0, the default
+//     (worldserver.conf.dist:1848): every letter extended Latin, or every letter
+//     Cyrillic, or every letter East Asian (ObjectMgr.cpp:7781-7790). East Asian names
+//     are refused here: the product takes Latin or Cyrillic only (docs/product.md §2).
+//   - Utf8toWStr (Util.cpp:420-434) converts with utf8::utf8to16 (Util.cpp:425), so
+//     wname.size() counts UTF-16 code units: a character past U+FFFF counts twice.
+//   - normalizePlayerName (ObjectMgr.cpp:200-220): wstrToLower (:212), then wcharToUpper
+//     on the first character (:214). The server stores a created character's name this
+//     way, so it is how the game shows every name.
+//   - the letter tables: isBasicLatinCharacter Util.h:104-115, isExtendedLatinCharacter
+//     Util.h:117-152, isCyrillicCharacter Util.h:154-165, wcharToUpper Util.h:278-313,
+//     wcharToLower Util.h:320-355; wstrToLower applies wcharToLower to every character
+//     (Util.cpp:489-492).
 //
-// Not applied: reserved and profane names (per-realm DBC and database lists; AzerothCore
-// also reserves names ending in "GM", IsReservedName) and the ruRU client's "silent
-// letter" rules (CHAR_NAME_RUSSIAN_*: Ъ/Ь first, last or doubled): only the Russian
-// client checks those, so a character with such a name can exist on a realm that other
-// clients use, and refusing it could lock a real winner out.
+// Not applied: reserved and profane names (per-realm lists: the reserved_name table,
+// IsReservedName ObjectMgr.cpp:7707-7720, which in AzerothCore also reserves every name
+// ending in "GM" (:7710); newer AzerothCore also filters by the DBC lists,
+// StrictNames.Reserved and StrictNames.Profanity, worldserver.conf.dist:1825 and :1834)
+// and the ruRU client's "silent letter" rules (CHAR_NAME_RUSSIAN_*: Ъ/Ь first, last or
+// doubled): only the Russian client checks those, so a character with such a name can
+// exist on a realm that other clients use, and refusing it could lock a real winner out.
 
 // NameProblem says why the game could never have a character of that name. Its values
 // are the details.reason of an invalid_character_name error (docs/product.md §2).
@@ -89,13 +109,13 @@ type CharacterName string
 
 // CheckCharacterName applies the game's rules to s after trimming white space. It
 // returns the name as the game shows it, or the first rule it breaks, in the server's
-// order (ObjectMgr::CheckPlayerName).
+// order (ObjectMgr::CheckPlayerName, ObjectMgr.cpp:7815-7838, the commit named above).
 func CheckCharacterName(s string) (CharacterName, NameProblem) {
 	s = strings.TrimSpace(s)
 	if !utf8.ValidString(s) {
-		return "", NameInvalidCharacter // Utf8toWStr fails
+		return "", NameInvalidCharacter // Utf8toWStr fails (ObjectMgr.cpp:7818)
 	}
-	n := utf8.RuneCountInString(s)
+	n := nameLen(s)
 	switch {
 	case n == 0:
 		return "", NameNoName
@@ -112,15 +132,15 @@ func CheckCharacterName(s string) (CharacterName, NameProblem) {
 		case isCyrillic(r):
 			cyrillic = true
 		default:
-			// The server answers CHAR_NAME_MIXED_LANGUAGES here too (isValidString fails);
-			// the client's own check says "letters only", which is the clearer reason.
+			// The server answers CHAR_NAME_MIXED_LANGUAGES here too (isValidString fails,
+			// ObjectMgr.cpp:7829-7830); "letters only" is the clearer reason to show.
 			return "", NameInvalidCharacter
 		}
 	}
 	if latin && cyrillic {
 		return "", NameMixedLanguages
 	}
-	lower := make([]rune, 0, n)
+	lower := make([]rune, 0, len(s))
 	for _, r := range s {
 		lower = append(lower, gameLower(r))
 	}
@@ -179,12 +199,25 @@ func FoldName(s string) string {
 	return cases.Fold().String(strings.TrimSpace(s))
 }
 
+// nameLen is the length the server checks: wname.size() after Utf8toWStr, which
+// converts with utf8::utf8to16 (Util.cpp:425), so a character past U+FFFF
+// counts as two code units. Only the reason differs (such a character is never a letter
+// of the game's tables): "😀" is too short by rune count but not by the server's, and an
+// 11-letter name with one emoji is too long to the server.
+func nameLen(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
+}
+
 // SameName reports whether two names are the same character.
 func SameName(a, b string) bool { return FoldName(a) == FoldName(b) }
 
-// isExtendedLatin is the server's isExtendedLatinCharacter (Util.h:117-152 @09ee849e),
-// which starts with isBasicLatinCharacter (:104-115). Note what it leaves out: ÿ (U+00FF),
-// × and ÷, and Latin Extended-A from U+0130 on (İ, Ł, Œ, Š, Ž …).
+// isExtendedLatin is the server's isExtendedLatinCharacter (Util.h:117-152, the commit
+// named above), which starts with isBasicLatinCharacter (Util.h:104-115). Note what it
+// leaves out: ÿ (U+00FF), × and ÷, and Latin Extended-A from U+0130 on (İ, Ł, Œ, Š, Ž …).
 func isExtendedLatin(r rune) bool {
 	switch {
 	case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z':
@@ -197,12 +230,12 @@ func isExtendedLatin(r rune) bool {
 	return true
 }
 
-// isCyrillic is the server's isCyrillicCharacter (Util.h:154-165 @09ee849e): А..я, Ё, ё.
+// isCyrillic is the server's isCyrillicCharacter (Util.h:154-165): А..я, Ё, ё.
 func isCyrillic(r rune) bool {
 	return 0x0410 <= r && r <= 0x044F || r == 0x0401 || r == 0x0451
 }
 
-// gameLower is the server's wcharToLower (Util.h:320-355 @09ee849e).
+// gameLower is the server's wcharToLower (Util.h:320-355).
 func gameLower(r rune) rune {
 	switch {
 	case 'A' <= r && r <= 'Z', 0x00C0 <= r && r <= 0x00D6, 0x00D8 <= r && r <= 0x00DE:
@@ -219,7 +252,7 @@ func gameLower(r rune) rune {
 	return r
 }
 
-// gameUpper is the server's wcharToUpper (Util.h:278-313 @09ee849e). ß becomes ẞ.
+// gameUpper is the server's wcharToUpper (Util.h:278-313). ß becomes ẞ.
 func gameUpper(r rune) rune {
 	switch {
 	case 'a' <= r && r <= 'z', 0x00E0 <= r && r <= 0x00F6, 0x00F8 <= r && r <= 0x00FE:

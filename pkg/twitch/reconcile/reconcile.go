@@ -78,6 +78,21 @@ func Reconcile(ctx context.Context, c Helix, w Webhook) (Result, error) {
 		return r, nil
 	}
 	sub, err := c.CreateEventSubSubscription(ctx, helix.ChatMessageSubscription(w.BroadcasterID, w.ReaderID, w.Callback, w.Secret))
+	if errs.Has(err, errs.Conflict) {
+		// Another replica created it between the list and now: keep that one.
+		again, lerr := c.ListEventSubSubscriptions(ctx)
+		if lerr != nil {
+			return r, fmt.Errorf("list eventsub subscriptions: %w", lerr)
+		}
+		for _, s := range again {
+			s := s
+			if s.Type == helix.EventSubChatMessage && s.Condition["broadcaster_user_id"] == w.BroadcasterID &&
+				s.Transport.Callback == w.Callback && usable(s.Status) {
+				r.Kept = &s
+				return r, nil
+			}
+		}
+	}
 	if err != nil {
 		return r, fmt.Errorf("create the channel.chat.message subscription: %w", err)
 	}

@@ -180,3 +180,19 @@ func TestSession_ReplacesAWebhookSubscriptionInTheWay(t *testing.T) {
 	require.Len(t, subs, 1)
 	assert.Equal(t, conn, subs[0].Transport.SessionID)
 }
+
+func TestReconcile_TwoReplicasAtOnceLeaveOneSubscription(t *testing.T) {
+	f, c, w := setup(t)
+	ctx := context.Background()
+	errsCh := make(chan error, 4)
+	for i := 0; i < 4; i++ {
+		go func() {
+			_, err := reconcile.Reconcile(ctx, c, w)
+			errsCh <- err
+		}()
+	}
+	for i := 0; i < 4; i++ {
+		require.NoError(t, <-errsCh)
+	}
+	assert.Len(t, f.Subscriptions(), 1)
+}

@@ -16,7 +16,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io/fs"
 	"strings"
 	"time"
 
@@ -28,11 +27,11 @@ import (
 	"github.com/mimiron/mgm/pkg/twitch/oauth"
 )
 
-// Schema is the store's own PostgreSQL schema.
-const Schema = "twitch_auth"
-
 //go:embed migrations/*.sql
 var migrations embed.FS
+
+// Schema is the store's own PostgreSQL schema (twitch_auth) and its migrations.
+var Schema = db.Schema{Name: "twitch_auth", Files: migrations}
 
 // Errors.
 var (
@@ -76,11 +75,7 @@ type Store struct {
 // bytes, or "" when none is configured): without a key the store refuses to open when
 // tokens are stored; with one it must be the key they were stored with.
 func Open(ctx context.Context, url, key string) (*Store, error) {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	pool, err := db.Open(ctx, url, Schema, sub)
+	pool, err := Schema.Open(ctx, url)
 	if err != nil {
 		return nil, fmt.Errorf("twitch token store: %w", err)
 	}

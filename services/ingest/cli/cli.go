@@ -23,6 +23,7 @@ import (
 
 	"github.com/mimiron/mgm/pkg/config"
 	"github.com/mimiron/mgm/pkg/errs"
+	"github.com/mimiron/mgm/pkg/twitch/account"
 	"github.com/mimiron/mgm/pkg/twitch/helix"
 )
 
@@ -35,8 +36,13 @@ const usage = `usage:
                                   create the channel.chat.message webhook subscription
   ingest subscriptions            list the application's EventSub subscriptions
   ingest unsubscribe <id>         delete a subscription
+  ingest twitch login|status|logout
+                                  log the broadcaster (or -account bot) in, show what is
+                                  missing, log out (see: ingest twitch help)
 
-subscribe reads TWITCH_CLIENT_ID, TWITCH_CLIENT_SECRET, TWITCH_BROADCASTER_ID,
+ingest itself reconciles the subscription at start (TWITCH_EVENTSUB_CALLBACK_URL set) or
+reads chat over the EventSub WebSocket (TWITCH_EVENTSUB_TRANSPORT=websocket); these commands
+are for looking and fixing by hand. subscribe reads TWITCH_CLIENT_ID, TWITCH_CLIENT_SECRET, TWITCH_BROADCASTER_ID,
 TWITCH_EVENTSUB_SECRET and TWITCH_EVENTSUB_CALLBACK_URL (the public https URL of
 /api/twitch/eventsub, port 443). -user is the account whose chat access is used
 (user:read:chat + user:bot, with channel:bot from the broadcaster unless it is the
@@ -51,6 +57,13 @@ func Run(ctx context.Context, cfg config.Config, args []string, out io.Writer) e
 			return ErrUsage
 		}
 		return nil
+	}
+	if args[0] == "twitch" {
+		err := account.Command(ctx, cfg, args[1:], out)
+		if errors.Is(err, account.ErrUsage) {
+			return ErrUsage
+		}
+		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()

@@ -14,6 +14,7 @@ type Metrics struct {
 	Ignored       prometheus.Counter // ordinary chat and unexpected subscriptions
 	Verifications prometheus.Counter // challenges answered
 	Revocations   prometheus.Counter // subscriptions revoked by Twitch
+	Stale         prometheus.Counter // signed deliveries older than MaxAge, acknowledged and dropped
 	Refused       *prometheus.CounterVec
 }
 
@@ -30,6 +31,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Ignored:       counter("mgm_ingest_chat_messages_ignored_total", "Chat messages that are not commands."),
 		Verifications: counter("mgm_ingest_verifications_total", "EventSub verification challenges answered."),
 		Revocations:   counter("mgm_ingest_revocations_total", "EventSub subscriptions revoked by Twitch."),
+		Stale:         counter("mgm_ingest_deliveries_stale_dropped_total", "Signed EventSub deliveries older than 10 minutes, acknowledged and dropped."),
 		Refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mgm_ingest_deliveries_refused_total",
 			Help: "EventSub deliveries answered with an error, by code.",

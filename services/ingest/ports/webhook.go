@@ -17,10 +17,14 @@ import (
 	"github.com/mimiron/mgm/services/ingest/app"
 )
 
-// Replay protection (docs/product.md §2). A delivery is accepted while its timestamp is at
+// Replay protection (docs/product.md §2). A delivery is used while its timestamp is at
 // most MaxAge old and at most MaxSkew ahead of our clock; within that span a repeated
 // delivery id is caught by the bus's duplicate window, which must therefore cover
-// MaxAge + MaxSkew (natsx.DuplicateWindow is 20 minutes).
+// MaxAge + MaxSkew (natsx.DuplicateWindow is 20 minutes). A correctly signed delivery
+// older than MaxAge is answered 2xx and dropped: Twitch says to ignore such messages
+// (https://dev.twitch.tv/docs/eventsub/handling-webhook-events/#guarding-against-replay-attacks),
+// and a refusal would make Twitch retry it and count failures toward revoking the
+// subscription (notification_failures_exceeded).
 const (
 	MaxAge  = 10 * time.Minute
 	MaxSkew = 2 * time.Minute
@@ -39,6 +43,9 @@ type Webhook struct {
 	Log     *zap.Logger
 	App     app.Service
 	Metrics *Metrics
+	// Revoked, when set, learns of a revocation after it was acknowledged (ingest
+	// re-creates the subscription or reports that a login is needed).
+	Revoked func(subscriptionID, status string)
 }
 
 func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -100,7 +107,11 @@ func (h *Webhook) serve(w http.ResponseWriter, r *http.Request) error {
 	}
 	now := h.Now()
 	if now.Sub(at) > MaxAge {
-		return errs.E(errs.StaleMessage, "message timestamp older than %s", MaxAge)
+		h.Metrics.Stale.Inc()
+		h.Log.Warn("eventsub delivery older than 10 minutes dropped (acknowledged so Twitch stops retrying it)",
+			zap.String("deliveryId", id), zap.String("messageType", typ), zap.Time("timestamp", at))
+		w.WriteHeader(http.StatusNoContent)
+		return nil
 	}
 	if at.Sub(now) > MaxSkew {
 		return errs.E(errs.StaleMessage, "message timestamp more than %s in the future", MaxSkew)
@@ -125,10 +136,13 @@ func (h *Webhook) serve(w http.ResponseWriter, r *http.Request) error {
 
 	case eventsub.TypeRevocation:
 		h.Metrics.Revocations.Inc()
-		h.Log.Error("eventsub subscription revoked by Twitch: chat commands no longer arrive until it is re-created (go run ./services/ingest subscribe)",
+		h.Log.Error("eventsub subscription revoked by Twitch: chat commands do not arrive until it is made again",
 			zap.String("subscriptionId", env.Subscription.ID), zap.String("type", env.Subscription.Type),
 			zap.String("reason", env.Subscription.Status))
 		w.WriteHeader(http.StatusNoContent)
+		if h.Revoked != nil {
+			h.Revoked(env.Subscription.ID, env.Subscription.Status)
+		}
 		return nil
 
 	case eventsub.TypeNotification:

@@ -21,6 +21,21 @@ import (
 // Options tune Run for tests; the zero value is production.
 type Options struct {
 	PublishTimeout time.Duration // default 3 s
+	// ReconcileAfter is how long after start the webhook subscription is reconciled
+	// (default 1 s: the listener must be up to answer Twitch's challenge), and
+	// ReconcileRetry the wait between failed attempts (default 30 s).
+	ReconcileAfter, ReconcileRetry time.Duration
+	// WebSocket tunes the EventSub WebSocket client; tests shorten its waits.
+	WebSocket WebSocketOptions
+	// LeasePoll is how often a standby replica tries the WebSocket lease (default 2 s).
+	LeasePoll time.Duration
+}
+
+// WebSocketOptions tune the EventSub WebSocket client (see eventsubws.Client): zero
+// values are production's (keepalive 30 s, welcome within 10 s, backoff 1 s to 2 min).
+type WebSocketOptions struct {
+	Keepalive                           int
+	WelcomeTimeout, Backoff, MaxBackoff time.Duration
 }
 
 // Run serves the webhook on d.Listener, or on MGM_INGEST_ADDR, until ctx ends.
@@ -33,7 +48,11 @@ func RunWith(ctx context.Context, d svc.Deps, o Options) error {
 	if err := ensureStream(ctx, d, log); err != nil {
 		return err
 	}
-	if d.Config.EventSubSecret == "" {
+	switch {
+	case d.Config.EventSubSecret != "":
+	case d.Config.EventSubTransport == "websocket":
+		log.Info("TWITCH_EVENTSUB_SECRET is not set: chat comes over the EventSub WebSocket; webhook deliveries are refused")
+	default:
 		log.Error("TWITCH_EVENTSUB_SECRET is not set: every EventSub delivery will be refused with 403 invalid_signature")
 	}
 	// The publisher outlives the HTTP server so requests still in flight at shutdown
@@ -51,6 +70,13 @@ func RunWith(ctx context.Context, d svc.Deps, o Options) error {
 		Log:     log,
 		App:     app.Service{Publisher: adapters.JetStream{NC: d.NC, Group: group, Timeout: o.PublishTimeout}},
 		Metrics: ports.NewMetrics(d.Metrics),
+	}
+	tw, err := startTwitch(ctx, d, o, hook)
+	if err != nil {
+		return err
+	}
+	if tw != nil {
+		defer tw.Close()
 	}
 	metrics := promhttp.HandlerFor(d.Metrics, promhttp.HandlerOpts{Registry: d.Metrics})
 	return svc.Serve(ctx, d, svc.Parts{

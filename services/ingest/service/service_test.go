@@ -302,8 +302,10 @@ func TestWebhook_ReplayWindow(t *testing.T) {
 		age    time.Duration
 		status int
 	}{
-		{"eleven minutes old", 11 * time.Minute, http.StatusForbidden},
-		{"a day old", 24 * time.Hour, http.StatusForbidden},
+		// Older than ten minutes: acknowledged and dropped, so Twitch does not retry it
+		// toward notification_failures_exceeded.
+		{"eleven minutes old", 11 * time.Minute, http.StatusNoContent},
+		{"a day old", 24 * time.Hour, http.StatusNoContent},
 		{"three minutes ahead", -3 * time.Minute, http.StatusForbidden},
 		{"a day ahead", -24 * time.Hour, http.StatusForbidden},
 		{"nine minutes old", 9 * time.Minute, http.StatusNoContent},
@@ -316,7 +318,8 @@ func TestWebhook_ReplayWindow(t *testing.T) {
 			assert.Equal(t, errs.StaleMessage, errorBody(t, a), c.name)
 		}
 	}
-	assert.Len(t, in.streamMsgs(t), 2)
+	assert.Len(t, in.streamMsgs(t), 2, "the stale deliveries were dropped, not published")
+	assert.Equal(t, int64(2), in.counter("mgm_ingest_deliveries_stale_dropped_total", ""))
 
 	// Ages are measured on the signed header: a timestamp that does not parse is a
 	// malformed delivery, not a fresh one.

@@ -11,6 +11,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -21,6 +22,7 @@ import (
 	"github.com/mimiron/mgm/pkg/config"
 	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/natsx"
+	"github.com/mimiron/mgm/pkg/twitch/account"
 	"github.com/mimiron/mgm/services/helix-notifier/adapters"
 	"github.com/mimiron/mgm/services/helix-notifier/app"
 	"github.com/mimiron/mgm/services/helix-notifier/domain"
@@ -32,7 +34,8 @@ import (
 const Usage = `usage:
   helix-notifier                               run the notifier (NATS_URL, DATABASE_URL)
   helix-notifier failures list [--json]        announcements that need an operator
-  helix-notifier failures replay <payoutId>    post a failed/unknown announcement again`
+  helix-notifier failures replay <payoutId>    post a failed/unknown announcement again
+  helix-notifier twitch login|status|logout    the Twitch accounts the announcement is posted with`
 
 // Main runs the command in args (without the program name) and returns the exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
@@ -40,6 +43,16 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 2
+	}
+	if args[0] == "twitch" {
+		// A login waits for the person at the browser: no 30-second limit.
+		if err := account.Command(context.Background(), cfg, args[1:], stdout); err != nil {
+			if !errors.Is(err, account.ErrUsage) {
+				fmt.Fprintln(stderr, err)
+			}
+			return 1
+		}
+		return 0
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

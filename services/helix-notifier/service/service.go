@@ -45,7 +45,9 @@ import (
 	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/natsx"
 	"github.com/mimiron/mgm/pkg/svc"
+	"github.com/mimiron/mgm/pkg/twitch/connect"
 	"github.com/mimiron/mgm/pkg/twitch/helix"
+	"github.com/mimiron/mgm/pkg/twitch/oauth"
 	"github.com/mimiron/mgm/services/gateway/state"
 	"github.com/mimiron/mgm/services/helix-notifier/adapters"
 	"github.com/mimiron/mgm/services/helix-notifier/app"
@@ -155,10 +157,17 @@ func RunWith(ctx context.Context, d svc.Deps, o Options) error {
 	if hc == nil {
 		hc = &http.Client{Timeout: o.PostTimeout}
 	}
+	tw, err := connect.Open(ctx, cfg, connect.Options{Features: []oauth.Feature{oauth.Announcements}, Log: log,
+		Metrics: d.Metrics, HTTPClient: hc, Clock: now})
+	if err != nil {
+		return fmt.Errorf("helix-notifier: %w", err)
+	}
+	defer tw.Close()
+	go tw.Run(ctx)
 	host, _ := os.Hostname()
 	s := &app.Service{
 		Repo:      adapters.New(pool),
-		Chat:      helix.New(cfg, helix.WithHTTPClient(hc), helix.WithClock(now)),
+		Chat:      senderFromToken{tw.Helix, sender, log},
 		Publisher: adapters.JetStream{JS: d.JS, Now: now},
 		Breaker:   app.NewBreaker(o.BreakerFailures, o.BreakerOpenFor, log),
 		Metrics:   ports.NewMetrics(d.Metrics),
@@ -182,6 +191,30 @@ func RunWith(ctx context.Context, d svc.Deps, o Options) error {
 		DB:       pool,
 		Tasks:    append(tasks, panelTasks...),
 	})
+}
+
+// senderFromToken posts as the account whose token says who it is: Send Chat Message's
+// sender_id "must match the user ID in the user access token", and with the app token it
+// must be a user who authorised the application
+// (https://dev.twitch.tv/docs/api/reference/#send-chat-message). The id comes from
+// /oauth2/validate (helix.Client.SenderID, validated at start and hourly); the
+// configured TWITCH_SENDER_ID (or the broadcaster) is used only when no account can be
+// validated.
+type senderFromToken struct {
+	helix      *helix.Client
+	configured string
+	log        *zap.Logger
+}
+
+func (s senderFromToken) SendChatMessage(ctx context.Context, broadcasterID, _, message string) (helix.SendResult, error) {
+	sender, err := s.helix.SenderID(ctx)
+	if err != nil {
+		sender = s.configured
+		s.log.Warn("the announcing account could not be validated; posting as the configured sender", zap.String("sender", sender), zap.Error(err))
+	} else if s.configured != "" && sender != s.configured {
+		s.log.Debug("posting as the account the token belongs to, not TWITCH_SENDER_ID", zap.String("sender", sender), zap.String("configured", s.configured))
+	}
+	return s.helix.SendChatMessage(ctx, broadcasterID, sender, message)
 }
 
 // panelPush is the push to the viewers' panels (docs/product.md §6, "Pushing to the

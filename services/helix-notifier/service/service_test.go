@@ -63,6 +63,22 @@ func TestAnnounce_SenderDefaultsToBroadcasterWithAppToken(t *testing.T) {
 	assert.Equal(t, 1, h.fake.AppTokensIssued())
 }
 
+// sender_id is the id of the account whose token the backend holds, from
+// /oauth2/validate, whatever TWITCH_SENDER_ID says
+// (https://dev.twitch.tv/docs/api/reference/#send-chat-message).
+func TestAnnounce_SenderIDComesFromTheValidatedToken(t *testing.T) {
+	t.Parallel()
+	h := start(t, func(c *config.Config) { c.SenderID = "7777777" })
+	h.replica(fastOptions())
+	id := h.sent("Джайна")
+	h.waitNotice(events.NotifyRewardPosted, id)
+	posts := h.postsFor("Джайна")
+	require.Len(t, posts, 1)
+	assert.Equal(t, sender, posts[0].SenderID)
+	assert.True(t, posts[0].AppToken)
+	assert.GreaterOrEqual(t, h.fake.Validations(), 1)
+}
+
 func TestAnnounce_HelixDownThenUpPostsExactlyOnce(t *testing.T) {
 	t.Parallel()
 	h := start(t)

@@ -146,6 +146,7 @@ func (v *Verifier) verify(token string, now time.Time) (Viewer, error) {
 	opts = append(opts,
 		jwt.WithValidate(true),
 		jwt.WithClock(jwt.ClockFunc(func() time.Time { return now })),
+		jwt.WithAcceptableSkew(ClockLeeway),
 		jwt.WithRequiredClaim(jwt.ExpirationKey),
 	)
 	t, err := jwt.ParseString(token, opts...)
@@ -168,7 +169,27 @@ func (v *Verifier) verify(token string, now time.Time) (Viewer, error) {
 	if vw.UserID == "" && vw.OpaqueUserID == "" {
 		return Viewer{}, errs.E(errs.Unauthorized, "extension token names no viewer")
 	}
+	if !viewerRoles[vw.Role] {
+		return Viewer{}, errs.E(errs.Unauthorized, "extension token is not a viewer's (role %q)", shortRole(vw.Role))
+	}
 	return vw, nil
+}
+
+// ClockLeeway is how far the token's exp (and nbf) may be off our clock: Twitch mints
+// the token on its servers, so a few seconds of difference must not refuse a viewer.
+const ClockLeeway = 5 * time.Second
+
+// viewerRoles are the roles Twitch mints into the tokens of people looking at the
+// panel; "external" is for tokens an Extension Backend Service signs for itself (the
+// backend's own Extension PubSub tokens carry it), never a viewer
+// (https://dev.twitch.tv/docs/extensions/reference/#jwt-schema, role).
+var viewerRoles = map[string]bool{"viewer": true, "broadcaster": true, "moderator": true}
+
+func shortRole(r string) string {
+	if len(r) > 20 {
+		return r[:20] + "…"
+	}
+	return r
 }
 
 func claimString(t jwt.Token, name string) string {

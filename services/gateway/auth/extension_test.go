@@ -74,7 +74,7 @@ func TestVerify_Refusals(t *testing.T) {
 	otherChannel := good
 	otherChannel.ChannelID = "999"
 	expired := good
-	expired.Exp = c.now().Add(-time.Second)
+	expired.Exp = c.now().Add(-ClockLeeway - time.Second) // past the clock leeway
 	noExp := good
 	noExp.Exp = time.Time{}
 	noViewer := good
@@ -163,7 +163,7 @@ func TestVerify_CachedTokenIsNotVerifiedAgainUntilItsExp(t *testing.T) {
 	_, err = v.Verify(tok)
 	assert.NoError(t, err, "served from the cache")
 
-	c.add(31 * time.Second)
+	c.add(31*time.Second + ClockLeeway)
 	v.keys = keys
 	_, err = v.Verify(tok)
 	require.Error(t, err, "the cache never outlives exp")
@@ -226,4 +226,34 @@ func TestAPIKey(t *testing.T) {
 	assert.Equal(t, errs.ForbiddenAPIKey, errs.CodeOf(k.Check("desk-key2")))
 	assert.Equal(t, errs.ForbiddenAPIKey, errs.CodeOf(k.Check("desk")))
 	assert.Equal(t, errs.ForbiddenAPIKey, errs.CodeOf(NewAPIKey("").Check("anything")), "no key configured refuses all")
+}
+
+// https://dev.twitch.tv/docs/extensions/reference/#jwt-schema: Twitch mints viewer,
+// broadcaster and moderator tokens for people on the panel; "external" is an EBS's own.
+func TestVerify_AcceptsViewerRolesAndRefusesExternal(t *testing.T) {
+	v, c := newVerifier(t)
+	for _, role := range []string{"viewer", "broadcaster", "moderator"} {
+		cl := viewerClaims(c)
+		cl.Role = role
+		vw, err := v.Verify(extjwt.Mint(secretNew, cl))
+		require.NoError(t, err, role)
+		assert.Equal(t, role, vw.Role)
+	}
+	for _, role := range []string{"external", "", "admin", "Viewer"} {
+		cl := viewerClaims(c)
+		cl.Role = role
+		_, err := v.Verify(extjwt.Mint(secretNew, cl))
+		assert.Equal(t, errs.Unauthorized, errs.CodeOf(err), "role %q", role)
+	}
+}
+
+func TestVerify_AllowsAFewSecondsOfClockDifference(t *testing.T) {
+	v, c := newVerifier(t)
+	cl := viewerClaims(c)
+	cl.Exp = c.now().Add(-3 * time.Second) // Twitch's clock a little behind ours
+	_, err := v.Verify(extjwt.Mint(secretNew, cl))
+	assert.NoError(t, err)
+	cl.Exp = c.now().Add(-ClockLeeway - time.Second)
+	_, err = v.Verify(extjwt.Mint(secretNew, cl))
+	assert.Equal(t, errs.Unauthorized, errs.CodeOf(err))
 }

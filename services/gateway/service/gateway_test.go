@@ -172,8 +172,8 @@ func TestRateLimit_DesktopPerKeyAndAnonymousViewersByOpaqueID(t *testing.T) {
 	assert.Equal(t, http.StatusTooManyRequests, r.status)
 	assert.Equal(t, "60", r.header.Get("Retry-After"))
 
-	anonA := h.token(extjwt.Claims{OpaqueUserID: "A1"})
-	anonB := h.token(extjwt.Claims{OpaqueUserID: "A2"})
+	anonA := h.token(extjwt.Claims{OpaqueUserID: "A1", Role: "viewer"})
+	anonB := h.token(extjwt.Claims{OpaqueUserID: "A2", Role: "viewer"})
 	assert.Equal(t, http.StatusOK, h.do("GET", "/api/roulette/state", "", bearer(anonA)...).status)
 	assert.Equal(t, http.StatusTooManyRequests, h.do("GET", "/api/roulette/state", "", bearer(anonA)...).status)
 	assert.Equal(t, http.StatusOK, h.do("GET", "/api/roulette/state", "", bearer(anonB)...).status)

@@ -21,6 +21,8 @@ import (
 	"github.com/mimiron/mgm/pkg/config"
 	"github.com/mimiron/mgm/pkg/errs"
 	"github.com/mimiron/mgm/pkg/svc"
+	"github.com/mimiron/mgm/pkg/twitch/connect"
+	"github.com/mimiron/mgm/pkg/twitch/oauth"
 	"github.com/mimiron/mgm/services/gateway/auth"
 	"github.com/mimiron/mgm/services/gateway/ratelimit"
 	"github.com/mimiron/mgm/services/gateway/state"
@@ -74,6 +76,23 @@ func Run(ctx context.Context, d svc.Deps) error { return RunWith(ctx, d) }
 
 // RunWith is Run with options.
 func RunWith(ctx context.Context, d svc.Deps, opts ...Option) error {
+	var probe options
+	for _, opt := range opts {
+		opt(&probe)
+	}
+	d = d.WithDefaults()
+	if probe.checker == nil && !d.Config.DevSkipSubscriber {
+		// The subscriber check uses the broadcaster's token, from the environment or the
+		// shared token store, validated at start and hourly (docs/product.md §12).
+		tw, err := connect.Open(ctx, d.Config, connect.Options{Features: []oauth.Feature{oauth.SubscriberCheck},
+			Log: d.Log, Metrics: d.Metrics, Clock: d.Clock()})
+		if err != nil {
+			return fmt.Errorf("gateway: %w", err)
+		}
+		defer tw.Close()
+		go tw.Run(ctx)
+		opts = append(opts, WithSubscriptionChecker(tw.Helix))
+	}
 	g, err := New(d, opts...)
 	if err != nil {
 		return err

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
 	"github.com/mimiron/mgm/pkg/config"
+	"github.com/mimiron/mgm/pkg/twitch/account"
 	"github.com/mimiron/mgm/pkg/twitch/eventsub"
 	"github.com/mimiron/mgm/pkg/twitch/extjwt"
 	"github.com/mimiron/mgm/services/mgm/allinone"
@@ -18,14 +20,20 @@ const usage = `usage:
   mgm chat <userId> <text…>    post a signed channel.chat.message to the running system,
                                e.g. mgm chat 1234 '!twgold Norinn' (sent with a subscriber badge)
   mgm token <userId>           print a viewer Extension JWT for the running system
-Both helpers use the same configuration as the server (the development defaults when
-TWITCH_* is unset).`
+  mgm twitch login|status|logout [-account bot]
+                               connect the Twitch accounts (device code login, stored
+                               encrypted with MGM_TOKEN_KEY); see mgm twitch help
+The chat and token helpers use the same configuration as the server (the development
+defaults when TWITCH_* is unset).`
 
 // devCommand runs a development helper against a running one-process system.
 func devCommand(args []string, out io.Writer) error {
 	cfg, err := config.FromEnv()
 	if err != nil {
 		return err
+	}
+	if args[0] == "twitch" {
+		return twitchCommand(cfg, args[1:], out)
 	}
 	if cfg.BroadcasterID == "" {
 		cfg.BroadcasterID = allinone.DevBroadcasterID
@@ -60,4 +68,22 @@ func devCommand(args []string, out io.Writer) error {
 	default:
 		return fmt.Errorf("%s", usage)
 	}
+}
+
+// twitchCommand is `mgm twitch …`: in the one-process mode without DATABASE_URL the
+// logins go to the same local database `make run` uses.
+func twitchCommand(cfg config.Config, args []string, out io.Writer) error {
+	ctx := context.Background()
+	if cfg.DatabaseURL == "" && len(args) > 0 && args[0] != "help" {
+		url, err := allinone.EnsurePostgres(ctx, cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		cfg.DatabaseURL = url
+	}
+	err := account.Command(ctx, cfg, args, out)
+	if errors.Is(err, account.ErrUsage) {
+		return errors.New("") // the usage was printed
+	}
+	return err
 }

@@ -76,9 +76,17 @@ func TestE2E_Refusals(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "bad signature")
 	assert.Equal(t, "invalid_signature", errorCode(t, resp))
 
-	resp, err = s.ChatMessage(ctx, msg, eventsub.WithAge(11*time.Minute))
+	// A correctly signed delivery older than ten minutes is acknowledged and dropped
+	// (a refusal would have Twitch retry it toward notification_failures_exceeded).
+	stale := msg
+	stale.UserID = "41"
+	resp, err = s.ChatMessage(ctx, stale, eventsub.WithAge(11*time.Minute))
 	require.NoError(t, err)
-	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "stale timestamp")
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNoContent, resp.StatusCode, "stale timestamp")
+	resp, err = s.ChatMessage(ctx, msg, eventsub.WithAge(-3*time.Minute))
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "a timestamp from the future")
 	assert.Equal(t, "stale_message", errorCode(t, resp))
 
 	// The same delivery id twice: accepted both times, enrolled once.
@@ -97,6 +105,8 @@ func TestE2E_Refusals(t *testing.T) {
 	var me events.PoolMeReply
 	sys.Do(t, http.MethodGet, "/api/pool/me", sys.ViewerToken("43"), nil, &me)
 	assert.False(t, me.IsEnrolled, "the replayed delivery id must not be processed")
+	sys.Do(t, http.MethodGet, "/api/pool/me", sys.ViewerToken("41"), nil, &me)
+	assert.False(t, me.IsEnrolled, "the stale delivery was dropped")
 
 	// Viewer JWT for another channel.
 	status, body := sys.Do(t, http.MethodGet, "/api/pool/me", wrongChannelToken(sys), nil, nil)

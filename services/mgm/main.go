@@ -85,6 +85,10 @@ Mimiron's Gold-o-Matic is running (one process).
 Try: go run ./services/mgm chat 1234 '!twgold Norinn'
      curl -H "Authorization: Bearer $(go run ./services/mgm token 1234)" %s/api/pool/me
 `, s.Helix.URL(), c.BroadcasterID, c.EventSubSecret, c.ExtensionSecrets[0], c.APIKey, s.URL)
+	} else {
+		fmt.Printf(`  Twitch              application %s, chat over %s
+  accounts            go run ./services/mgm twitch status   (log in: go run ./services/mgm twitch login)
+`, c.ClientID, c.EventSubTransport)
 	}
 	fmt.Println("Press Ctrl+C to stop.")
 }

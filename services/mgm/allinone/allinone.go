@@ -29,6 +29,8 @@ import (
 	"github.com/mimiron/mgm/pkg/natsx"
 	"github.com/mimiron/mgm/pkg/svc"
 	"github.com/mimiron/mgm/pkg/twitch/fakehelix"
+	"github.com/mimiron/mgm/pkg/twitch/oauth"
+	"github.com/mimiron/mgm/pkg/twitch/tokenstore"
 
 	gateway "github.com/mimiron/mgm/services/gateway/service"
 	giftqueue "github.com/mimiron/mgm/services/gift-queue/service"
@@ -166,6 +168,17 @@ func Start(ctx context.Context, o Options) (*System, error) {
 	}
 	if s.Helix != nil {
 		cfg = withDevTwitch(cfg, s.Helix)
+	} else if cfg.BroadcasterID == "" {
+		// A real application and no TWITCH_BROADCASTER_ID: the channel is the one
+		// `mgm twitch login` logged in (docs/streamer-guide.md).
+		id, err := loggedInBroadcaster(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		if id != "" {
+			log.Info("TWITCH_BROADCASTER_ID is not set: serving the logged-in broadcaster's channel", zap.String("broadcasterId", id))
+			cfg.BroadcasterID = id
+		}
 	}
 	if cfg.APIKey == "" {
 		cfg.APIKey = DevAPIKey
@@ -385,4 +398,21 @@ func findUp(rel string) (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// loggedInBroadcaster is the user id of the stored broadcaster login ("" without one).
+func loggedInBroadcaster(ctx context.Context, cfg config.Config) (string, error) {
+	store, err := tokenstore.Open(ctx, cfg.DatabaseURL, cfg.TokenKey)
+	if err != nil {
+		return "", err
+	}
+	defer store.Close()
+	g, err := store.Get(ctx, oauth.Broadcaster)
+	if errors.Is(err, tokenstore.ErrNotLoggedIn) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return g.UserID, nil
 }

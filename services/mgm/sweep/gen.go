@@ -84,7 +84,12 @@ func (s Spec) ViewerVariants() []Variant {
 		{"jwt/wrong-secret", bearer(hs("HS256", nil, claims(nil), []byte("not the extension secret at all!"))), false},
 		{"jwt/secret-not-decoded", bearer(hs("HS256", nil, claims(nil), []byte(b64std(s.ExtensionSecret)))), false},
 		{"jwt/expired", bearer(hs("HS256", nil, claims(func(m map[string]any) { m["exp"] = now.Add(-time.Hour).Unix() }), s.ExtensionSecret)), false},
-		{"jwt/expired-a-second-ago", bearer(hs("HS256", nil, claims(func(m map[string]any) { m["exp"] = now.Add(-2 * time.Second).Unix() }), s.ExtensionSecret)), false},
+		// The gateway allows 5 seconds of clock difference (auth.ClockLeeway); ten
+		// seconds past exp is expired whatever the clocks say.
+		{"jwt/expired-past-the-leeway", bearer(hs("HS256", nil, claims(func(m map[string]any) { m["exp"] = now.Add(-10 * time.Second).Unix() }), s.ExtensionSecret)), false},
+		// "external" is an EBS's own role, never a viewer's
+		// (https://dev.twitch.tv/docs/extensions/reference/#jwt-schema).
+		{"jwt/role-external", bearer(hs("HS256", nil, claims(func(m map[string]any) { m["role"] = "external" }), s.ExtensionSecret)), false},
 		{"jwt/not-yet-valid", bearer(hs("HS256", nil, claims(func(m map[string]any) { m["nbf"] = now.Add(time.Hour).Unix() }), s.ExtensionSecret)), false},
 		{"jwt/wrong-channel", bearer(hs("HS256", nil, claims(func(m map[string]any) { m["channel_id"] = "999" }), s.ExtensionSecret)), false},
 		{"jwt/no-channel", bearer(hs("HS256", nil, claims(func(m map[string]any) { delete(m, "channel_id") }), s.ExtensionSecret)), false},

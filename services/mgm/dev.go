@@ -74,7 +74,7 @@ func devCommand(args []string, out io.Writer) error {
 // logins go to the same local database `make run` uses.
 func twitchCommand(cfg config.Config, args []string, out io.Writer) error {
 	ctx := context.Background()
-	if cfg.DatabaseURL == "" && len(args) > 0 && args[0] != "help" {
+	if cfg.DatabaseURL == "" && cfg.ClientID != "" && len(args) > 0 && args[0] != "help" {
 		url, err := allinone.EnsurePostgres(ctx, cfg.DataDir)
 		if err != nil {
 			return err

@@ -106,14 +106,27 @@ func main() {
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, o, os.Stdout)
+	var code int
+	switch {
+	case len(os.Args) == 1:
+		code = run(ctx, o, os.Stdout, chaos)
+	case len(os.Args) == 2 && os.Args[1] == "bench":
+		code = run(ctx, o, os.Stdout, func(ctx context.Context, o options, root, dir string, out io.Writer, say func(string, ...any)) (int, string, error) {
+			return 0, "", benchCluster(ctx, o, root, dir, out, say)
+		})
+	default:
+		fmt.Fprintln(os.Stderr, "usage: chaos          the chaos run (make chaos)\n       chaos bench    make bench's figures on the three-node cluster")
+		code = 2
+	}
 	stop()
 	os.Exit(code)
 }
 
 // run returns the exit code: 0 for four zeros, 1 for a failed audit, 2 when the run
 // itself could not be carried out.
-func run(ctx context.Context, o options, out io.Writer) int {
+type runFunc func(ctx context.Context, o options, root, dir string, out io.Writer, say func(string, ...any)) (code int, last string, err error)
+
+func run(ctx context.Context, o options, out io.Writer, what runFunc) int {
 	began := time.Now()
 	say := func(format string, args ...any) {
 		fmt.Fprintf(out, "chaos: [%5.1fs] %s\n", time.Since(began).Seconds(), fmt.Sprintf(format, args...))
@@ -134,7 +147,7 @@ func run(ctx context.Context, o options, out io.Writer) int {
 		fmt.Fprintln(out, "chaos:", err)
 		return 2
 	}
-	code, last, err := chaos(ctx, o, root, dir, out, say)
+	code, last, err := what(ctx, o, root, dir, out, say)
 	say("stopped everything")
 	if err != nil {
 		fmt.Fprintln(out, "chaos: the run could not be carried out:", err)
@@ -151,37 +164,49 @@ func run(ctx context.Context, o options, out io.Writer) int {
 	return code
 }
 
-func chaos(ctx context.Context, o options, root, dir string, out io.Writer, say func(string, ...any)) (code int, last string, err error) {
-	say("seed %d, drive %s, spins every %s, %d enrollments, ≥ %d payouts, %d gift requests; work directory %s",
-		o.seed, o.duration, o.spin, o.enrollments, o.minPayouts, o.gifts, dir)
+// bringUp builds the binaries and starts the whole deployment: PostgreSQL, the NATS
+// cluster, the fake Helix, every replica; it returns once every service is ready and
+// every stream is at three replicas. down stops it all.
+func bringUp(ctx context.Context, o options, root, dir string, say func(string, ...any)) (sys *system, down func(), err error) {
+	var stops []func()
+	down = func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+	}
+	defer func() {
+		if err != nil {
+			down()
+		}
+	}()
 	bin := filepath.Join(dir, "bin")
 	if err := build(root, bin); err != nil {
-		return 0, "", err
+		return nil, down, err
 	}
 	say("built %d services and nats-server (%s)", len(serviceNames), natsServerModule)
 
 	pg, err := startPostgres(ctx, root, dir)
 	if err != nil {
-		return 0, "", err
+		return nil, down, err
 	}
-	defer pg.stop()
+	stops = append(stops, pg.stop)
 	say("PostgreSQL: private cluster in %s", pg.pgdata)
 
 	cluster, err := startNATS(dir, bin)
 	if err != nil {
-		return 0, "", err
+		return nil, down, err
 	}
-	defer cluster.stop()
+	stops = append(stops, cluster.stop)
 	rctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	err = cluster.waitReady(rctx)
 	cancel()
 	if err != nil {
-		return 0, "", err
+		return nil, down, err
 	}
 	say("NATS: three-node cluster %s (sync_interval: always)", cluster.URL())
 
 	helix := fakehelix.New()
-	defer helix.Close()
+	stops = append(stops, helix.Close)
 	cfg := config.Defaults()
 	cfg.NATSURL, cfg.DatabaseURL, cfg.NATSReplicas = cluster.URL(), pg.URL, 3
 	cfg.SpinInterval, cfg.APIKey = o.spin, apiKey
@@ -192,35 +217,45 @@ func chaos(ctx context.Context, o options, root, dir string, out io.Writer, say 
 
 	nc, err := natsx.Connect(cfg.NATSURL, "mgm-chaos")
 	if err != nil {
-		return 0, "", err
+		return nil, down, err
 	}
-	defer nc.Close()
+	stops = append(stops, nc.Close)
 	js, err := jetstream.New(nc)
 	if err != nil {
-		return 0, "", err
+		return nil, down, err
 	}
-	sys := &system{dir: dir, bin: bin, nats: cluster, pg: pg, helix: helix, cfg: cfg, nc: nc, js: js}
+	sys = &system{dir: dir, bin: bin, nats: cluster, pg: pg, helix: helix, cfg: cfg, nc: nc, js: js}
 	if err := sys.startServices(); err != nil {
-		return 0, "", err
+		return nil, down, err
 	}
-	defer sys.stop()
+	stops = append(stops, sys.stop)
 	rctx, cancel = context.WithTimeout(ctx, 120*time.Second)
 	err = sys.waitReady(rctx)
 	cancel()
 	if err != nil {
-		return 0, "", err
+		return nil, down, err
 	}
-	upAt := time.Now()
+	sys.upAt = time.Now()
 	if err := checkReplicated(ctx, js); err != nil {
-		return 0, "", err
+		return nil, down, err
 	}
 	say("services up: %s; every stream and the state bucket at 3 replicas", replicaSummary())
+	if sys.db, err = pgxpool.New(ctx, pg.URL); err != nil {
+		return nil, down, err
+	}
+	stops = append(stops, sys.db.Close)
+	return sys, down, nil
+}
 
-	db, err := pgxpool.New(ctx, pg.URL)
+func chaos(ctx context.Context, o options, root, dir string, out io.Writer, say func(string, ...any)) (code int, last string, err error) {
+	say("seed %d, drive %s, spins every %s, %d enrollments, ≥ %d payouts, %d gift requests; work directory %s",
+		o.seed, o.duration, o.spin, o.enrollments, o.minPayouts, o.gifts, dir)
+	sys, down, err := bringUp(ctx, o, root, dir, say)
 	if err != nil {
 		return 0, "", err
 	}
-	defer db.Close()
+	defer down()
+	db, js, helix, upAt := sys.db, sys.js, sys.helix, sys.upAt
 
 	names := make([]string, o.enrollments)
 	for i := range names {

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -50,6 +51,8 @@ type system struct {
 	gatewayLB *balancer
 	nc        *nats.Conn
 	js        jetstream.JetStream
+	db        *pgxpool.Pool
+	upAt      time.Time // every replica ready
 }
 
 // serviceEnv is the environment every replica gets (pkg/config's variables).

@@ -16,3 +16,7 @@ trap 'rm -f "$panel_schedule"' EXIT
 node extension/bench/schedule.mjs >"$panel_schedule"
 
 go run ./services/mgm/cmd/mgm-bench -panel-schedule "$panel_schedule" "$@"
+
+# The same figures on the deployment `make chaos` runs: a three-node NATS cluster with
+# every stream at three replicas, each service as two processes behind balancers.
+go run ./chaos bench

@@ -29,17 +29,21 @@ type balancer struct {
 
 type backend struct {
 	url   *url.URL
+	probe string // the replica's readiness URL
 	ready atomic.Bool
 }
 
-func newBalancer(name, readyPath string, targets []string) (*balancer, error) {
+// target is one replica: where requests go and where its readiness is asked.
+type target struct{ URL, Ready string }
+
+func newBalancer(name string, targets []target) (*balancer, error) {
 	b := &balancer{name: name, done: make(chan struct{})}
 	for _, t := range targets {
-		u, err := url.Parse(t)
+		u, err := url.Parse(t.URL)
 		if err != nil {
 			return nil, err
 		}
-		b.backends = append(b.backends, &backend{url: u})
+		b.backends = append(b.backends, &backend{url: u, probe: t.Ready})
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 256
@@ -70,7 +74,7 @@ func newBalancer(name, readyPath string, targets []string) (*balancer, error) {
 	b.URL = "http://" + l.Addr().String()
 	b.srv = &http.Server{Handler: proxy, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = b.srv.Serve(l) }()
-	go b.probe(readyPath)
+	go b.probe()
 	return b, nil
 }
 
@@ -90,7 +94,7 @@ func (b *balancer) pick() *backend {
 }
 
 // probe is the readiness probe: every 250 ms, like a tight periodSeconds.
-func (b *balancer) probe(path string) {
+func (b *balancer) probe() {
 	c := &http.Client{Timeout: 500 * time.Millisecond}
 	var wg sync.WaitGroup
 	for {
@@ -98,7 +102,7 @@ func (b *balancer) probe(path string) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				resp, err := c.Get(be.url.String() + path)
+				resp, err := c.Get(be.probe)
 				ok := err == nil && resp.StatusCode == http.StatusOK
 				if resp != nil {
 					resp.Body.Close()

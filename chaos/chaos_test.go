@@ -72,7 +72,7 @@ func TestBalancer_SendsToTheReadyReplicaAndDropsARefusingOne(t *testing.T) {
 	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	downURL := down.URL
 	down.Close() // connection refused from now on
-	b, err := newBalancer("t", "/readyz", []string{downURL, up.URL})
+	b, err := newBalancer("t", []target{{downURL, downURL + "/readyz"}, {up.URL, up.URL + "/readyz"}})
 	require.NoError(t, err)
 	defer b.close()
 	require.Eventually(t, func() bool { return b.backends[1].ready.Load() }, 5*time.Second, 20*time.Millisecond)

@@ -143,6 +143,15 @@ func (in *injector) inject(ctx context.Context, f *fault) {
 		f.Err = p.kill9()
 		f.Clear = time.Now()
 		in.logf("kill -9 %s", f.Target)
+		// The supervisor starts it again; how long until it serves is worth knowing.
+		for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline) && ctx.Err() == nil; {
+			sleep(ctx, 100*time.Millisecond)
+			if p.ready() {
+				f.Note = fmt.Sprintf("replica ready again %.1fs after the kill", time.Since(f.Start).Seconds())
+				in.logf("%s ready again (%.1fs after the kill)", f.Target, time.Since(f.Start).Seconds())
+				break
+			}
+		}
 	case faultNATS:
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		leader, err := streamLeader(cctx, in.sys.js, events.StreamChat.Name)

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -24,6 +25,7 @@ type proc struct {
 	// restartDelay is how long a supervised proc stays down after it exits.
 	restartDelay time.Duration
 	supervised   bool
+	readyURL     string // the replica's /readyz on its ops address
 
 	mu         sync.Mutex
 	cmd        *exec.Cmd
@@ -187,4 +189,19 @@ func (p *proc) resume() error {
 	defer p.mu.Unlock()
 	p.stopping = false
 	return p.startLocked()
+}
+
+var probeClient = &http.Client{Timeout: 500 * time.Millisecond}
+
+// ready asks the replica's /readyz.
+func (p *proc) ready() bool {
+	if p.readyURL == "" || !p.running() {
+		return false
+	}
+	resp, err := probeClient.Get(p.readyURL)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
 }

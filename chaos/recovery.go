@@ -151,8 +151,12 @@ func printRecoveries(w io.Writer, rs []recovery, start time.Time) {
 		if r.f.Err != nil {
 			name += " (failed: " + r.f.Err.Error() + ")"
 		}
-		fmt.Fprintf(w, "  %6.1fs  %-44s %9s %9s  %s (%d enrollments, %d Sent in the window)\n",
-			r.f.Start.Sub(start).Seconds(), name, fmtDur(r.lag), fmtDur(r.edge), r.lagWhat, r.acked, r.sent)
+		note := ""
+		if r.f.Note != "" {
+			note = "; " + r.f.Note
+		}
+		fmt.Fprintf(w, "  %6.1fs  %-44s %9s %9s  %s (%d enrollments, %d Sent in the window%s)\n",
+			r.f.Start.Sub(start).Seconds(), name, fmtDur(r.lag), fmtDur(r.edge), r.lagWhat, r.acked, r.sent, note)
 		if cur, ok := worstOf[r.f.Kind]; !ok || r.lag > cur.d {
 			worstOf[r.f.Kind] = worst{r.lag, fmt.Sprintf("%s at %.1fs", name, r.f.Start.Sub(start).Seconds())}
 		}

@@ -16,8 +16,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/mimiron/mgm/pkg/config"
-	"github.com/mimiron/mgm/pkg/events"
-	"github.com/mimiron/mgm/pkg/natsx"
 	"github.com/mimiron/mgm/pkg/twitch/fakehelix"
 )
 
@@ -96,45 +94,54 @@ func serviceEnv(cfg config.Config) []string {
 func (s *system) startServices() error {
 	base := serviceEnv(s.cfg)
 	s.replicas = map[string][]*proc{}
-	var ingestURLs, gatewayURLs []string
-	ingestPorts, gatewayPorts := []int{}, []int{}
-	for i := 0; i < replicasOf("ingest"); i++ {
+	port := func() int {
 		p, err := freePort()
 		if err != nil {
-			return err
+			panic(err) // the loopback interface is gone: nothing else would run either
 		}
-		ingestPorts = append(ingestPorts, p)
-		ingestURLs = append(ingestURLs, fmt.Sprintf("http://127.0.0.1:%d", p))
+		return p
 	}
-	for i := 0; i < replicasOf("gateway"); i++ {
-		p, err := freePort()
-		if err != nil {
-			return err
+	type replica struct{ ops, http int }
+	plan := map[string][]replica{}
+	for _, name := range serviceNames {
+		for i := 0; i < replicasOf(name); i++ {
+			r := replica{ops: port()}
+			if name == "ingest" || name == "gateway" {
+				r.http = port()
+			}
+			plan[name] = append(plan[name], r)
 		}
-		gatewayPorts = append(gatewayPorts, p)
-		gatewayURLs = append(gatewayURLs, fmt.Sprintf("http://127.0.0.1:%d", p))
+	}
+	targets := func(name string) []target {
+		var out []target
+		for _, r := range plan[name] {
+			out = append(out, target{fmt.Sprintf("http://127.0.0.1:%d", r.http), fmt.Sprintf("http://127.0.0.1:%d/readyz", r.ops)})
+		}
+		return out
 	}
 	var err error
-	if s.ingestLB, err = newBalancer("ingest", "/readyz", ingestURLs); err != nil {
+	if s.ingestLB, err = newBalancer("ingest", targets("ingest")); err != nil {
 		return err
 	}
-	if s.gatewayLB, err = newBalancer("gateway", "/readyz", gatewayURLs); err != nil {
+	if s.gatewayLB, err = newBalancer("gateway", targets("gateway")); err != nil {
 		return err
 	}
 	for _, name := range serviceNames {
-		for i := 0; i < replicasOf(name); i++ {
+		for i, r := range plan[name] {
 			env := append([]string{}, base...)
+			env = append(env, fmt.Sprintf("MGM_OPS_ADDR=127.0.0.1:%d", r.ops))
 			switch name {
 			case "ingest":
-				env = append(env, fmt.Sprintf("MGM_INGEST_ADDR=127.0.0.1:%d", ingestPorts[i]))
+				env = append(env, fmt.Sprintf("MGM_INGEST_ADDR=127.0.0.1:%d", r.http))
 			case "gateway":
-				env = append(env, fmt.Sprintf("MGM_HTTP_ADDR=127.0.0.1:%d", gatewayPorts[i]), "MGM_INGEST_URL="+s.ingestLB.URL)
+				env = append(env, fmt.Sprintf("MGM_HTTP_ADDR=127.0.0.1:%d", r.http), "MGM_INGEST_URL="+s.ingestLB.URL)
 			}
 			p := &proc{
 				name: fmt.Sprintf("%s#%d", name, i+1), bin: filepath.Join(s.bin, name), env: env,
 				logPath:      filepath.Join(s.dir, "logs", fmt.Sprintf("%s-%d.log", name, i+1)),
 				supervised:   true,
 				restartDelay: time.Second,
+				readyURL:     fmt.Sprintf("http://127.0.0.1:%d/readyz", r.ops),
 			}
 			if err := p.start(); err != nil {
 				return err
@@ -145,43 +152,13 @@ func (s *system) startServices() error {
 	return nil
 }
 
-// probes are the request/reply subjects that answer once a NATS-only service serves.
-var probes = map[string]string{
-	"pool":           events.RPCPoolStats,
-	"payout":         events.RPCPayoutPending,
-	"roulette":       events.RPCRouletteState,
-	"helix-notifier": events.RPCNotifierFailures,
-	"gift-queue":     events.RPCGiftList,
-}
-
-// waitReady waits until every NATS service answers its probe and every ingest and
-// gateway replica passes its readiness probe.
+// waitReady waits until every replica's /readyz (MGM_OPS_ADDR) answers 200: its NATS
+// and PostgreSQL are usable and it serves.
 func (s *system) waitReady(ctx context.Context) error {
-	for name, subject := range probes {
-		for {
-			c, cancel := context.WithTimeout(ctx, time.Second)
-			err := natsx.Call(c, s.nc, subject, struct{}{}, nil)
-			cancel()
-			if err == nil {
-				break
-			}
+	for _, p := range s.allReplicas() {
+		for !p.ready() {
 			if ctx.Err() != nil {
-				return fmt.Errorf("%s not ready: %v (logs in %s)", name, err, filepath.Join(s.dir, "logs"))
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
-	for _, lb := range []*balancer{s.ingestLB, s.gatewayLB} {
-		for {
-			all := true
-			for _, be := range lb.backends {
-				all = all && be.ready.Load()
-			}
-			if all {
-				break
-			}
-			if ctx.Err() != nil {
-				return fmt.Errorf("%s replicas not ready (logs in %s)", lb.name, filepath.Join(s.dir, "logs"))
+				return fmt.Errorf("%s not ready (log: %s)", p.name, p.logPath)
 			}
 			time.Sleep(100 * time.Millisecond)
 		}

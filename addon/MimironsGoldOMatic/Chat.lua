@@ -18,9 +18,22 @@ C.ECHO = 3    -- seconds to wait for a whisper's echo
 C.MUTE = 11   -- seconds to wait after a whisper went missing (a mute lasts 10 s)
 C.TRIES = 3
 
+-- urgent: answers the Desktop waits for with a deadline (a pong, an acknowledgement)
+-- go before the bulk (the parts of an item list), still one message a second.
+local function urgent(text)
+	return text:find("^%[MGM_PONG:") or text:find("^%[MGM_ACK:")
+end
+
 function C.Send(text, kind, target)
 	local box = MGM_DB.outbox
-	box[#box + 1] = { text = text, kind = kind or "WHISPER", target = target }
+	local m = { text = text, kind = kind or "WHISPER", target = target }
+	if urgent(text) then
+		local at = 1
+		while box[at] and urgent(box[at].text) do at = at + 1 end
+		table.insert(box, at, m)
+	else
+		box[#box + 1] = m
+	end
 	C.Pump()
 end
 

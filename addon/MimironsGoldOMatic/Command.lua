@@ -40,7 +40,7 @@ CMD.KEEP_DAYS = 2      -- command ids remembered this long
 -- The functions a typed command may call, by name.
 local ALLOWED = {
 	"MGM_RunWhoForSpin", "NotifyWinnerWhisper", "ReceiveGold", "MGM_RequestGiftItems",
-	"MGM_RequestGiftConfirmation", "MGM_QueueGift", "MGM_CancelGift", "MGM_Ping",
+	"MGM_RequestGiftConfirmation", "MGM_QueueGift", "MGM_CancelGift", "MGM_Ping", "MGM_Pair",
 }
 
 -- ParseCall reads `Func("str\208\157",12,"x")`: string arguments in double quotes with
@@ -123,10 +123,28 @@ function CMD.Run(text)
 	if not fn then
 		M.Print("the Desktop typed a command the addon does not know: " .. M.Safe(call))
 	else
+		local before = M.BridgeKeyId and M.BridgeKeyId()
 		local ok, err = pcall(fn, unpack(args, 1, #args))
 		if not ok then M.Print("command " .. id .. " failed: " .. M.Safe(tostring(err))) end
+		if ok and name == "MGM_Pair" then
+			-- the pairing finishes over the next frames (Emit.lua): acknowledge it then,
+			-- signed with the new key, as the Desktop takes only signed acknowledgements
+			CMD.pairAck = { id = id, key = before, at = GetTime() }
+			return
+		end
 	end
 	M.Emit("[MGM_ACK:" .. id .. "]")
+end
+
+-- pairAcked acknowledges MGM_Pair once the new key is loaded (or after 30 s anyway).
+local function pairAcked()
+	local p = CMD.pairAck
+	if not p then return end
+	local key = M.BridgeKeyId and M.BridgeKeyId()
+	if (key and key ~= p.key) or GetTime() - p.at > 30 then
+		CMD.pairAck = nil
+		M.Emit("[MGM_ACK:" .. p.id .. "]")
+	end
 end
 
 -- The command box.
@@ -302,4 +320,5 @@ end)
 -- any edit box that has the focus is watched from the next frame on
 f:SetScript("OnUpdate", function()
 	if GetCurrentKeyBoardFocus then CMD.Watch(GetCurrentKeyBoardFocus()) end
+	pairAcked()
 end)

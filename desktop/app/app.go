@@ -42,10 +42,21 @@ type Options struct {
 	PingTimeout time.Duration
 	// BackoffMin and BackoffMax bound the retry delays of tag delivery (500 ms, 30 s).
 	BackoffMin, BackoffMax time.Duration
-	// TypeGap is the pause between two lines typed in a row (150 ms; 0 is allowed).
+	// TypeGap is the pause between two commands typed in a row (150 ms; 0 is allowed).
 	TypeGap *time.Duration
-	// NoStartPing skips the self-test that runs when the game is first found.
+	// NoStartPing: the Desktop does not press the self-test key by itself (tests; the
+	// window's Ping still does). Without a pong nothing is typed.
 	NoStartPing bool
+	// AckTimeout: a typed command not acknowledged by the addon this long after it was
+	// typed is typed again, after a new self-test (20 s); MaxAttempts typings without an
+	// acknowledgement fail it (5). MaxInFlight commands wait for their acknowledgement at
+	// most at once (4).
+	AckTimeout  time.Duration
+	MaxAttempts int
+	MaxInFlight int
+	// ProbeEvery: while the game has not answered, the self-test key is pressed this
+	// often (5 s). CommandTick: the typing loop's beat (200 ms).
+	ProbeEvery, CommandTick time.Duration
 	// BridgeKey and BridgeSelf are the starting pairing when Store is nil (tests): the
 	// 32-byte key shared with the addon and the streamer's character.
 	BridgeKey  []byte
@@ -77,7 +88,8 @@ type App struct {
 	events     []Event
 	ping       *pingState            // the latest self-test: it owns the bridge status
 	pings      map[string]*pingState // every self-test still waiting for its pong, by nonce
-	pinged     bool                  // the start self-test ran
+	game       gameState             // what the typing loop knows of the game (commands.go)
+	pairAsked  time.Time             // a pong started a pairing (one at a time: auth.go)
 	tailCancel context.CancelFunc
 	tailPath   string
 	gifts      []events.GiftRequest // the last gift list (active first, then Pending)
@@ -102,6 +114,7 @@ type App struct {
 	runCtx context.Context // lives as long as Run
 
 	wakeDeliver chan struct{}
+	wakeCmd     chan struct{}
 	wakePoll    chan struct{}
 }
 
@@ -138,6 +151,15 @@ func New(opts Options) (*App, error) {
 	if opts.LocalAppData == "" {
 		opts.LocalAppData = os.Getenv("LOCALAPPDATA")
 	}
+	def(&opts.AckTimeout, 20*time.Second)
+	def(&opts.ProbeEvery, 5*time.Second)
+	def(&opts.CommandTick, 200*time.Millisecond)
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = 5
+	}
+	if opts.MaxInFlight <= 0 {
+		opts.MaxInFlight = 4
+	}
 	if opts.TypeGap == nil {
 		g := 150 * time.Millisecond
 		opts.TypeGap = &g
@@ -155,6 +177,7 @@ func New(opts Options) (*App, error) {
 		bridge:      Status{"unknown", "self-test not run yet"},
 		giftStat:    Status{"unknown", "not polled yet"},
 		wakeDeliver: make(chan struct{}, 1),
+		wakeCmd:     make(chan struct{}, 1),
 		wakePoll:    make(chan struct{}, 1),
 	}
 	if opts.Store != nil {
@@ -194,7 +217,7 @@ func New(opts Options) (*App, error) {
 		a.fixed = true
 	}
 	a.q = inject.NewQueue(inj)
-	a.q.Gap = *opts.TypeGap
+
 	return a, nil
 }
 
@@ -209,7 +232,7 @@ func (a *App) Run(ctx context.Context) error {
 	a.mu.Unlock()
 	a.eventf("info", "Desktop started (injector: %s)", a.q.Injector().Name())
 	var wg sync.WaitGroup
-	for _, f := range []func(context.Context){a.q.Run, a.tailLoop, a.deliverLoop, a.pollLoop} {
+	for _, f := range []func(context.Context){a.q.Run, a.tailLoop, a.deliverLoop, a.pollLoop, a.commandLoop} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -332,7 +355,12 @@ type State struct {
 	GiftStatus Status           `json:"giftStatus"`
 	GiftAlerts []GiftAlert      `json:"giftAlerts"`
 	Recent     []journal.Record `json:"recentTags"`
-	Extra      map[string]any   `json:"extra,omitempty"`
+	// Game is the typing loop's view of the game: missing, probing (found, no answer to
+	// the self-test key yet in this game session) or live; Commands are the commands not
+	// yet acknowledged by the addon and the failed ones (docs/product.md §9).
+	Game     string         `json:"game"`
+	Commands []CommandView  `json:"commands"`
+	Extra    map[string]any `json:"extra,omitempty"`
 }
 
 // State is a snapshot for the window.
@@ -340,6 +368,7 @@ func (a *App) State() State {
 	undelivered, _ := a.j.Pending()
 	recent, _ := a.j.Recent(20)
 	alerts := a.giftAlerts()
+	cmds := a.commandViews()
 	a.mu.Lock()
 	gifts := append([]events.GiftRequest(nil), a.gifts...)
 	a.mu.Unlock()
@@ -352,6 +381,10 @@ func (a *App) State() State {
 		Settings: a.set, APIKeySet: a.key != "", Injector: a.q.Injector().Name(),
 		Payouts: []PayoutView{}, Events: []Event{}, Clients: a.clients,
 		Gifts: views, GiftStatus: a.giftStat, GiftAlerts: alerts,
+		Game: a.game.state, Commands: cmds,
+	}
+	if st.Game == "" {
+		st.Game = gameMissing
 	}
 	for _, p := range a.payouts {
 		notified, _ := a.j.Typed("notify", p.ID)

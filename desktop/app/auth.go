@@ -172,7 +172,13 @@ func direction(l tags.Line) string {
 // learnsSelfLocked: the whisper is the answer to a self-test in flight, and either one
 // the streamer's client sent (only it writes "To …:" lines) or signed with our key.
 func (a *App) learnsSelfLocked(l tags.Line) bool {
-	if l.Tag.Kind != tags.Pong || a.pings[l.Tag.ID] == nil {
+	if l.Tag.Kind != tags.Pong {
+		return false
+	}
+	// a self-test in flight: a typed ping, or the self-test key pressed lately
+	inFlight := a.pings[l.Tag.ID] != nil ||
+		keyPong.MatchString(l.Tag.ID) && !a.game.probeAt.IsZero() && time.Since(a.game.probeAt) < a.opts.PingTimeout
+	if !inFlight {
 		return false
 	}
 	if l.Origin == tags.WhisperTo {
@@ -242,6 +248,20 @@ func (a *App) afterPong(nonce string) {
 	if !seen || sig == pongOurKey {
 		return
 	}
+	// pongs come in bursts (the self-test key pressed while a buffered log held the
+	// first answers back): one pairing at a time
+	a.mu.Lock()
+	busy := !a.pairAsked.IsZero() && time.Since(a.pairAsked) < a.opts.PingTimeout
+	for _, pr := range a.pairings {
+		busy = busy || pr.pub == "" && time.Since(pr.started) < a.opts.PingTimeout
+	}
+	if !busy {
+		a.pairAsked = time.Now()
+	}
+	a.mu.Unlock()
+	if busy {
+		return
+	}
 	why := "the addon holds no key"
 	if sig == pongOtherKey {
 		why = "the addon holds another key"
@@ -296,11 +316,11 @@ func (a *App) Pair(ctx context.Context) error {
 		a.pairStat = Status{"warn", "bridge not paired: pairing with the addon…"}
 	}
 	a.mu.Unlock()
-	if err := a.q.Type(ctx, inject.Pair(p.Nonce, p.Public())); err != nil {
-		a.setStatus(&a.pairStat, "error", "bridge not paired: could not type the pairing into the game: %v", err)
+	if _, err := a.submit(cmdPair, p.Nonce, inject.Pair(p.Nonce, p.Public())); err != nil {
+		a.setStatus(&a.pairStat, "error", "bridge not paired: could not queue the pairing for the game: %v", err)
 		return err
 	}
-	a.eventf("info", "bridge: typed MGM_Pair(%q, <public key>)", p.Nonce)
+	a.eventf("info", "bridge: MGM_Pair(%q, <public key>) queued for the game", p.Nonce)
 	select {
 	case <-pr.done:
 		a.mu.Lock()

@@ -186,8 +186,16 @@ func (a *App) handleBatch(path string, b logtail.Batch) error {
 		a.eventf("info", "seen %s", describe(r))
 		switch r.Kind {
 		case tags.Pong:
-			a.onPong(r.ID)
+			if m := keyPong.FindStringSubmatch(r.ID); m != nil {
+				a.onKeyPong(m[1])
+			} else {
+				a.onPong(r.ID)
+			}
 			a.afterPong(r.ID)
+		case tags.Ack:
+			a.onAck(r.ID)
+		case tags.Bye:
+			a.onBye(r.ID)
 		case tags.Items:
 			wake(a.wakePoll) // the window shows the list as soon as it is read
 		}

@@ -67,34 +67,21 @@ func (a *App) pollOnce(ctx context.Context) {
 	a.pollGifts(ctx)
 	a.mu.Lock()
 	a.payouts, a.candidate = payouts, cand
-	startPing := !a.pinged && ferr == nil && !a.opts.NoStartPing
-	if startPing {
-		a.pinged = true
-	}
 	a.mu.Unlock()
 
 	if ferr != nil {
 		return // nothing can be typed; the next poll tries again
 	}
-	if startPing {
-		a.mu.Lock()
-		rctx := a.runCtx
-		a.mu.Unlock()
-		go func() {
-			if err := a.StartPing(rctx); err != nil {
-				a.eventf("warn", "bridge self-test: %v", err)
-			}
-		}()
-	}
+	// Commands are recorded here and typed by the typing loop once the game answers
+	// (commands.go). Marked after recording: a crash in between records it again, which
+	// the addon and the backend take as a repeat; the reverse would lose a spin.
 	if cand != nil {
 		if typed, _ := a.j.Typed("who", cand.SpinCycleID); !typed {
-			if err := a.q.Type(ctx, inject.RunWho(cand.SpinCycleID, cand.CharacterName)); err != nil {
-				a.eventf("warn", "could not type /who for %s: %v", cand.CharacterName, err)
+			if _, err := a.submit(cmdWho, cand.SpinCycleID, inject.RunWho(cand.SpinCycleID, cand.CharacterName)); err != nil {
+				a.eventf("warn", "could not queue /who for %s: %v", cand.CharacterName, err)
 			} else {
-				// Marked after typing: a crash in between types it again, which the
-				// addon and the backend take as a repeat; the reverse would lose a spin.
 				_ = a.j.MarkTyped("who", cand.SpinCycleID)
-				a.eventf("info", "spin %s: asked the game who %s is", short(cand.SpinCycleID), cand.CharacterName)
+				a.eventf("info", "spin %s: asking the game who %s is", short(cand.SpinCycleID), cand.CharacterName)
 			}
 		}
 	}
@@ -105,12 +92,12 @@ func (a *App) pollOnce(ctx context.Context) {
 		if typed, _ := a.j.Typed("notify", p.ID); typed {
 			continue
 		}
-		if err := a.q.Type(ctx, inject.NotifyWinner(p.ID, p.CharacterName)); err != nil {
-			a.eventf("warn", "could not type the consent whisper to %s: %v", p.CharacterName, err)
+		if _, err := a.submit(cmdNotify, p.ID, inject.NotifyWinner(p.ID, p.CharacterName)); err != nil {
+			a.eventf("warn", "could not queue the consent whisper to %s: %v", p.CharacterName, err)
 			continue
 		}
 		_ = a.j.MarkTyped("notify", p.ID)
-		a.eventf("info", "winner %s: consent whisper sent (payout %s)", p.CharacterName, short(p.ID))
+		a.eventf("info", "winner %s: consent whisper queued for the game (payout %s)", p.CharacterName, short(p.ID))
 	}
 	a.driveGifts(ctx)
 }
@@ -204,15 +191,15 @@ func (a *App) Sync(ctx context.Context, ids []string) (string, error) {
 		}
 		return "nothing to sync", nil
 	}
-	lines, err := inject.ReceiveGold(entries)
+	calls, err := inject.ReceiveGold(entries)
 	if err != nil {
 		return "", err
 	}
-	if err := a.q.Type(ctx, lines...); err != nil {
-		a.eventf("error", "Sync: payouts are InProgress but typing ReceiveGold failed (%v); press Sync again once WoW is back", err)
+	if _, err := a.submit(cmdGold, entries[0].PayoutID, calls...); err != nil {
+		a.eventf("error", "Sync: payouts are InProgress but ReceiveGold could not be queued (%v); press Sync again", err)
 		return "", err
 	}
-	msg := fmt.Sprintf("synced %d payout(s) in %d line(s); open a mailbox in game and press Prepare Mail", len(entries), len(lines))
+	msg := fmt.Sprintf("synced %d payout(s) in %d command(s), typed as soon as the game answers; then open a mailbox in game and press Prepare Mail", len(entries), len(calls))
 	if len(problems) > 0 {
 		msg += "; skipped: " + strings.Join(problems, "; ")
 	}

@@ -110,7 +110,7 @@ func (a *App) driveGifts(ctx context.Context) {
 		case g.Status == domain.GiftSelectingItem:
 			a.giftMu.Lock()
 			if typed, _ := a.j.Typed(typedGiftItems, g.ID); !typed {
-				if err := a.q.Type(ctx, inject.RequestGiftItems(g.ID)); err != nil {
+				if _, err := a.submit(cmdGiftItems, g.ID, inject.RequestGiftItems(g.ID)); err != nil {
 					a.eventf("warn", "could not ask the game for giftable items (gift to %s): %v", g.CharacterName, err)
 				} else {
 					_ = a.j.MarkTyped(typedGiftItems, g.ID)
@@ -166,7 +166,7 @@ func (a *App) typeDrop(ctx context.Context, token string) error {
 		return nil
 	}
 	id := giftOf(token)
-	if err := a.q.Type(ctx, inject.CancelGift(id)); err != nil {
+	if _, err := a.submit(cmdGiftDrop, id, inject.CancelGift(id)); err != nil {
 		return err
 	}
 	_ = a.j.MarkTyped(dropTyped, token)
@@ -182,7 +182,7 @@ func (a *App) askConsent(ctx context.Context, g events.GiftRequest) error {
 	if typed, _ := a.j.Typed(typedGiftConsent, g.ID); typed {
 		return nil
 	}
-	if err := a.q.Type(ctx, inject.RequestGiftConfirmation(g.ID, g.CharacterName, *g.ItemID, g.ItemCount)); err != nil {
+	if _, err := a.submit(cmdGiftConsent, g.ID, inject.RequestGiftConfirmation(g.ID, g.CharacterName, *g.ItemID, g.ItemCount)); err != nil {
 		return err
 	}
 	// Marked after typing: a crash in between whispers twice, which the addon takes as
@@ -277,8 +277,12 @@ func (a *App) FailGift(ctx context.Context, id string) (string, error) {
 		return "", err
 	}
 	msg := fmt.Sprintf("gift to %s skipped (Failed)", name)
-	if err := a.wantDrop(ctx, id); err != nil {
-		msg += fmt.Sprintf("; the addon could not be told to drop it yet (%v): it is told as soon as WoW is found — until then, if the gift is in its mail queue, do not send it", err)
+	if err := a.wantDrop(ctx, id); err != nil || !a.isLive() {
+		why := "the game does not answer yet"
+		if err != nil {
+			why = err.Error()
+		}
+		msg += fmt.Sprintf("; the addon could not be told to drop it yet (%s): it is told as soon as WoW is found and in the world — until then, if the gift is in its mail queue, do not send it", why)
 	} else if asked, _ := a.j.Typed(typedGiftConsent, id); asked {
 		msg += "; they were already whispered: the addon was told to drop the gift, so their !twgift is ignored"
 	}

@@ -120,11 +120,11 @@ func (g *twoClients) Find(ctx context.Context) (string, error) {
 	return g.Headless.Find(ctx)
 }
 
-func (g *twoClients) Type(ctx context.Context, line string) error {
+func (g *twoClients) Send(ctx context.Context, strokes []inject.Stroke) error {
 	if err := g.pick(); err != nil {
 		return err
 	}
-	return g.Headless.Type(ctx, line)
+	return g.Headless.Send(ctx, strokes)
 }
 
 func TestGame_SeveralClientsWaitForTheStreamersChoice(t *testing.T) {

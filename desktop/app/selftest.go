@@ -23,8 +23,14 @@ type pingState struct {
 // ErrNoEcho is the self-test's failure: the pong never came back through the log.
 var ErrNoEcho = errors.New("no echo through the chat log")
 
-// StartPing types /run MGM_Ping("<nonce>") and returns; the bridge status tells the
-// outcome when the [MGM_PONG:<nonce>] comes back through the log, or after PingTimeout.
+// The bridge self-test presses the addon's self-test key (inject.KeyProbe); the addon
+// answers [MGM_PONG:<session>-<n>] through the log, which proves at once that the game
+// is in the world, that the keys reach the addon and that the chat log carries its tags.
+// The typing loop presses the key by itself while the game has not answered
+// (commands.go); Ping is the window's button.
+
+// StartPing presses the self-test key and returns; the bridge status tells the outcome
+// when the pong comes back through the log, or after PingTimeout.
 func (a *App) StartPing(ctx context.Context) error {
 	_, err := a.ping1(ctx, false)
 	return err
@@ -38,7 +44,7 @@ func (a *App) Ping(ctx context.Context) (time.Duration, error) {
 func (a *App) ping1(ctx context.Context, wait bool) (time.Duration, error) {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
-	p := &pingState{nonce: "ping-" + hex.EncodeToString(b), done: make(chan struct{})}
+	p := &pingState{nonce: "probe-" + hex.EncodeToString(b), done: make(chan struct{})}
 	a.mu.Lock()
 	if a.pings == nil {
 		a.pings = make(map[string]*pingState)
@@ -46,16 +52,17 @@ func (a *App) ping1(ctx context.Context, wait bool) (time.Duration, error) {
 	a.pings[p.nonce] = p
 	a.ping = p
 	a.bridge = Status{"warn", "self-test running…"}
-	a.mu.Unlock()
 	p.sentAt = time.Now()
-	if err := a.q.Type(ctx, inject.Ping(p.nonce)); err != nil {
+	a.game.probeAt = p.sentAt
+	a.mu.Unlock()
+	if err := a.q.Send(ctx, inject.ProbeStrokes()...); err != nil {
 		a.mu.Lock()
 		delete(a.pings, p.nonce)
 		a.mu.Unlock()
-		a.setStatus(&a.bridge, "error", "self-test could not type into the game: %v", err)
+		a.setStatus(&a.bridge, "error", "self-test could not press its key in the game: %v", err)
 		return 0, err
 	}
-	a.eventf("info", "bridge self-test: typed MGM_Ping(%q)", p.nonce)
+	a.eventf("info", "bridge self-test: pressed the self-test key (%s)", inject.KeyProbe)
 	timeout := a.opts.PingTimeout
 	check := func() (time.Duration, error) {
 		a.mu.Lock()
@@ -69,10 +76,11 @@ func (a *App) ping1(ctx context.Context, wait bool) (time.Duration, error) {
 				"chat log but was refused (%s). See the event log; if the line's form is right for your client, report it.",
 				timeout.Round(time.Second), a.refusedPong)}
 		} else if a.ping == p {
-			a.bridge = Status{"error", fmt.Sprintf("no echo of the self-test in %s. In WoW: make sure chat logging is on "+
+			a.bridge = Status{"error", fmt.Sprintf("no echo of the self-test in %s. The game answers its key only in the world "+
+				"and when no text box has the focus (close your chat box), with the addon loaded. In WoW: make sure chat logging is on "+
 				"(the addon turns it on at login; /chatlog toggles it) and that the WoW folder or log path in Settings is right. "+
-				"If it still fails, your client does not log addon messages: type /mgm emit whisper (tags then travel as a whisper "+
-				"to yourself, which the client logs) and press Ping again.", timeout.Round(time.Second))}
+				"If it still fails, your client does not log addon messages (or holds the log back): type /mgm emit whisper (tags "+
+				"then travel as a whisper to yourself, which the client logs) and press Ping again.", timeout.Round(time.Second))}
 		}
 		return 0, ErrNoEcho
 	}
@@ -98,6 +106,26 @@ func (a *App) ping1(ctx context.Context, wait bool) (time.Duration, error) {
 		return 0, ctx.Err()
 	}
 	return check()
+}
+
+// onProbePong completes every self-test that pressed the key before this pong came.
+func (a *App) onProbePong() {
+	a.mu.Lock()
+	var done []*pingState
+	for n, p := range a.pings {
+		if p.ok || len(n) < 6 || n[:6] != "probe-" {
+			continue
+		}
+		delete(a.pings, n)
+		p.ok, p.took = true, time.Since(p.sentAt)
+		close(p.done)
+		done = append(done, p)
+		a.bridge = Status{"ok", fmt.Sprintf("log bridge OK (%.1f s)", p.took.Seconds())}
+	}
+	a.mu.Unlock()
+	for _, p := range done {
+		a.eventf("info", "bridge self-test: log bridge OK (%.1f s)", p.took.Seconds())
+	}
 }
 
 // onPong completes the self-test whose nonce came back. Several may be in flight

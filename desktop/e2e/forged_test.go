@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,7 +26,7 @@ type forgeRig struct {
 	t     *testing.T
 	api   *fakeapi.Server
 	game  *wowclient.Client
-	typed *recorder
+	typed *loop.Keys
 	desk  *loop.Desktop
 }
 
@@ -41,7 +40,7 @@ func newForgeRig(t *testing.T, emit string, mods ...func(*wowclient.Options)) *f
 	require.NoError(t, err)
 	t.Cleanup(func() { r.game.Close() })
 	require.NoError(t, r.game.Type("/mgm emit "+emit))
-	r.typed = &recorder{Client: r.game}
+	r.typed = loop.NewKeys(r.game)
 	r.desk = loop.NewDesktop(t.TempDir(), r.api.URL, "k3y", r.game.LogPath(), inject.NewHeadless(r.typed), t.Logf)
 	t.Cleanup(r.desk.Stop)
 	require.NoError(t, r.desk.Start(ctx))
@@ -154,7 +153,7 @@ func pendingFromFake(r *forgeRig) []events.Payout {
 func TestForgedTags_AForgedPairingAnswerDropsTheKeyVisibly(t *testing.T) {
 	r := newForgeRig(t, "chatframe")
 	var nonce, desktopPub string
-	for _, l := range r.typed.lines() {
+	for _, l := range r.typed.Calls() {
 		if m := pairTyped.FindStringSubmatch(l); m != nil {
 			nonce, desktopPub = m[1], m[2]
 		}
@@ -174,27 +173,6 @@ func TestForgedTags_AForgedPairingAnswerDropsTheKeyVisibly(t *testing.T) {
 }
 
 var pairTyped = regexp.MustCompile(`^/run MGM_Pair\("([^"]+)","([0-9a-f]{64})"\)$`)
-
-// recorder types into the game and remembers what was typed (what the stream shows in
-// the chat edit box).
-type recorder struct {
-	*wowclient.Client
-	mu  sync.Mutex
-	all []string
-}
-
-func (r *recorder) Type(line string) error {
-	r.mu.Lock()
-	r.all = append(r.all, line)
-	r.mu.Unlock()
-	return r.Client.Type(line)
-}
-
-func (r *recorder) lines() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]string(nil), r.all...)
-}
 
 // A Russian client writes whispers in Russian; the Desktop pairs with its addon in
 // whisper mode all the same, and still refuses another player's whisper.

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mimiron/mgm/desktop/api"
+	"github.com/mimiron/mgm/desktop/app"
 	"github.com/mimiron/mgm/desktop/inject"
 	"github.com/mimiron/mgm/desktop/internal/loop"
 	"github.com/mimiron/mgm/desktop/journal"
@@ -43,21 +44,48 @@ type world struct {
 	api     *api.Client
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T) *world { return newWorldWith(t, worldCfg{}) }
+
+// worldCfg changes the world of a variant: the game's options, the Desktop's options,
+// and what happens in the game before the Desktop starts.
+type worldCfg struct {
+	game   []func(*wowclient.Options)
+	desk   func(*app.Options)
+	before func(*world)
+	poster func(*loop.Keys) inject.Poster
+	// spin is the backend's spin interval (2 s); slower worlds need longer, or the next
+	// cycle draws the same candidate again before the first report is read.
+	spin time.Duration
+}
+
+func newWorldWith(t *testing.T, cfg worldCfg) *world {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	back, err := loop.NewBackend(testenv.Postgres(t), t.TempDir(), 2*time.Second, testenv.Logger(t))
+	if cfg.spin == 0 {
+		cfg.spin = 2 * time.Second
+	}
+	back, err := loop.NewBackend(testenv.Postgres(t), t.TempDir(), cfg.spin, testenv.Logger(t))
 	require.NoError(t, err)
 	t.Cleanup(back.Close)
 	require.NoError(t, back.Start(ctx))
 
 	w := &world{t: t, ctx: ctx, back: back, gameDir: t.TempDir()}
-	w.game, err = loop.StartGame(ctx, w.gameDir)
+	w.game, err = loop.StartGame(ctx, w.gameDir, cfg.game...)
 	require.NoError(t, err)
 	t.Cleanup(func() { w.game.Close() })
-	w.inj = inject.NewHeadless(w.game)
+	if cfg.before != nil {
+		cfg.before(w)
+	}
+	var poster inject.Poster = loop.NewKeys(w.game)
+	if cfg.poster != nil {
+		poster = cfg.poster(loop.NewKeys(w.game))
+	}
+	w.inj = inject.NewHeadless(poster)
 	w.desk = loop.NewDesktop(t.TempDir(), back.URL(), back.Config.APIKey, w.game.LogPath(), w.inj, t.Logf)
+	if cfg.desk != nil {
+		cfg.desk(&w.desk.Options)
+	}
 	t.Cleanup(w.desk.Stop)
 	require.NoError(t, w.desk.Start(ctx))
 	// At start the Desktop runs the self-test and pairs with the addon (docs/product.md §9):
@@ -78,6 +106,16 @@ func (w *world) pending() []events.Payout {
 		return nil
 	}
 	return ps
+}
+
+// waitQueued waits until the typed ReceiveGold reached the addon's mail queue (Sync
+// only records the command; the Desktop types it and the addon acknowledges it).
+func (w *world) waitQueued(n int) {
+	w.t.Helper()
+	w.eventually(20*time.Second, func() bool {
+		v, err := w.game.Eval("#MGM_DB.queue")
+		return err == nil && v == float64(n)
+	}, "ReceiveGold did not reach the addon's mail queue")
 }
 
 func (w *world) count(prefix string, lines []string) int {
@@ -137,6 +175,7 @@ func (w *world) syncAndSend(p events.Payout) {
 	msg, err := w.desk.App.Sync(w.ctx, nil)
 	require.NoError(w.t, err)
 	assert.Contains(w.t, msg, "synced 1")
+	w.waitQueued(1)
 	ps := w.pending()
 	require.Len(w.t, ps, 1)
 	assert.Equal(w.t, domain.PayoutInProgress, ps[0].Status)
@@ -214,6 +253,7 @@ func TestGoldLoop_BackendDownWhileConfirmIsLogged(t *testing.T) {
 	msg, err := w.desk.App.Sync(w.ctx, nil)
 	require.NoError(t, err)
 	require.Contains(t, msg, "synced 1")
+	w.waitQueued(1)
 	w.back.Stop()
 	require.NoError(t, w.game.OpenMailbox())
 	require.NoError(t, w.game.ClickButton("MGM_PrepareMailButton"))
@@ -267,7 +307,7 @@ func TestGoldLoop_LogRotatedMidFlow(t *testing.T) {
 	t.Cleanup(func() { game.Close() })
 	game.SetOnline(winner)
 	w.game = game
-	w.inj.Attach(game)
+	w.inj.Attach(loop.NewKeys(game))
 
 	w.accept(p) // the pending acceptance survived in SavedVariables; the tag is in the new log
 	w.syncAndSend(p)
@@ -286,6 +326,7 @@ func TestGoldLoop_MailSentAfterUnlockStillEndsSent(t *testing.T) {
 	msg, err := w.desk.App.Sync(w.ctx, nil)
 	require.NoError(t, err)
 	require.Contains(t, msg, "synced 1")
+	w.waitQueued(1)
 	require.NoError(t, w.game.OpenMailbox())
 	require.NoError(t, w.game.ClickButton("MGM_PrepareMailButton"))
 	require.NoError(t, w.desk.App.SetStatus(w.ctx, p.ID, domain.PayoutPending)) // Unlock

@@ -1,20 +1,18 @@
-// Package inject types chat lines into the WoW client: an Injector per platform (window
-// messages on Windows, the headless client in tests and demos, a "not found" one), one
-// serial Queue in front of it so two commands never interleave, and the builders of the
-// /run lines the addon understands.
+// Package inject types into the WoW client: an Injector per platform (window messages on
+// Windows, the headless client in tests and demos, a "not found" one), one serial Queue
+// in front of it so two commands never interleave, and the builders of the commands the
+// addon understands (commands.go: the command key, then the command's characters).
 package inject
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
-	"time"
-	"unicode/utf8"
 )
 
-// MaxLineBytes is the most the client's chat edit box takes (docs/product.md §2).
+// MaxLineBytes is the most one typed command may be (the chat edit box's limit, kept for
+// the command box too: docs/product.md §9 counts the 255 bytes on what is typed).
 const MaxLineBytes = 255
 
 // Strategies of the Windows injector: window messages (works with WoW in the
@@ -33,37 +31,22 @@ type Injector interface {
 	Name() string
 	// Find looks for the client and describes it; ErrNotFound when it is not running.
 	Find(ctx context.Context) (string, error)
-	// Type types one chat line: open the edit box, the text, Enter.
-	Type(ctx context.Context, line string) error
-}
-
-// CheckLine refuses what the client would: more than 255 bytes, a line break, invalid
-// UTF-8.
-func CheckLine(line string) error {
-	if len(line) > MaxLineBytes {
-		return fmt.Errorf("chat line is %d bytes, the client takes at most %d", len(line), MaxLineBytes)
-	}
-	if strings.ContainsAny(line, "\r\n") || !utf8.ValidString(line) {
-		return errors.New("chat line holds a line break or invalid UTF-8")
-	}
-	return nil
+	// Send posts strokes to the game window, in order.
+	Send(ctx context.Context, strokes []Stroke) error
 }
 
 // Queue serializes every typing into one client through one goroutine, off the UI: the
-// lines of one Type call go in together, in order, never interleaved with another call.
+// strokes of one Send go in together, in order, never interleaved with another call.
 type Queue struct {
-	mu  sync.RWMutex
-	inj Injector
-	// Gap is the pause between two typed lines (the real client needs a moment to close
-	// the edit box); 0 in tests.
-	Gap  time.Duration
+	mu   sync.RWMutex
+	inj  Injector
 	jobs chan job
 }
 
 type job struct {
-	ctx   context.Context
-	lines []string
-	done  chan error
+	ctx     context.Context
+	strokes []Stroke
+	done    chan error
 }
 
 // NewQueue makes a queue in front of inj. Call Run to start it.
@@ -90,43 +73,25 @@ func (q *Queue) Find(ctx context.Context) (string, error) {
 	return q.Injector().Find(ctx)
 }
 
-// Run types queued lines until ctx is done.
+// Run sends queued strokes until ctx is done.
 func (q *Queue) Run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case j := <-q.jobs:
-			j.done <- q.typeAll(j)
+			err := j.ctx.Err()
+			if err == nil {
+				err = q.Injector().Send(j.ctx, j.strokes)
+			}
+			j.done <- err
 		}
 	}
 }
 
-func (q *Queue) typeAll(j job) error {
-	inj := q.Injector()
-	for i, l := range j.lines {
-		if err := j.ctx.Err(); err != nil {
-			return err
-		}
-		if i > 0 && q.Gap > 0 {
-			time.Sleep(q.Gap)
-		}
-		if err := inj.Type(j.ctx, l); err != nil {
-			return fmt.Errorf("type line %d of %d: %w", i+1, len(j.lines), err)
-		}
-	}
-	return nil
-}
-
-// Type queues lines to be typed together and waits until they are typed (or failed).
-// Every line is checked before any is typed.
-func (q *Queue) Type(ctx context.Context, lines ...string) error {
-	for _, l := range lines {
-		if err := CheckLine(l); err != nil {
-			return err
-		}
-	}
-	j := job{ctx: ctx, lines: lines, done: make(chan error, 1)}
+// Send queues strokes to be sent together and waits until they are sent (or failed).
+func (q *Queue) Send(ctx context.Context, strokes ...Stroke) error {
+	j := job{ctx: ctx, strokes: strokes, done: make(chan error, 1)}
 	select {
 	case q.jobs <- j:
 	case <-ctx.Done():
@@ -153,27 +118,27 @@ func (n None) Find(context.Context) (string, error) {
 	return "", ErrNotFound
 }
 
-func (n None) Type(ctx context.Context, _ string) error {
+func (n None) Send(ctx context.Context, _ []Stroke) error {
 	_, err := n.Find(ctx)
 	return err
 }
 
-// Typer is what the headless client offers (pkg/wowclient's Client.Type).
-type Typer interface {
-	Type(line string) error
+// Poster is what a headless client offers: it takes window messages.
+type Poster interface {
+	PostStrokes(strokes []Stroke) error
 }
 
 // Headless types into an in-process headless client (tests and the demo).
 type Headless struct {
 	mu sync.RWMutex
-	c  Typer
+	c  Poster
 }
 
 // NewHeadless makes an injector for c (nil: not found until Attach).
-func NewHeadless(c Typer) *Headless { return &Headless{c: c} }
+func NewHeadless(c Poster) *Headless { return &Headless{c: c} }
 
 // Attach swaps the client (nil detaches: the game "closed").
-func (h *Headless) Attach(c Typer) {
+func (h *Headless) Attach(c Poster) {
 	h.mu.Lock()
 	h.c = c
 	h.mu.Unlock()
@@ -190,12 +155,12 @@ func (h *Headless) Find(context.Context) (string, error) {
 	return "headless WoW client", nil
 }
 
-func (h *Headless) Type(_ context.Context, line string) error {
+func (h *Headless) Send(_ context.Context, strokes []Stroke) error {
 	h.mu.RLock()
 	c := h.c
 	h.mu.RUnlock()
 	if c == nil {
 		return ErrNotFound
 	}
-	return c.Type(line)
+	return c.PostStrokes(strokes)
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-	"unicode/utf16"
 	"unsafe"
 
 	"golang.org/x/sys/windows"
@@ -24,10 +23,6 @@ var (
 )
 
 const (
-	wmKeyDown       = 0x0100
-	wmKeyUp         = 0x0101
-	wmChar          = 0x0102
-	vkReturn        = 0x0D
 	inputKeyboard   = 1
 	keyeventfKeyUp  = 0x0002
 	keyeventfUnicod = 0x0004
@@ -36,8 +31,8 @@ const (
 
 // Windows types into the WoW window of a process found by its image name (Wow.exe by
 // default) — any of its top-level windows, not only the foreground one. PostMessage
-// (Enter, WM_CHAR per UTF-16 unit, Enter) works with the window in the background;
-// SendInput (KEYEVENTF_UNICODE) is the fallback, and needs the window in front.
+// (the command key, then WM_CHAR per character: plan.go) works with the window in the
+// background; SendInput (KEYEVENTF_UNICODE) is the fallback, and needs the window in front.
 type Windows struct {
 	ProcessName string        // image name, case-insensitive ("Wow.exe")
 	Strategy    string        // StrategyPostMessage (default) or StrategySendInput
@@ -86,16 +81,16 @@ func (w *Windows) find() (windows.HWND, uint32, error) {
 	return windows.HWND(gw.HWND), gw.PID, nil
 }
 
-func (w *Windows) Type(ctx context.Context, line string) error {
-	if err := CheckLine(line); err != nil {
-		return err
-	}
+// Send posts the strokes to the WoW window (postPlan decides the messages), or, with the
+// SendInput strategy or when posting fails for a reason SendInput can get past,
+// synthesizes them with SendInput.
+func (w *Windows) Send(ctx context.Context, strokes []Stroke) error {
 	hwnd, _, err := w.find()
 	if err != nil {
 		return err
 	}
 	if w.Strategy != StrategySendInput {
-		err := w.post(hwnd, line)
+		err := w.post(hwnd, strokes)
 		if err == nil {
 			return nil
 		}
@@ -103,7 +98,7 @@ func (w *Windows) Type(ctx context.Context, line string) error {
 			return fmt.Errorf("%w (%v)", ErrElevated, err)
 		}
 	}
-	return w.sendInput(hwnd, line)
+	return w.sendInput(hwnd, strokes)
 }
 
 func (w *Windows) pause() {
@@ -120,28 +115,25 @@ func postMessage(hwnd windows.HWND, msg uint32, wparam, lparam uintptr) error {
 	return nil
 }
 
-func (w *Windows) enter(hwnd windows.HWND) error {
-	scan, _, _ := procMapVirtualKeyW.Call(vkReturn, 0)
-	down := uintptr(1) | scan<<16
-	up := down | 1<<30 | 1<<31
-	if err := postMessage(hwnd, wmKeyDown, vkReturn, down); err != nil {
-		return err
-	}
-	return postMessage(hwnd, wmKeyUp, vkReturn, up)
+func scanCode(vk uint32) uint32 {
+	r, _, _ := procMapVirtualKeyW.Call(uintptr(vk), 0)
+	return uint32(r)
 }
 
-func (w *Windows) post(hwnd windows.HWND, line string) error {
-	if err := w.enter(hwnd); err != nil { // opens the chat edit box
+func (w *Windows) post(hwnd windows.HWND, strokes []Stroke) error {
+	plan, err := postPlan(strokes, scanCode)
+	if err != nil {
 		return err
 	}
-	w.pause()
-	for _, u := range utf16.Encode([]rune(line)) {
-		if err := postMessage(hwnd, wmChar, uintptr(u), 1); err != nil {
+	for _, m := range plan {
+		if err := postMessage(hwnd, m.msg, m.wparam, m.lparam); err != nil {
 			return err
 		}
+		if m.pause {
+			w.pause()
+		}
 	}
-	w.pause()
-	return w.enter(hwnd) // sends the line
+	return nil
 }
 
 type keyboardInput struct {
@@ -190,22 +182,26 @@ func send(ins []input) error {
 // sendInput types with synthesized keys, which go to the foreground window: WithForeground
 // waits until no modifier key is held, brings the game to the front and gives the front
 // back to the window the streamer was in afterwards.
-func (w *Windows) sendInput(hwnd windows.HWND, line string) error {
-	return WithForeground(realWin32{}, uintptr(hwnd), 2*time.Second, func() error { return w.sendInputNow(line) })
+func (w *Windows) sendInput(hwnd windows.HWND, strokes []Stroke) error {
+	return WithForeground(realWin32{}, uintptr(hwnd), 2*time.Second, func() error { return w.sendInputNow(strokes) })
 }
 
-func (w *Windows) sendInputNow(line string) error {
-	if err := send([]input{key(vkReturn, false), key(vkReturn, true)}); err != nil {
-		return err
-	}
-	w.pause()
+func (w *Windows) sendInputNow(strokes []Stroke) error {
 	var ins []input
-	for _, u := range utf16.Encode([]rune(line)) {
-		ins = append(ins, unicodeKey(u, false), unicodeKey(u, true))
+	for _, s := range strokes {
+		if s.Key != "" {
+			vk, ok := virtualKeys[s.Key]
+			if !ok {
+				return fmt.Errorf("no virtual key for %q", s.Key)
+			}
+			if err := send(append(ins, key(uint16(vk), false), key(uint16(vk), true))); err != nil {
+				return err
+			}
+			ins = nil
+			w.pause()
+			continue
+		}
+		ins = append(ins, unicodeKey(s.Char, false), unicodeKey(s.Char, true))
 	}
-	if err := send(ins); err != nil {
-		return err
-	}
-	w.pause()
-	return send([]input{key(vkReturn, false), key(vkReturn, true)})
+	return send(ins)
 }

@@ -32,6 +32,7 @@ type Desktop interface {
 	StartPing(ctx context.Context) error
 	StartPair(ctx context.Context) error
 	ChooseGame(pid uint32) error
+	RetryCommand(id string) error
 	UpdateSettings(s settings.Settings, key *string) error
 	TestConnection(ctx context.Context) (string, error)
 	Refresh()
@@ -122,6 +123,9 @@ func Handler(d Desktop) http.Handler {
 			return
 		}
 		reply(w, "this game client is the one typed into", d.ChooseGame(body.PID))
+	})
+	mux.HandleFunc("POST /ui/commands/{id}/retry", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, "typed again as soon as the game answers", d.RetryCommand(r.PathValue("id")))
 	})
 	mux.HandleFunc("POST /ui/refresh", func(w http.ResponseWriter, r *http.Request) {
 		d.Refresh()

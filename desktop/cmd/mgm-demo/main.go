@@ -89,7 +89,7 @@ func run() error {
 			fmt.Printf("%6.1fs   desktop │ %s\n", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
 		}
 	}
-	desk := loop.NewDesktop(filepath.Join(dir, "desktop"), back.URL(), back.Config.APIKey, game.LogPath(), inject.NewHeadless(game), logf)
+	desk := loop.NewDesktop(filepath.Join(dir, "desktop"), back.URL(), back.Config.APIKey, game.LogPath(), inject.NewHeadless(loop.NewKeys(game)), logf)
 	desk.Options.PollEvery = 500 * time.Millisecond
 	if err := desk.Start(ctx); err != nil {
 		return err
@@ -105,11 +105,11 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("bridge self-test: %w", err)
 	}
-	step("bridge self-test: /run MGM_Ping typed, [MGM_PONG] read back from the chat log in %.2f s", took.Seconds())
+	step("bridge self-test: the addon's self-test key (Pause) pressed, [MGM_PONG] read back from the chat log in %.2f s", took.Seconds())
 	if err := waitFor(ctx, 30*time.Second, func() bool { return desk.App.State().Pairing.Level == "ok" }); err != nil {
 		return fmt.Errorf("pairing with the addon: %s", desk.App.State().Pairing.Text)
 	}
-	step("bridge %s: /run MGM_Pair typed (X25519, nothing secret typed or shown); every tag is signed from now on", desk.App.State().Pairing.Text)
+	step("bridge %s: MGM_Pair typed into the addon's command box (X25519, nothing secret typed or shown); every tag is signed from now on", desk.App.State().Pairing.Text)
 
 	viewers := []struct{ id, login, name string }{
 		{"7001", "norinn_tv", "Норинн"}, {"7002", "thrall_fan", "Thrall"}, {"7003", "jaina_p", "Jaina"},
@@ -168,6 +168,13 @@ func run() error {
 		return err
 	}
 	step("streamer presses Sync / Inject: %s", msg)
+	if err := waitFor(ctx, 20*time.Second, func() bool {
+		v, err := game.Eval("#MGM_DB.queue")
+		return err == nil && v == float64(1)
+	}); err != nil {
+		return fmt.Errorf("ReceiveGold was not acknowledged by the addon: %w", err)
+	}
+	step("the addon acknowledged ReceiveGold ([MGM_ACK]); the payout waits in its mail queue")
 	if err := game.OpenMailbox(); err != nil {
 		return err
 	}

@@ -11,6 +11,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -198,6 +201,7 @@ func NewDesktop(stateDir, apiURL, key, logPath string, inj *inject.Headless, log
 	return &Desktop{StateDir: stateDir, Inj: inj, Options: app.Options{
 		Dir: stateDir, Settings: s, APIKey: key, Injector: inj,
 		PollEvery: 200 * time.Millisecond, TailEvery: 50 * time.Millisecond, PingTimeout: 10 * time.Second,
+		ProbeEvery: 500 * time.Millisecond, AckTimeout: 6 * time.Second, CommandTick: 50 * time.Millisecond,
 		BackoffMin: 100 * time.Millisecond, BackoffMax: time.Second, TypeGap: &gap, Logf: logf,
 	}}
 }
@@ -244,4 +248,50 @@ func (d *Desktop) Stop() {
 		<-d.done
 		d.cancel = nil
 	}
+}
+
+// Keys is the headless game as the Desktop's injector sees it: strokes become window
+// messages (wowclient Input) posted in one pump. It remembers every command typed, as
+// the call it stands for ("/run <call>", escapes decoded), for tests to read.
+type Keys struct {
+	*wowclient.Client
+	mu    sync.Mutex
+	calls []string
+}
+
+// NewKeys wraps a headless client.
+func NewKeys(c *wowclient.Client) *Keys { return &Keys{Client: c} }
+
+var (
+	commandRe = regexp.MustCompile("^`MGM`[A-Za-z0-9]+ (.*)`$")
+	escapeRe  = regexp.MustCompile(`\\([0-9]{3})`)
+)
+
+// PostStrokes posts the strokes (inject.Poster).
+func (k *Keys) PostStrokes(strokes []inject.Stroke) error {
+	in := make([]wowclient.Input, 0, len(strokes))
+	var text []rune
+	for _, s := range strokes {
+		in = append(in, wowclient.Input{Key: s.Key, Char: s.Char})
+		if s.Key == "" {
+			text = append(text, rune(s.Char))
+		}
+	}
+	if m := commandRe.FindStringSubmatch(string(text)); m != nil {
+		call := escapeRe.ReplaceAllStringFunc(m[1], func(e string) string {
+			n, _ := strconv.Atoi(e[1:])
+			return string([]byte{byte(n)})
+		})
+		k.mu.Lock()
+		k.calls = append(k.calls, "/run "+call)
+		k.mu.Unlock()
+	}
+	return k.Post(in...)
+}
+
+// Calls are the commands typed so far, as "/run <call>".
+func (k *Keys) Calls() []string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return append([]string(nil), k.calls...)
 }

@@ -187,6 +187,13 @@ function renderGifts(st) {
     el("button", { class: "small", onclick: () => act(() => post("/ui/gift-alerts/dismiss", { key: a.key }), "") }, "Dismiss"))));
 }
 
+function renderCommands(list) {
+  $("#commands-box").classList.toggle("hidden", list.length === 0);
+  $("#commands").replaceChildren(...list.map((c) => el("li", { "data-id": c.id, class: c.state === "failed" ? "error" : "" },
+    el("span", {}, c.text + " — " + c.state + (c.attempts ? " (typed " + c.attempts + "×)" : "") + (c.note ? ": " + c.note : "")),
+    c.state === "failed" ? el("button", { class: "small", onclick: () => act(() => post("/ui/commands/" + c.id + "/retry"), "") }, "Retry") : "")));
+}
+
 function renderEvents(list) {
   const ol = $("#events");
   ol.replaceChildren(...list.map((e) =>
@@ -232,6 +239,7 @@ async function refresh() {
   renderClients(st.clients || []);
   renderPayouts(st.payouts || []);
   renderGifts(st);
+  renderCommands(st.commands || []);
   renderEvents(st.events || []);
   const c = st.candidate;
   $("#candidate").textContent = c ? "Spin in progress: checking " + c.characterName + " with /who" : "";

@@ -18,10 +18,11 @@ C.ECHO = 3    -- seconds to wait for a whisper's echo
 C.MUTE = 11   -- seconds to wait after a whisper went missing (a mute lasts 10 s)
 C.TRIES = 3
 
--- urgent: answers the Desktop waits for with a deadline (a pong, an acknowledgement)
--- go before the bulk (the parts of an item list), still one message a second.
+-- urgent: answers the Desktop waits for with a deadline (a pong, a pairing's answer, an
+-- acknowledgement) go before the bulk (the parts of an item list), in their own order,
+-- still one message a second.
 local function urgent(text)
-	return text:find("^%[MGM_PONG:") or text:find("^%[MGM_ACK:")
+	return text:find("^%[MGM_PONG:") or text:find("^%[MGM_ACK:") or text:find("^%[MGM_PAIR:")
 end
 
 function C.Send(text, kind, target)

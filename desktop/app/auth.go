@@ -229,6 +229,11 @@ func (a *App) takePairLocked(l tags.Line) error {
 	}
 	pr.pub = t.PairPub
 	a.bkey = k
+	// pongs read before this answer (a burst, one batch) spoke of the addon's old key:
+	// they start no new pairing
+	for n := range a.pongSigs {
+		delete(a.pongSigs, n)
+	}
 	a.saveBridgeLocked()
 	a.pairStat = Status{"ok", fmt.Sprintf("paired (key %s)", k.ID)}
 	close(pr.done)
@@ -312,6 +317,7 @@ func (a *App) Pair(ctx context.Context) error {
 		}
 	}
 	a.pairings[p.Nonce] = pr
+	a.pairAsked = time.Time{} // the pairing a pong asked for is registered: pr stands for it now
 	if !a.bkey.Valid() {
 		a.pairStat = Status{"warn", "bridge not paired: pairing with the addon…"}
 	}

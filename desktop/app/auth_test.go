@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -198,12 +199,14 @@ func TestAuth_WhispersCountOnlyWhenTheAddonWhispersItsTags(t *testing.T) {
 	eventually(t, func() bool { return len(refusals(r.app)) == 1 }, "refused")
 	assert.Contains(t, refusals(r.app)[0], "prints its tags in the chat frame")
 
+	r.game.mu.Lock()
 	r.game.echo = false
+	r.game.mu.Unlock()
+	probes := r.game.probeCount()
 	done := make(chan error, 1)
 	go func() { _, err := r.app.Ping(context.Background()); done <- err }()
-	eventually(t, func() bool { return r.game.count("/run MGM_Ping(") == 2 }, "second ping typed")
-	typed := r.game.typed()
-	nonce := pingRe.FindStringSubmatch(typed[len(typed)-1])[1]
+	eventually(t, func() bool { return r.game.probeCount() == probes+1 }, "second self-test key press")
+	nonce := fmt.Sprintf("5e55-%d", probes+1)
 	appendLog(r.log, "To [Mimiron]: "+r.game.sign("[MGM_PONG:"+nonce+"]")) // /mgm emit whisper
 	require.NoError(t, <-done)
 	appendLog(r.log, "To [Mimiron]: "+r.game.sign("[MGM_CONFIRM:"+p.ID+"]"))

@@ -34,12 +34,13 @@ func (a *App) Refresh() { wake(a.wakePoll) }
 func (a *App) pollOnce(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	desc, ferr := a.q.Find(ctx)
+	_, ferr := a.q.Find(ctx)
 	a.listClients(ctx, ferr)
 	if ferr != nil {
 		a.setStatus(&a.wow, "error", "%v", ferr)
 	} else {
-		a.setStatus(&a.wow, "ok", "found: %s", desc)
+		// the WoW light's text is the typing loop's once the game is found (commands.go:
+		// waiting for the self-test key's answer, or in the world)
 		if loc, ok := a.q.Injector().(inject.Locator); ok {
 			if image, err := loc.GameImage(ctx); err == nil && image != "" {
 				a.mu.Lock()

@@ -33,8 +33,10 @@ func libWhoDir(t *testing.T) string {
 // streamer's half-typed recipient in it while /who, the consent whisper and ReceiveGold
 // are typed, and a half-typed chat line too. Nothing the streamer typed is lost or sent.
 func TestGoldLoop_HardWorld(t *testing.T) {
+	t.Parallel()
 	for _, locale := range []string{"enUS", "ruRU"} {
 		t.Run(locale, func(t *testing.T) {
+			t.Parallel()
 			w := newWorldWith(t, worldCfg{
 				game: []func(*wowclient.Options){func(o *wowclient.Options) {
 					o.Locale, o.CodePage, o.LogBuffer = locale, 1252, 4096
@@ -129,6 +131,7 @@ func (l *losingPoster) PostStrokes(strokes []inject.Stroke) error {
 }
 
 func TestGoldLoop_FirstTypingOfEveryCommandIsLostAndTypedAgain(t *testing.T) {
+	t.Parallel()
 	var lp *losingPoster
 	w := newWorldWith(t, worldCfg{
 		poster: func(k *loop.Keys) inject.Poster {
@@ -184,6 +187,7 @@ func TestGoldLoop_FirstTypingOfEveryCommandIsLostAndTypedAgain(t *testing.T) {
 // A gift list long enough to trip the chat flood rule, with tags sent as whispers to
 // oneself: the addon paces them, every part arrives, the streamer is never muted.
 func TestGiftLoop_LongListInWhisperModeUnderTheFloodRule(t *testing.T) {
+	t.Parallel()
 	w := newWorldWith(t, worldCfg{
 		before: func(w *world) {
 			require.NoError(t, w.game.Type("/mgm emit whisper"))

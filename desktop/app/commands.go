@@ -133,11 +133,18 @@ func (a *App) commandStep(ctx context.Context) {
 		if a.opts.NoStartPing || now.Sub(g.probeAt) < a.opts.ProbeEvery {
 			return
 		}
+		a.mu.Lock()
+		following := a.logStat.Level == "ok"
+		a.mu.Unlock()
+		if !following {
+			return // an answer now could not be read: the log is not followed yet
+		}
+		// the press is recorded before the key goes out: its answer may be read at once
+		a.setGame(func(g *gameState) { g.probeAt, g.probes = time.Now(), g.probes+1 })
 		if err := a.q.Send(ctx, inject.ProbeStrokes()...); err != nil {
 			a.eventf("warn", "self-test key: %v", err)
 			return
 		}
-		a.setGame(func(g *gameState) { g.probeAt, g.probes = time.Now(), g.probes+1 })
 	case gameLive:
 		a.setStatus(&a.wow, "ok", "in the world (addon session %s): %s", g.session, desc)
 		a.typeQueued(ctx)

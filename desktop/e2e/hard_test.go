@@ -188,7 +188,17 @@ func TestGoldLoop_FirstTypingOfEveryCommandIsLostAndTypedAgain(t *testing.T) {
 // oneself: the addon paces them, every part arrives, the streamer is never muted.
 func TestGiftLoop_LongListInWhisperModeUnderTheFloodRule(t *testing.T) {
 	t.Parallel()
+	for _, locale := range []string{"enUS", "ruRU"} {
+		t.Run(locale, func(t *testing.T) {
+			t.Parallel()
+			giftFloodLoop(t, locale)
+		})
+	}
+}
+
+func giftFloodLoop(t *testing.T, locale string) {
 	w := newWorldWith(t, worldCfg{
+		game: []func(*wowclient.Options){func(o *wowclient.Options) { o.Locale = locale }},
 		before: func(w *world) {
 			require.NoError(t, w.game.Type("/mgm emit whisper"))
 		},

@@ -32,6 +32,12 @@ if [ -n "$unformatted" ]; then echo "gofmt would change:"; echo "$unformatted"; 
 modules=$(go list -m -f '{{.Dir}}')
 for m in $modules; do (cd "$m" && go vet ./...); done
 
+echo "== services depend only on pkg (docs/architecture.md; services/mgm, the one-process mode, starts them all)"
+crossed=$(for f in services/*/go.mod; do
+	[ "$f" = services/mgm/go.mod ] || { grep -v '^module ' "$f" | grep -q 'mimiron/mgm/services/' && echo "$f"; } || true
+done)
+if [ -n "$crossed" ]; then echo "a service module requires another service:"; echo "$crossed"; exit 1; fi
+
 echo "== Desktop builds for Windows"
 (cd desktop && GOOS=windows GOARCH=amd64 go build -o /dev/null ./...)
 

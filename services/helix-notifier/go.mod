@@ -2,16 +2,12 @@ module github.com/mimiron/mgm/services/helix-notifier
 
 go 1.26.0
 
-replace (
-	github.com/mimiron/mgm/pkg => ../../pkg
-	github.com/mimiron/mgm/services/gateway => ../gateway
-)
+replace github.com/mimiron/mgm/pkg => ../../pkg
 
 require (
 	github.com/google/uuid v1.6.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/mimiron/mgm/pkg v0.0.0-00010101000000-000000000000
-	github.com/mimiron/mgm/services/gateway v0.0.0
 	github.com/nats-io/nats.go v1.55.0
 	github.com/prometheus/client_golang v1.25.0
 	github.com/sony/gobreaker v1.0.0

@@ -13,6 +13,7 @@ import (
 	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/natsx"
 	"github.com/mimiron/mgm/services/gateway/auth"
+	"github.com/mimiron/mgm/services/gateway/state"
 )
 
 // call makes one request to a service with the configured timeout; silence is 503
@@ -31,7 +32,7 @@ var stateBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b
 // rouletteState is the panel's poll: computed from memory, encoded without reflection.
 func (g *Gateway) rouletteState(c echo.Context, _ auth.Viewer) error {
 	bp := stateBufs.Get().(*[]byte)
-	b := g.view.Now().AppendJSON((*bp)[:0])
+	b := state.AppendJSON((*bp)[:0], g.view.Now())
 	err := c.JSONBlob(http.StatusOK, b)
 	*bp = b
 	stateBufs.Put(bp)

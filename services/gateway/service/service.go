@@ -20,6 +20,7 @@ import (
 
 	"github.com/mimiron/mgm/pkg/config"
 	"github.com/mimiron/mgm/pkg/errs"
+	"github.com/mimiron/mgm/pkg/sharedstate"
 	"github.com/mimiron/mgm/pkg/svc"
 	"github.com/mimiron/mgm/pkg/twitch/connect"
 	"github.com/mimiron/mgm/pkg/twitch/oauth"
@@ -63,7 +64,7 @@ type Gateway struct {
 	echo     *echo.Echo
 	verifier *auth.Verifier
 	apiKey   auth.APIKey
-	view     *state.View
+	view     *sharedstate.View
 	members  *state.Members
 	viewers  *viewerDirectory
 	checker  SubscriptionChecker // nil: subscriber check skipped (development only)
@@ -137,7 +138,7 @@ func New(d svc.Deps, opts ...Option) (*Gateway, error) {
 		now:          now,
 		verifier:     verifier,
 		apiKey:       auth.NewAPIKey(cfg.APIKey),
-		view:         state.NewView(cfg.SpinInterval, now),
+		view:         sharedstate.NewView(cfg.SpinInterval, now),
 		members:      state.NewMembers(memberCacheTTL, memberCacheMax, now),
 		viewerReads:  ratelimit.New(cfg.ViewerReadPerMin, now),
 		viewerWrites: ratelimit.New(cfg.ViewerWritePerMin, now),

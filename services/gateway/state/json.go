@@ -1,18 +1,20 @@
+// Package state is the gateway's edge of the shared state: the state route's encoding
+// (AppendJSON) and the cache of GET /api/pool/me answers (Members). The state itself
+// is computed in pkg/sharedstate, which helix-notifier's panel push reads too.
 package state
 
 import (
 	"strconv"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
-	"github.com/mimiron/mgm/pkg/domain"
+	"github.com/mimiron/mgm/pkg/sharedstate"
 )
 
 // AppendJSON appends s as JSON, byte for byte what encoding/json writes, without
 // reflection: the state route is the panel's poll and is served from memory, so its
 // cost is mostly this encoding.
-func (s State) AppendJSON(b []byte) []byte {
+func AppendJSON(b []byte, s sharedstate.State) []byte {
 	b = append(b, `{"nextSpinAt":"`...)
 	b = s.NextSpinAt.AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","serverNow":"`...)
@@ -98,22 +100,4 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
-}
-
-// cycleIDs remembers the id of the latest boundary named: every poll within an
-// interval names the same upcoming cycle.
-var cycleIDs atomic.Pointer[namedCycle]
-
-type namedCycle struct {
-	boundary time.Time
-	id       string
-}
-
-func upcomingCycleID(boundary time.Time) string {
-	if c := cycleIDs.Load(); c != nil && c.boundary.Equal(boundary) {
-		return c.id
-	}
-	c := &namedCycle{boundary: boundary, id: domain.SpinCycleID(boundary)}
-	cycleIDs.Store(c)
-	return c.id
 }

@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -111,6 +112,8 @@ func (m *Members) Watch(ctx context.Context, js jetstream.JetStream, log *zap.Lo
 	}
 }
 
+var errFeedClosed = errors.New("member feed closed")
+
 func (m *Members) watchOnce(ctx context.Context, js jetstream.JetStream) error {
 	c, err := js.OrderedConsumer(ctx, events.StreamPool.Name, jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{"mgm.pool.member.>"},
@@ -142,6 +145,6 @@ func (m *Members) watchOnce(ctx context.Context, js jetstream.JetStream) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-cc.Closed():
-		return errWatchClosed
+		return errFeedClosed
 	}
 }

@@ -2,8 +2,8 @@ package adapters
 
 // What the panel pusher (app.Panel) reads and holds outside itself: the viewer
 // directory the gateway writes, the broadcast lease and version counter in
-// events.PanelBucket, and the shared state — computed by the gateway's own state
-// package from the same MGM_STATE documents, so the route and the push can never
+// events.PanelBucket, and the shared state — pkg/sharedstate over the same MGM_STATE
+// documents the gateway's state route reads, so the route and the push can never
 // disagree — with the gift queue's order from the gift-queue service.
 
 import (
@@ -21,7 +21,7 @@ import (
 	mgmdomain "github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/natsx"
-	"github.com/mimiron/mgm/services/gateway/state"
+	"github.com/mimiron/mgm/pkg/sharedstate"
 	"github.com/mimiron/mgm/services/helix-notifier/domain"
 )
 
@@ -142,10 +142,10 @@ func (v *Versions) Next(ctx context.Context) (int64, error) {
 	return int64(rev), nil
 }
 
-// SharedState is the shared state from the gateway's state view (fed by Watch) and the
+// SharedState is the shared state from a sharedstate.View (fed by Watch) and the
 // gift queue's order, read again from the gift-queue service after every gift change.
 type SharedState struct {
-	View          *state.View
+	View          *sharedstate.View
 	NC            *nats.Conn
 	BroadcasterID string
 	Interval      time.Duration
@@ -177,13 +177,7 @@ func (s *SharedState) State(ctx context.Context) (domain.PanelState, bool, error
 	}
 	now := s.Now()
 	st := s.View.Now()
-	ps := domain.PanelState{
-		NextSpinAt: st.NextSpinAt, ServerNow: st.ServerNow, SpinIntervalSeconds: st.SpinIntervalSeconds,
-		PoolParticipantCount: st.PoolParticipantCount, SpinPhase: st.SpinPhase, CurrentSpinCycleID: st.CurrentSpinCycleID,
-	}
-	if st.LastSpin != nil {
-		ps.LastSpin = &domain.LastSpin{SpinCycleID: st.LastSpin.SpinCycleID, Outcome: st.LastSpin.Outcome, CharacterName: st.LastSpin.CharacterName}
-	}
+	ps := panelState(st)
 	if st.SpinPhase == mgmdomain.PhaseSpinning {
 		// Spinning is the first SpinningFor after the boundary the cycle drew at.
 		iv := time.Duration(st.SpinIntervalSeconds) * time.Second
@@ -198,6 +192,19 @@ func (s *SharedState) State(ctx context.Context) (domain.PanelState, bool, error
 	}
 	ps.GiftOrder = order
 	return ps, true, nil
+}
+
+// panelState is the route's body in the push's own type (the notifier's domain holds no
+// wire type); the broadcast carries it field for field (TestPanelState_IsTheRoutesBody).
+func panelState(st sharedstate.State) domain.PanelState {
+	ps := domain.PanelState{
+		NextSpinAt: st.NextSpinAt, ServerNow: st.ServerNow, SpinIntervalSeconds: st.SpinIntervalSeconds,
+		PoolParticipantCount: st.PoolParticipantCount, SpinPhase: st.SpinPhase, CurrentSpinCycleID: st.CurrentSpinCycleID,
+	}
+	if st.LastSpin != nil {
+		ps.LastSpin = &domain.LastSpin{SpinCycleID: st.LastSpin.SpinCycleID, Outcome: st.LastSpin.Outcome, CharacterName: st.LastSpin.CharacterName}
+	}
+	return ps
 }
 
 func (s *SharedState) gifts(ctx context.Context) ([]string, error) {

@@ -44,11 +44,11 @@ import (
 
 	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/natsx"
+	"github.com/mimiron/mgm/pkg/sharedstate"
 	"github.com/mimiron/mgm/pkg/svc"
 	"github.com/mimiron/mgm/pkg/twitch/connect"
 	"github.com/mimiron/mgm/pkg/twitch/helix"
 	"github.com/mimiron/mgm/pkg/twitch/oauth"
-	"github.com/mimiron/mgm/services/gateway/state"
 	"github.com/mimiron/mgm/services/helix-notifier/adapters"
 	"github.com/mimiron/mgm/services/helix-notifier/app"
 	"github.com/mimiron/mgm/services/helix-notifier/domain"
@@ -243,7 +243,7 @@ func panelPush(ctx context.Context, d svc.Deps, o Options, hc *http.Client, now 
 		rpc = 2 * time.Second
 	}
 	shared := &adapters.SharedState{
-		View: state.NewView(cfg.SpinInterval, now), NC: d.NC, BroadcasterID: cfg.BroadcasterID,
+		View: sharedstate.NewView(cfg.SpinInterval, now), NC: d.NC, BroadcasterID: cfg.BroadcasterID,
 		Interval: cfg.SpinInterval, Now: now, RPCTimeout: rpc, Log: log,
 	}
 	p := &app.Panel{

@@ -1,4 +1,4 @@
-package state
+package sharedstate
 
 import (
 	"encoding/json"
@@ -132,39 +132,9 @@ func TestApply_IgnoresStaleVersionsAndResetsOnDelete(t *testing.T) {
 	assert.NoError(t, v.Apply("some.other.key", false, []byte("x")))
 }
 
-func TestAppendJSON_MatchesEncodingJSON(t *testing.T) {
-	t.Parallel()
-	now := boundary.Add(3*time.Second + 123456789*time.Nanosecond)
-	names := []string{"Norinn", "Норинн", `a"b\c`, "<x>&", "tab\there\n", "\x01\x1f", "bad\xffutf8", "line\u2028sep\u2029", ""}
-	for _, name := range names {
-		for _, snap := range []*events.RouletteSnapshot{
-			nil,
-			{Version: 1, SpinIntervalSeconds: 60, Current: cycle("c1", boundary, name, ""), LastSpin: cycle(name, boundary, name, events.OutcomeWinner)},
-			{Version: 1, LastSpin: cycle("c0", boundary, name, events.OutcomeNoReport)},
-		} {
-			st := Compute(now, interval, &events.PoolStats{PoolSize: 12}, snap)
-			want, err := json.Marshal(st)
-			require.NoError(t, err)
-			assert.Equal(t, string(want), string(st.AppendJSON(nil)), "name %q", name)
-		}
-	}
-}
-
 func TestUpcomingCycleID_IsTheDomainID(t *testing.T) {
 	t.Parallel()
 	for _, b := range []time.Time{boundary, next, boundary, next.Add(interval)} {
 		assert.Equal(t, domain.SpinCycleID(b), upcomingCycleID(b))
 	}
-}
-
-func FuzzAppendString(f *testing.F) {
-	for _, s := range []string{"Norinn", "Норинн", "\x00", "\xff", "\u2028", `"\`} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		want, _ := json.Marshal(s)
-		if got := appendString(nil, s); string(got) != string(want) {
-			t.Fatalf("%q: got %s want %s", s, got, want)
-		}
-	})
 }

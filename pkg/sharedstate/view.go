@@ -1,8 +1,4 @@
-// Package state answers GET /api/roulette/state from memory: it watches the pool's and
-// the roulette's state documents in the MGM_STATE key-value bucket and computes the
-// panel's view (countdown, phase, last result) from them and the current clock. No
-// request reaches NATS or a database.
-package state
+package sharedstate
 
 import (
 	"context"
@@ -16,83 +12,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
-	"github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/natsx"
 )
-
-// State is the body of GET /api/roulette/state.
-type State struct {
-	NextSpinAt           time.Time `json:"nextSpinAt"`
-	ServerNow            time.Time `json:"serverNow"`
-	SpinIntervalSeconds  int       `json:"spinIntervalSeconds"`
-	PoolParticipantCount int       `json:"poolParticipantCount"`
-	SpinPhase            string    `json:"spinPhase"`
-	CurrentSpinCycleID   string    `json:"currentSpinCycleId"`
-	LastSpin             *LastSpin `json:"lastSpin"`
-}
-
-// LastSpin is the latest cycle with an outcome; CharacterName is the winner's name and
-// null when the cycle had no winner.
-type LastSpin struct {
-	SpinCycleID   string  `json:"spinCycleId"`
-	Outcome       string  `json:"outcome"`
-	CharacterName *string `json:"characterName"`
-}
-
-// Compute is the state at now from the latest documents (either may be nil: before the
-// pool or the roulette wrote one, the pool counts as empty and the interval is the
-// configured one).
-func Compute(now time.Time, defaultInterval time.Duration, pool *events.PoolStats, r *events.RouletteSnapshot) State {
-	now = now.UTC()
-	interval := defaultInterval
-	if r != nil && r.SpinIntervalSeconds > 0 {
-		interval = time.Duration(r.SpinIntervalSeconds) * time.Second
-	}
-	size := 0
-	if pool != nil {
-		size = pool.PoolSize
-	}
-	st := State{
-		NextSpinAt:           domain.NextBoundary(now, interval),
-		ServerNow:            now,
-		SpinIntervalSeconds:  int(interval / time.Second),
-		PoolParticipantCount: size,
-	}
-	st.SpinPhase = phase(now, time.Duration(st.SpinIntervalSeconds)*time.Second, size, r)
-	// The current cycle is the one the phase is about: the drawn cycle of the latest
-	// boundary while it spins, awaits its report or shows its outcome; otherwise the
-	// cycle the countdown points at, named before it draws (ids derive from boundaries).
-	id := upcomingCycleID(st.NextSpinAt)
-	switch st.SpinPhase {
-	case domain.PhaseSpinning, domain.PhaseVerification, domain.PhaseCompleted:
-		id = r.Current.SpinCycleID
-	}
-	st.CurrentSpinCycleID = id
-	if r != nil && r.LastSpin != nil && r.LastSpin.Outcome != "" {
-		ls := &LastSpin{SpinCycleID: r.LastSpin.SpinCycleID, Outcome: r.LastSpin.Outcome}
-		if r.LastSpin.Outcome == events.OutcomeWinner && r.LastSpin.CharacterName != "" {
-			name := r.LastSpin.CharacterName
-			ls.CharacterName = &name
-		}
-		st.LastSpin = ls
-	}
-	return st
-}
-
-// phase is spinPhase at now: domain.Phase over the snapshot's current cycle, which
-// counts as drawn when it has a candidate (a cycle whose pool had nobody eligible is
-// current too, with no character name) and as completed when it has an outcome.
-func phase(now time.Time, interval time.Duration, poolSize int, r *events.RouletteSnapshot) string {
-	var boundary time.Time
-	drawn, done := false, false
-	if r != nil && r.Current != nil {
-		boundary = r.Current.BoundaryAt
-		drawn = r.Current.CharacterName != ""
-		done = r.Current.Outcome != ""
-	}
-	return domain.Phase(now, interval, poolSize, boundary, drawn, done)
-}
 
 // View holds the latest documents and whether the watch that feeds them is live.
 type View struct {

@@ -94,10 +94,11 @@ func startStreamer(ctx context.Context, root, dir, apiURL string, online []strin
 	s.APIBaseURL, s.LogPath, s.WoWDir = apiURL, game.LogPath(), filepath.Dir(filepath.Dir(game.LogPath()))
 	st := &streamer{game: game, logf: logf, selected: map[string]bool{}}
 	a, err := app.New(app.Options{
-		Dir: filepath.Join(dir, "desktop"), Settings: s, APIKey: apiKey, Injector: inject.NewHeadless(game),
+		Dir: filepath.Join(dir, "desktop"), Settings: s, APIKey: apiKey, Injector: inject.NewHeadless(gameKeys{game}),
 		// Faster than the defaults (2 s polls, 30 s backoff ceiling) so the compressed
 		// schedule keeps moving; the retry logic is the same.
 		PollEvery: 200 * time.Millisecond, TailEvery: 50 * time.Millisecond, PingTimeout: 10 * time.Second,
+		ProbeEvery: 500 * time.Millisecond, AckTimeout: 6 * time.Second, CommandTick: 50 * time.Millisecond,
 		BackoffMin: 100 * time.Millisecond, BackoffMax: time.Second, TypeGap: &gap,
 		Logf: func(format string, args ...any) {
 			fmt.Fprintf(logf, "%s %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
@@ -228,4 +229,16 @@ func (st *streamer) problems() []string {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	return append([]string(nil), st.errs...)
+}
+
+// gameKeys is the headless game as the Desktop's injector sees it: strokes posted as
+// window messages (docs/product.md §9: the addon's command key, then characters).
+type gameKeys struct{ *wowclient.Client }
+
+func (g gameKeys) PostStrokes(strokes []inject.Stroke) error {
+	in := make([]wowclient.Input, 0, len(strokes))
+	for _, s := range strokes {
+		in = append(in, wowclient.Input{Key: s.Key, Char: s.Char})
+	}
+	return g.Post(in...)
 }

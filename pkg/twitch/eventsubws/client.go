@@ -24,7 +24,13 @@ type Handler interface {
 	Subscribe(ctx context.Context, sessionID string) error
 	// Notification handles one notification. A resent notification (same message id
 	// as a recent one) is not handed over twice by this client; the handler's own
-	// deduplication (the bus's, on the message id) covers restarts.
+	// deduplication (the bus's, on the message id) covers restarts. It must return
+	// quickly and keep what it must not lose itself: while it runs the session
+	// handles nothing else and soon stops reading, so keepalives, session_reconnect
+	// and the server's pings wait (a client that misses pings is closed with 4002, and
+	// "There is no replay of events that are lost",
+	// https://dev.twitch.tv/docs/eventsub/handling-websocket-events/). An error is
+	// logged; the notification is not offered again.
 	Notification(ctx context.Context, m Message) error
 	// Revocation reports a revoked subscription (m.Subscription.Status says why).
 	Revocation(ctx context.Context, sessionID string, m Message)

@@ -93,7 +93,10 @@ func (l *PGLease) hold(ctx context.Context, work func(ctx context.Context)) (boo
 		case <-ctx.Done():
 		case <-done:
 		case <-time.After(l.poll()):
-			pctx, pcancel := context.WithTimeout(ctx, l.poll()*2)
+			// A slow answer is not a lost connection (a dead one fails at once): only
+			// a ping unanswered for seconds gives the lease up, so a busy database does
+			// not cost the socket — and the chat Twitch would not send again.
+			pctx, pcancel := context.WithTimeout(ctx, max(l.poll()*2, 5*time.Second))
 			if err := conn.Ping(pctx); err != nil && ctx.Err() == nil {
 				lost = fmt.Errorf("lost the lease's database connection: %w", err)
 			}

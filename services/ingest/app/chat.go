@@ -68,14 +68,32 @@ type Service struct {
 // the delivery's timestamp. Enrollment rules (subscriber badges, Shared Chat relays, the
 // chat message_id) are the consumers'.
 func (s Service) Chat(ctx context.Context, deliveryID string, sentAt time.Time, m ChatMessage) (Outcome, error) {
-	if !domain.LooksLikeCommand(m.Text) {
-		return Ignored, nil
-	}
-	cmd, ok := domain.ParseCommand(m.Text)
+	c, ok := s.Command(deliveryID, sentAt, m)
 	if !ok {
 		return Ignored, nil
 	}
-	dup, err := s.Publisher.Publish(ctx, Command{DeliveryID: deliveryID, Kind: cmd.Kind, SentAt: sentAt.UTC(), Message: m})
+	return s.Store(ctx, c)
+}
+
+// Command is m as the command to store, or false when m is ordinary chat. A transport
+// that keeps commands until they are stored (the EventSub WebSocket, which Twitch does
+// not redeliver) splits Chat in two: Command when the message arrives, Store until it
+// works.
+func (s Service) Command(deliveryID string, sentAt time.Time, m ChatMessage) (Command, bool) {
+	if !domain.LooksLikeCommand(m.Text) {
+		return Command{}, false
+	}
+	cmd, ok := domain.ParseCommand(m.Text)
+	if !ok {
+		return Command{}, false
+	}
+	return Command{DeliveryID: deliveryID, Kind: cmd.Kind, SentAt: sentAt.UTC(), Message: m}, true
+}
+
+// Store stores c: Published, or Duplicate when a command with its delivery id was
+// already stored.
+func (s Service) Store(ctx context.Context, c Command) (Outcome, error) {
+	dup, err := s.Publisher.Publish(ctx, c)
 	if err != nil {
 		return Ignored, err
 	}

@@ -1,6 +1,7 @@
 package ports
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/nats-io/nats.go"
@@ -9,8 +10,8 @@ import (
 )
 
 // Routes is ingest's listener: the webhook, /healthz (process up), /readyz (message bus
-// connected) and /metrics.
-func Routes(hook *Webhook, nc *nats.Conn, metrics http.Handler) http.Handler {
+// connected, and every further check: the WebSocket backlog's) and /metrics.
+func Routes(hook *Webhook, nc *nats.Conn, metrics http.Handler, ready ...func(context.Context) error) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(Path, hook)
 	mux.Handle("GET /metrics", metrics)
@@ -18,10 +19,17 @@ func Routes(hook *Webhook, nc *nats.Conn, metrics http.Handler) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}`))
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if nc != nil && !nc.IsConnected() {
 			writeError(w, errs.HTTPStatus(errs.Unavailable), errs.E(errs.Unavailable, "message bus not connected"))
 			return
+		}
+		for _, check := range ready {
+			if err := check(r.Context()); err != nil {
+				pub := errs.Public(err)
+				writeError(w, errs.HTTPStatus(pub.Code), pub)
+				return
+			}
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ready"}`))

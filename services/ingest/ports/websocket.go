@@ -2,7 +2,6 @@ package ports
 
 import (
 	"context"
-	"time"
 
 	"go.uber.org/zap"
 
@@ -21,11 +20,13 @@ type ChatHelix interface {
 
 // ChatSocket serves the EventSub WebSocket transport (docs/product.md §12, "Two
 // transports"): it creates the session's channel.chat.message subscription and hands
-// every chat message to the same use case as the webhook, keyed by the message id
-// (metadata.message_id, the same on a resend, as Twitch-Eventsub-Message-Id is for a
-// webhook redelivery), so the bus deduplicates both alike.
+// every chat command to the Backlog, keyed by the message id (metadata.message_id, the
+// same on a resend, as Twitch-Eventsub-Message-Id is for a webhook redelivery), so the
+// bus deduplicates both alike. It never waits for the bus: the socket must go on being
+// read while the bus is away.
 type ChatSocket struct {
 	App           app.Service
+	Backlog       *Backlog
 	Helix         ChatHelix
 	BroadcasterID string
 	Log           *zap.Logger
@@ -53,9 +54,10 @@ func (s *ChatSocket) Subscribe(ctx context.Context, sessionID string) error {
 	return nil
 }
 
-// Notification implements eventsubws.Handler. A store that is briefly unavailable is
-// tried a few more times: a WebSocket notification is not redelivered.
-func (s *ChatSocket) Notification(ctx context.Context, m eventsubws.Message) error {
+// Notification implements eventsubws.Handler: a chat command is kept in the Backlog
+// until the bus stores it (Twitch does not send a WebSocket notification again);
+// ordinary chat is counted and forgotten. It returns at once.
+func (s *ChatSocket) Notification(_ context.Context, m eventsubws.Message) error {
 	if m.Subscription.Type != eventsub.SubscriptionChatMessage {
 		s.Metrics.Ignored.Inc()
 		return nil
@@ -65,27 +67,12 @@ func (s *ChatSocket) Notification(ctx context.Context, m eventsubws.Message) err
 		s.Metrics.refused(errs.CodeOf(err))
 		return err
 	}
-	var out app.Outcome
-	for attempt := 0; ; attempt++ {
-		out, err = s.App.Chat(ctx, m.ID, m.Timestamp, ChatMessage(ev))
-		if err == nil || !errs.Temporary(errs.CodeOf(err)) || attempt == 3 || ctx.Err() != nil {
-			break
-		}
-		time.Sleep(time.Duration(attempt+1) * 250 * time.Millisecond)
-	}
-	if err != nil {
-		s.Metrics.refused(errs.CodeOf(err))
-		return err
-	}
-	switch out {
-	case app.Published:
-		s.Metrics.Published.Inc()
-	case app.Duplicate:
-		s.Metrics.Duplicates.Inc()
-	default:
+	c, ok := s.App.Command(m.ID, m.Timestamp, ChatMessage(ev))
+	if !ok {
 		s.Metrics.Ignored.Inc()
+		return nil
 	}
-	return nil
+	return s.Backlog.Add(c)
 }
 
 // Revocation implements eventsubws.Handler: a subscription that can be made again is

@@ -29,6 +29,17 @@ type Options struct {
 	WebSocket WebSocketOptions
 	// LeasePoll is how often a standby replica tries the WebSocket lease (default 2 s).
 	LeasePoll time.Duration
+	// Backlog tunes the WebSocket transport's backlog of chat commands waiting for the
+	// message bus (see ports.Backlog).
+	Backlog BacklogOptions
+}
+
+// BacklogOptions tune ports.Backlog; zero values are production's (20,000 commands,
+// 100 ms to 5 s between attempts, unready after 30 s of waiting, 10 s of grace at stop).
+type BacklogOptions struct {
+	Cap                        int
+	Backoff, MaxBackoff, Stall time.Duration
+	DrainGrace                 time.Duration
 }
 
 // WebSocketOptions tune the EventSub WebSocket client (see eventsubws.Client): zero
@@ -71,17 +82,23 @@ func RunWith(ctx context.Context, d svc.Deps, o Options) error {
 		App:     app.Service{Publisher: adapters.JetStream{NC: d.NC, Group: group, Timeout: o.PublishTimeout}},
 		Metrics: ports.NewMetrics(d.Metrics),
 	}
-	tw, err := startTwitch(ctx, d, o, hook)
+	// The Twitch side stops before the publisher: the WebSocket backlog stores what it
+	// still holds on the way out (deferred calls run last first).
+	twCtx, stopTwitch := context.WithCancel(ctx)
+	defer stopTwitch()
+	tw, err := startTwitch(twCtx, d, o, hook)
 	if err != nil {
 		return err
 	}
-	if tw != nil {
-		defer tw.Close()
-	}
+	defer func() {
+		stopTwitch()
+		tw.close()
+	}()
 	metrics := promhttp.HandlerFor(d.Metrics, promhttp.HandlerOpts{Registry: d.Metrics})
 	return svc.Serve(ctx, d, svc.Parts{
-		HTTP: ports.Routes(hook, d.NC, metrics),
-		Addr: d.Config.IngestAddr,
+		HTTP:  ports.Routes(hook, d.NC, metrics, tw.ready),
+		Addr:  d.Config.IngestAddr,
+		Ready: []svc.Check{tw.ready},
 	})
 }
 

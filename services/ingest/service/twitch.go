@@ -20,11 +20,11 @@ import (
 // ingest by the chosen transport — the webhook, whose channel.chat.message subscription
 // is reconciled at start and after a revocation, or the EventSub WebSocket, held by one
 // replica at a time. Without TWITCH_CLIENT_ID ingest only serves the webhook.
-func startTwitch(ctx context.Context, d svc.Deps, o Options, hook *ports.Webhook) (*connect.Conn, error) {
+func startTwitch(ctx context.Context, d svc.Deps, o Options, hook *ports.Webhook) (*twitchSide, error) {
 	cfg, log := d.Config, d.Log
 	if cfg.ClientID == "" {
 		log.Info("TWITCH_CLIENT_ID is not set: the chat subscription is not managed; only the webhook is served")
-		return nil, nil
+		return &twitchSide{}, nil
 	}
 	feature := oauth.ChatWebhook
 	if cfg.EventSubTransport == "websocket" {
@@ -35,17 +35,18 @@ func startTwitch(ctx context.Context, d svc.Deps, o Options, hook *ports.Webhook
 		return nil, err
 	}
 	go tw.Run(ctx)
+	side := &twitchSide{conn: tw}
 	if cfg.EventSubTransport == "websocket" {
 		if tw.Store == nil {
 			log.Error("TWITCH_EVENTSUB_TRANSPORT=websocket needs DATABASE_URL (the logins and the one-connection lease live there): chat is not read")
-			return tw, nil
+			return side, nil
 		}
-		startWebSocket(ctx, d, o, hook, tw)
-		return tw, nil
+		side.backlog, side.done = startWebSocket(ctx, d, o, hook, tw)
+		return side, nil
 	}
 	if cfg.EventSubCallback == "" {
 		log.Warn("TWITCH_EVENTSUB_CALLBACK_URL is not set: the chat subscription is not managed (set it to the public https address of /api/twitch/eventsub)")
-		return tw, nil
+		return side, nil
 	}
 	kick := make(chan struct{}, 1)
 	hook.Revoked = func(id, status string) {
@@ -61,7 +62,33 @@ func startTwitch(ctx context.Context, d svc.Deps, o Options, hook *ports.Webhook
 		}
 	}
 	go reconcileLoop(ctx, d, o, tw, kick)
-	return tw, nil
+	return side, nil
+}
+
+// twitchSide is what startTwitch started.
+type twitchSide struct {
+	conn    *connect.Conn  // nil without TWITCH_CLIENT_ID
+	backlog *ports.Backlog // the WebSocket transport's, when it runs
+	done    chan struct{}  // closed once the WebSocket transport has stopped and drained
+}
+
+// ready is ingest's readiness as far as Twitch goes: the WebSocket backlog's.
+func (t *twitchSide) ready(ctx context.Context) error {
+	if t.backlog == nil {
+		return nil
+	}
+	return t.backlog.Ready(ctx)
+}
+
+// close waits for the WebSocket transport (its context must have ended) to store or
+// report what it holds, then closes the Twitch connection.
+func (t *twitchSide) close() {
+	if t.done != nil {
+		<-t.done
+	}
+	if t.conn != nil {
+		t.conn.Close()
+	}
 }
 
 // reconcileLoop reconciles the webhook subscription at start (retrying until it
@@ -118,20 +145,54 @@ func reconcileLoop(ctx context.Context, d svc.Deps, o Options, tw *connect.Conn,
 	}
 }
 
-func startWebSocket(ctx context.Context, d svc.Deps, o Options, hook *ports.Webhook, tw *connect.Conn) {
+// startWebSocket reads chat over the EventSub WebSocket while this replica holds the
+// lease, and stores it through the backlog, which outlives the lease: a replica that
+// loses the lease goes on storing what it read, and the one taking over does not wait
+// for it (it cannot see it; both store under the message ids, so nothing is doubled).
+// done is closed once ctx has ended, the socket is closed and the backlog is drained
+// (or its rest logged as lost after the grace period).
+func startWebSocket(ctx context.Context, d svc.Deps, o Options, hook *ports.Webhook, tw *connect.Conn) (backlog *ports.Backlog, done chan struct{}) {
 	cfg, log := d.Config, d.Log
-	w := o.WebSocket
+	w, bo := o.WebSocket, o.Backlog
 	if w.Keepalive == 0 {
 		w.Keepalive = 30
 	}
+	backlog = &ports.Backlog{App: hook.App, Log: log, Metrics: hook.Metrics, Cap: bo.Cap, Backoff: bo.Backoff,
+		MaxBackoff: bo.MaxBackoff, Stall: bo.Stall}
+	registerBacklogMetrics(d.Metrics, backlog)
 	client := &eventsubws.Client{URL: cfg.EventSubWSURL, Log: log, Keepalive: w.Keepalive, WelcomeTimeout: w.WelcomeTimeout,
 		Backoff: w.Backoff, MaxBackoff: w.MaxBackoff,
-		Handler: &ports.ChatSocket{App: hook.App, Helix: tw.Helix, BroadcasterID: cfg.BroadcasterID, Log: log, Metrics: hook.Metrics}}
+		Handler: &ports.ChatSocket{App: hook.App, Backlog: backlog, Helix: tw.Helix, BroadcasterID: cfg.BroadcasterID, Log: log, Metrics: hook.Metrics}}
 	registerWebSocketMetrics(d.Metrics, client.Metrics())
 	lease := &eventsubws.PGLease{Pool: tw.Store.Pool(), Name: "eventsub-ws:" + cfg.BroadcasterID, Poll: o.LeasePoll, Log: log}
+	leaseDone := make(chan struct{})
 	go func() {
+		defer close(leaseDone)
 		_ = lease.Run(ctx, func(ctx context.Context) { _ = client.Run(ctx) })
 	}()
+	done = make(chan struct{})
+	go func() {
+		defer close(done)
+		backlog.Run(ctx)
+		<-leaseDone // nothing more arrives
+		grace := bo.DrainGrace
+		if grace <= 0 {
+			grace = 10 * time.Second
+		}
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
+		defer cancel()
+		backlog.Drain(dctx)
+	}()
+	return backlog, done
+}
+
+func registerBacklogMetrics(reg prometheus.Registerer, b *ports.Backlog) {
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "mgm_ingest_websocket_backlog",
+		Help: "Chat commands read from the EventSub WebSocket and waiting for the message bus to store them."},
+		func() float64 { return float64(b.Len()) }))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "mgm_ingest_websocket_backlog_oldest_seconds",
+		Help: "How long the oldest chat command waiting for the message bus has waited (0 when none waits)."},
+		func() float64 { return b.OldestWait().Seconds() }))
 }
 
 func registerWebSocketMetrics(reg prometheus.Registerer, m *eventsubws.Metrics) {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/mimiron/mgm/pkg/config"
 	"github.com/mimiron/mgm/pkg/events"
+	"github.com/mimiron/mgm/pkg/natsx"
 	"github.com/mimiron/mgm/pkg/svc"
 	"github.com/mimiron/mgm/pkg/testenv"
 	"github.com/mimiron/mgm/pkg/twitch/eventsub"
@@ -39,22 +42,32 @@ type twitchIngest struct {
 	cfg     config.Config
 }
 
-// replica starts one ingest with cfg (already pointed at fake) on the shared NATS url.
-func replica(t *testing.T, natsURL string, cfg config.Config, logs *observer.ObservedLogs, core zapcore.Core) (base string, reg *prometheus.Registry, stop func()) {
+// replica starts one ingest with cfg (already pointed at fake) on the shared NATS url,
+// connected as the binaries connect (reconnecting for ever); tweak adjusts its options.
+func replica(t *testing.T, natsURL string, cfg config.Config, logs *observer.ObservedLogs, core zapcore.Core,
+	tweak ...func(*service.Options)) (base string, reg *prometheus.Registry, stop func()) {
 	t.Helper()
-	nc, js := testenv.Conn(t, natsURL)
+	nc, err := natsx.Connect(natsURL, "ingest-test")
+	require.NoError(t, err)
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	require.NoError(t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	reg = prometheus.NewRegistry()
 	log := zap.New(zapcore.NewTee(core, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)).Core()))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
+	opts := service.Options{
+		PublishTimeout: time.Second, ReconcileAfter: 100 * time.Millisecond, ReconcileRetry: 200 * time.Millisecond,
+		WebSocket: service.WebSocketOptions{WelcomeTimeout: 2 * time.Second, Backoff: 50 * time.Millisecond, MaxBackoff: 200 * time.Millisecond},
+		LeasePoll: 50 * time.Millisecond,
+	}
+	for _, f := range tweak {
+		f(&opts)
+	}
 	go func() {
-		done <- service.RunWith(ctx, svc.Deps{Config: cfg, Log: log, NC: nc, JS: js, Listener: ln, Metrics: reg}, service.Options{
-			PublishTimeout: time.Second, ReconcileAfter: 100 * time.Millisecond, ReconcileRetry: 200 * time.Millisecond,
-			WebSocket: service.WebSocketOptions{WelcomeTimeout: 2 * time.Second, Backoff: 50 * time.Millisecond, MaxBackoff: 200 * time.Millisecond},
-			LeasePoll: 50 * time.Millisecond,
-		})
+		done <- service.RunWith(ctx, svc.Deps{Config: cfg, Log: log, NC: nc, JS: js, Listener: ln, Metrics: reg}, opts)
 	}()
 	stopped := false
 	stop = func() {
@@ -81,6 +94,12 @@ func replica(t *testing.T, natsURL string, cfg config.Config, logs *observer.Obs
 func startTwitch(t *testing.T, tweak func(*config.Config)) *twitchIngest {
 	t.Helper()
 	ns, url := testenv.NATS(t)
+	return startTwitchOn(t, ns, url, tweak)
+}
+
+// startTwitchOn is startTwitch on a NATS server of the test's own.
+func startTwitchOn(t *testing.T, ns *server.Server, url string, tweak func(*config.Config), opts ...func(*service.Options)) *twitchIngest {
+	t.Helper()
 	_, js := testenv.Conn(t, url)
 	f := fakehelix.New()
 	t.Cleanup(f.Close)
@@ -94,7 +113,7 @@ func startTwitch(t *testing.T, tweak func(*config.Config)) *twitchIngest {
 		tweak(&cfg)
 	}
 	core, logs := observer.New(zap.InfoLevel)
-	base, reg, stop := replica(t, url, cfg, logs, core)
+	base, reg, stop := replica(t, url, cfg, logs, core, opts...)
 	// The public address reaches this ingest: Twitch's verification challenge is
 	// answered by the real webhook with the real secret.
 	f.Route("https://mgm.example.com", base)

@@ -45,7 +45,9 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	sys, err := allinone.Start(ctx, allinone.Options{Config: cfg, Log: log})
+	// Without DATABASE_URL the database is the one-process mode's own, and so is the
+	// token key when MGM_TOKEN_KEY is unset (kept in MGM_DATA_DIR).
+	sys, err := allinone.Start(ctx, allinone.Options{Config: cfg, Log: log, KeyFile: cfg.DatabaseURL == ""})
 	if err != nil {
 		return err
 	}
@@ -89,6 +91,9 @@ Try: go run ./services/mgm chat 1234 '!twgold Norinn'
 		fmt.Printf(`  Twitch              application %s, chat over %s
   accounts            go run ./services/mgm twitch status   (log in: go run ./services/mgm twitch login)
 `, c.ClientID, c.EventSubTransport)
+		if s.TokenKeyFile != "" {
+			fmt.Printf("  token key           %s (keep a copy: losing it means logging in again)\n", s.TokenKeyFile)
+		}
 	}
 	fmt.Println("Press Ctrl+C to stop.")
 }

@@ -205,3 +205,26 @@ func TestCommand_LoginStatusLogoutFromTheCommandLine(t *testing.T) {
 	bare.ClientID = ""
 	assert.ErrorContains(t, account.Command(context.Background(), bare, []string{"status"}, &buf), "dev.twitch.tv/console")
 }
+
+func TestCommand_ALostKeyIsForgottenThenTheLoginWorksWithANewOne(t *testing.T) {
+	t.Parallel()
+	f, m := setup(t)
+	cfg := m.Config
+	cfg.DatabaseURL = testenv.Postgres(t)
+	cfg.TokenKey = tokenstore.NewKey()
+	out := &syncBuffer{}
+	user(t, out, func(code string) error { return f.Approve(code, broadcaster) })
+	require.NoError(t, account.Command(context.Background(), cfg, []string{"login"}, out), out.String())
+
+	// The key is lost: a new one cannot open what the old one sealed…
+	cfg.TokenKey = tokenstore.NewKey()
+	var buf bytes.Buffer
+	assert.ErrorIs(t, account.Command(context.Background(), cfg, []string{"login"}, &buf), tokenstore.ErrWrongKey)
+	// …until the stored logins are forgotten.
+	require.NoError(t, account.Command(context.Background(), cfg, []string{"forget"}, &buf))
+	assert.Contains(t, buf.String(), "forgot 1 stored login(s)")
+	out = &syncBuffer{}
+	user(t, out, func(code string) error { return f.Approve(code, broadcaster) })
+	require.NoError(t, account.Command(context.Background(), cfg, []string{"login"}, out), out.String())
+	assert.Contains(t, out.String(), "Logged in as user1001")
+}

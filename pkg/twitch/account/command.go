@@ -24,9 +24,12 @@ const Usage = `usage: twitch <command>
   status [-live]                      accounts, scopes, expiry, problems, and what each feature lacks
                                       (-live: ask Twitch now instead of showing the last check)
   logout [-account broadcaster|bot]   revoke the account's tokens and forget them
+  forget                              drop every stored login without the key (after losing it);
+                                      log in again afterwards
 
 Needs TWITCH_CLIENT_ID, DATABASE_URL (or the one-process mode's local database) and, to
-store a login, MGM_TOKEN_KEY. Tokens set in the environment (TWITCH_BROADCASTER_TOKEN,
+store a login, MGM_TOKEN_KEY (the one-process mode on its local database keeps a generated
+key in MGM_DATA_DIR instead). Tokens set in the environment (TWITCH_BROADCASTER_TOKEN,
 TWITCH_SENDER_TOKEN) win over stored ones.
 `
 
@@ -57,7 +60,7 @@ func Command(ctx context.Context, cfg config.Config, args []string, out io.Write
 		return ErrUsage
 	}
 	switch args[0] {
-	case "login", "status", "logout":
+	case "login", "status", "logout", "forget":
 	default:
 		fmt.Fprint(out, Usage)
 		return ErrUsage
@@ -67,6 +70,17 @@ func Command(ctx context.Context, cfg config.Config, args []string, out io.Write
 	}
 	if cfg.DatabaseURL == "" {
 		return fmt.Errorf("DATABASE_URL is not set: logins are stored in the deployment's database")
+	}
+	if args[0] == "forget" {
+		// The key is lost: nothing stored can be read, so nothing can be revoked.
+		n, err := tokenstore.Forget(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "forgot %d stored login(s) and the key they were sealed with; log in again with `twitch login`.\n"+
+			"Their tokens stay valid on Twitch until they expire; to end them now, disconnect the application on Twitch\n"+
+			"(Settings, Connections).\n", n)
+		return nil
 	}
 	store, err := tokenstore.Open(ctx, cfg.DatabaseURL, cfg.TokenKey)
 	if err != nil {

@@ -16,7 +16,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -104,16 +103,11 @@ func (s *Store) HasKey() bool { return s.aead != nil }
 // ParseKey reads MGM_TOKEN_KEY: base64 (standard or URL alphabet, padded or not) of
 // exactly 32 bytes.
 func ParseKey(v string) ([]byte, error) {
-	v = strings.TrimSpace(v)
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		if b, err := enc.DecodeString(v); err == nil {
-			if len(b) != 32 {
-				return nil, fmt.Errorf("MGM_TOKEN_KEY must be 32 bytes in base64 (got %d bytes); make one with: openssl rand -base64 32", len(b))
-			}
-			return b, nil
-		}
+	b, err := decodeKey(v)
+	if err != nil {
+		return nil, fmt.Errorf("MGM_TOKEN_KEY is unusable: %v; make one with: openssl rand -base64 32", err)
 	}
-	return nil, fmt.Errorf("MGM_TOKEN_KEY is not base64; make one with: openssl rand -base64 32")
+	return b, nil
 }
 
 // NewKey makes a fresh MGM_TOKEN_KEY value.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -25,6 +26,7 @@ import (
 	"github.com/mimiron/mgm/pkg/testenv"
 	"github.com/mimiron/mgm/pkg/twitch/eventsub"
 	"github.com/mimiron/mgm/pkg/twitch/fakehelix"
+	"github.com/mimiron/mgm/pkg/twitch/oauth"
 	"github.com/mimiron/mgm/pkg/twitch/tokenstore"
 	"github.com/mimiron/mgm/services/ingest/ports"
 	"github.com/mimiron/mgm/services/ingest/service"
@@ -312,4 +314,35 @@ func gauge(t *testing.T, reg *prometheus.Registry, name string) float64 {
 		}
 	}
 	return 0
+}
+
+// The separate services take the token key from the environment only: with logins
+// stored and MGM_TOKEN_KEY unset they refuse to start, even when the one-process mode's
+// key file lies in their data directory (docs/streamer-guide.md, setup B).
+func TestTwitch_AServiceRefusesToStartWithStoredLoginsAndNoEnvironmentKey(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cfg := config.Defaults()
+	f := fakehelix.New()
+	t.Cleanup(f.Close)
+	cfg = f.Configure(cfg)
+	cfg.BroadcasterID, cfg.EventSubTransport = broadcaster, "websocket"
+	cfg.DatabaseURL, cfg.DataDir = testenv.Postgres(t), t.TempDir()
+	kf, err := tokenstore.LoadOrCreateKeyFile(filepath.Join(cfg.DataDir, tokenstore.KeyFileName))
+	require.NoError(t, err)
+	store, err := tokenstore.Open(ctx, cfg.DatabaseURL, kf.Key)
+	require.NoError(t, err)
+	_, err = store.Save(ctx, tokenstore.Grant{Role: oauth.Broadcaster, UserID: broadcaster, Access: "a", Refresh: "r"})
+	require.NoError(t, err)
+	store.Close()
+
+	_, url := testenv.NATS(t)
+	nc, js := testenv.Conn(t, url)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	err = service.RunWith(rctx, svc.Deps{Config: cfg, Log: testenv.Logger(t), NC: nc, JS: js, Listener: ln}, service.Options{})
+	require.ErrorIs(t, err, tokenstore.ErrKeyMissing)
+	assert.ErrorContains(t, err, "MGM_TOKEN_KEY is not set")
 }

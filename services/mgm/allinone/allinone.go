@@ -63,6 +63,11 @@ type Options struct {
 	Services []string
 	// FakeHelix, when set, is used instead of starting one (tests program it).
 	FakeHelix *fakehelix.Server
+	// KeyFile: with a Twitch application configured and MGM_TOKEN_KEY unset, keep the
+	// token key in DataDir/twitch-token.key, generated on first use (LocalTokenKey).
+	// The mgm binary sets it when DATABASE_URL is unset, that is when the database is
+	// the one-process mode's own.
+	KeyFile bool
 }
 
 // System is a running one-process deployment.
@@ -74,6 +79,9 @@ type System struct {
 	NC        *nats.Conn
 	JS        jetstream.JetStream
 	Helix     *fakehelix.Server // nil when real Twitch is configured
+	// TokenKeyFile is the file the Twitch token key is kept in ("" when it comes from
+	// MGM_TOKEN_KEY or no key is needed).
+	TokenKeyFile string
 
 	log      *zap.Logger
 	running  []*running
@@ -154,6 +162,29 @@ func Start(ctx context.Context, o Options) (*System, error) {
 			return nil, err
 		}
 		cfg.DatabaseURL = url
+	}
+
+	// The token key: MGM_TOKEN_KEY, or one kept next to the data.
+	if o.KeyFile && o.FakeHelix == nil && cfg.ClientID != "" {
+		path := filepath.Join(dataDir, tokenstore.KeyFileName)
+		if cfg.TokenKey == "" {
+			kf, err := LocalTokenKey(ctx, &cfg, dataDir)
+			if err != nil {
+				return nil, err
+			}
+			s.TokenKeyFile = kf.Path
+			what := "kept from an earlier start"
+			if kf.Created {
+				what = "generated now"
+			}
+			log.Info(KeyNote(kf), zap.String("keyFile", kf.Path), zap.String("key", what))
+			if kf.Exposed {
+				log.Warn(ExposedNote(kf))
+			}
+		} else if _, err := os.Stat(path); err == nil {
+			log.Info("MGM_TOKEN_KEY is set: it seals the stored Twitch logins, not the key file in the data directory",
+				zap.String("keyFile", path))
+		}
 	}
 
 	// Twitch: a fake Helix when no application is configured.

@@ -34,6 +34,14 @@ type Target struct {
 	// is due): when it moves between two snapshots, or while a snapshot is taken, their
 	// difference is not blamed on a request (nil: no background work).
 	Epoch func() int64
+	// Quiet reports whether nothing set off by an earlier request is still on its way
+	// (every outbox drained, every consumer caught up, nothing awaiting an ack). The
+	// baseline after an accepted request is taken only from a quiet system whose state
+	// held still across the check (see settle). nil: the target has no work that runs
+	// after its answer, and two equal snapshots suffice.
+	Quiet func() (bool, error)
+	// SettleLimit bounds the wait for the system to settle (default 20 s).
+	SettleLimit time.Duration
 	// Timeout bounds one request (default 20 s).
 	Timeout time.Duration
 }
@@ -58,6 +66,11 @@ type Report struct {
 	Protocol    int // malformed requests net/http answered (or closed) itself
 	StateChecks int // refused mutating requests whose state was compared
 	EpochSkips  int // comparisons skipped because a spin cycle passed
+	Unknown     int // 503 answers: a service did not answer in time, so it may have acted
+	// SettleSkips counts comparisons skipped because the system did not settle within
+	// Target.SettleLimit after an accepted request (something kept working: for the
+	// caller to judge, never silently a pass).
+	SettleSkips int
 	Findings    []Finding
 	Duration    time.Duration
 	InSnapshots time.Duration // of which spent digesting state
@@ -75,9 +88,9 @@ func (r Report) Summary() string {
 	for _, c := range codes {
 		parts = append(parts, fmt.Sprintf("%d×%d", c, r.Statuses[c]))
 	}
-	return fmt.Sprintf("%s: %d requests in %s (%s in state snapshots; %s; %d answered by net/http itself; %d state checks, %d skipped at a cycle boundary), %d findings; slowest: %s",
+	return fmt.Sprintf("%s: %d requests in %s (%s in state snapshots; %s; %d answered by net/http itself; %d state checks, %d skipped at a cycle boundary, %d not settled; %d outcomes unknown), %d findings; slowest: %s",
 		r.Target, r.Requests, r.Duration.Round(time.Millisecond), r.InSnapshots.Round(time.Millisecond), strings.Join(parts, " "), r.Protocol,
-		r.StateChecks, r.EpochSkips, len(r.Findings), r.Slowest)
+		r.StateChecks, r.EpochSkips, r.SettleSkips, r.Unknown, len(r.Findings), r.Slowest)
 }
 
 // Run sends every request to t one after another and checks each answer.
@@ -87,6 +100,9 @@ func Run(t Target, reqs ...iter.Seq[Request]) Report {
 	}
 	if t.Timeout == 0 {
 		t.Timeout = 20 * time.Second
+	}
+	if t.SettleLimit == 0 {
+		t.SettleLimit = 20 * time.Second
 	}
 	rep := Report{Target: t.Name, Statuses: map[int]int{}}
 	start := time.Now()
@@ -108,18 +124,32 @@ func Run(t Target, reqs ...iter.Seq[Request]) Report {
 		}
 		return t.Epoch()
 	}
+	quiet := func() bool {
+		if t.Quiet == nil {
+			return true
+		}
+		ok, err := t.Quiet()
+		if err != nil {
+			rep.Findings = append(rep.Findings, Finding{Problem: "quiet: " + err.Error()})
+		}
+		return ok
+	}
 	// observe snapshots between two epoch readings: a state read while background work
-	// was due (the epochs differ) is compared with nothing.
+	// was due (the epochs differ), or a system that never settled, is compared with
+	// nothing.
 	observe := func(settled bool) (string, int64, bool) {
 		e1 := epoch()
-		var st string
+		st, ok := "", true
 		if settled {
-			st = settle(snap)
+			st, ok = settle(snap, quiet, t.SettleLimit)
+			if !ok {
+				rep.SettleSkips++
+			}
 		} else {
 			st = snap()
 		}
 		e2 := epoch()
-		return st, e2, e1 == e2
+		return st, e2, ok && e1 == e2
 	}
 	base, baseEpoch, baseStable := observe(true)
 	slowest := time.Duration(0)
@@ -142,10 +172,17 @@ func Run(t Target, reqs ...iter.Seq[Request]) Report {
 			continue
 		}
 		accepted := a.Err == nil && a.Status >= 200 && a.Status < 300
+		// 503 unavailable says a service did not answer in time, not that it refused:
+		// it may still have acted (proto/openapi.yaml, Unavailable).
+		unknown := a.Err == nil && a.Status == http.StatusServiceUnavailable
+		if unknown {
+			rep.Unknown++
+		}
 		switch {
-		case accepted && req.Mutating():
+		case (accepted || unknown) && req.Mutating():
 			// An accepted request may change state, and its consequences (an outbox
-			// relay, a KV update) settle a little later: take a new baseline once they do.
+			// relay, a consumer's write, the next relay) land after its answer: take a
+			// new baseline once the system has settled.
 			base, baseEpoch, baseStable = observe(true)
 		case req.Mutating():
 			now, e, stable := observe(false)
@@ -183,19 +220,28 @@ func seqs(all []iter.Seq[Request]) iter.Seq[Request] {
 	}
 }
 
-// settle snapshots until two snapshots 50 ms apart agree (at most 3 s).
-func settle(snap func() string) string {
+// settle returns the state once the system has settled: a snapshot equal to the one
+// before it with quiet reporting nothing on its way in between. That is proof, not a
+// guess: work set off by a request is always in one of three places until it changes
+// the snapshot — an outbox row not yet relayed (the row is in the snapshot, its
+// relaying is what quiet sees), a message a consumer has not yet taken or acked
+// (quiet), or a write being committed (then the next snapshot differs). So two equal
+// snapshots with a quiet check between them leave nothing to arrive later, however
+// slow the machine. Without quiet, two equal snapshots 50 ms apart are taken for it.
+// ok is false when the system did not settle within limit.
+func settle(snap func() string, quiet func() bool, limit time.Duration) (string, bool) {
 	prev := snap()
-	deadline := time.Now().Add(3 * time.Second)
+	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
+		q := quiet()
 		cur := snap()
-		if cur == prev {
-			return cur
+		if q && cur == prev {
+			return cur, true
 		}
 		prev = cur
 	}
-	return prev
+	return prev, false
 }
 
 // Check applies the error contract to one answer. protocol is true when net/http

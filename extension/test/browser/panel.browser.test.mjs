@@ -190,11 +190,14 @@ test("enrolling: a bad name is caught before sending, refusals are said in plain
 });
 
 test("a win is pushed to the winner: what to whisper, then accepted, then sent with the announcement line", async () => {
-  const { page, requests } = await openPanel({ userId: "3002" });
-  await until("enrolled", async () => (await text(page, "#enrolled")).startsWith("You are in the pool as Norinn"));
+  // Its own viewer, joined in chat: no scenario relies on another one's viewer.
+  await control("/subscriber", { userId: "3007", tier: "1000" });
+  await control("/chat", { userId: "3007", text: "!twgold Kaelira" });
+  const { page, requests } = await openPanel({ userId: "3007" });
+  await until("enrolled", async () => (await text(page, "#enrolled")).startsWith("You are in the pool as Kaelira"));
   const loaded = Date.now();
   // The Desktop: every candidate is reported online (a winner with a payout is not
-  // drawn again), so Norinn wins within two cycles.
+  // drawn again), so Kaelira wins within three cycles (Thrall and Norinn are in the pool too).
   let payout = null;
   const end = Date.now() + 8 * H.spinSeconds * 1000;
   while (!payout && Date.now() < end) {
@@ -204,25 +207,25 @@ test("a win is pushed to the winner: what to whisper, then accepted, then sent w
         schemaVersion: 1, spinCycleId: c.body.spinCycleId, characterName: c.body.characterName, online: true,
         capturedAt: new Date().toISOString(),
       });
-      if (c.body.characterName === "Norinn" && r.body?.payout) payout = r.body.payout;
+      if (c.body.characterName === "Kaelira" && r.body?.payout) payout = r.body.payout;
     }
     await new Promise((r) => setTimeout(r, 300));
   }
-  assert.ok(payout, "Norinn was drawn and verified");
+  assert.ok(payout, "Kaelira was drawn and verified");
 
-  await until("won", async () => (await text(page, "#payout-title")) === "You won 1,000 gold for Norinn!");
+  await until("won", async () => (await text(page, "#payout-title")) === "You won 1,000 gold for Kaelira!");
   assert.equal(await text(page, "#payout-text"), "Answer the streamer's whisper in the game: !twgold");
-  assert.equal(await text(page, "#announce"), "You won! Character Norinn. Whisper !twgold back in the game.");
+  assert.equal(await text(page, "#announce"), "You won! Character Kaelira. Whisper !twgold back in the game.");
   await fitsThePanel(page);
   await shot(page, "11-won");
 
-  assert.equal((await desktop("POST", `/api/payouts/${payout.id}/confirm-acceptance`, { characterName: "Norinn" })).status, 200);
+  assert.equal((await desktop("POST", `/api/payouts/${payout.id}/confirm-acceptance`, { characterName: "Kaelira" })).status, 200);
   await until("accepted", async () => (await text(page, "#payout-text")) === "Accepted — the streamer is preparing your mail.");
   await shot(page, "12-accepted");
 
   assert.equal((await desktop("PATCH", `/api/payouts/${payout.id}/status`, { status: "InProgress" })).status, 200);
   assert.equal((await desktop("PATCH", `/api/payouts/${payout.id}/status`, { status: "Sent" })).status, 200);
-  await until("sent", async () => (await text(page, "#payout-text")) === "Награда отправлена персонажу Norinn на почту, проверяй ящик!");
+  await until("sent", async () => (await text(page, "#payout-text")) === "Награда отправлена персонажу Kaelira на почту, проверяй ящик!");
   assert.equal(await page.getAttribute("#payout-text", "lang"), "ru");
   await fitsThePanel(page);
   await shot(page, "13-sent");

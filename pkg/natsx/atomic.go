@@ -114,22 +114,66 @@ func PublishAtomic(ctx context.Context, nc *nats.Conn, msgs []*nats.Msg) ([]jets
 
 // PublishAll stores msgs in order and returns each one's outcome. With atomic set and
 // at least MinAtomicBatch messages it sends them as one atomic batch (see
-// PublishAtomic), otherwise pipelined one by one; when the batch is refused or its
-// answer is lost, it publishes them one by one, and their Nats-Msg-Id headers make that
-// safe even if the batch was stored after all. Messages that must not be stored twice
-// need a Nats-Msg-Id.
+// PublishAtomic), otherwise pipelined one by one; when its answer is lost, it publishes
+// them one by one, and their Nats-Msg-Id headers make that safe even if the batch was
+// stored after all. Messages that must not be stored twice need a Nats-Msg-Id.
+//
+// Duplicates cost little: a message whose Nats-Msg-Id an earlier one of msgs carries is
+// not sent again but gets that one's acknowledgement, marked Duplicate as the server
+// would mark it; and a batch the server refuses whole (most often for an id it already
+// holds: a redelivered webhook, a relay's retry) is tried again in halves, so one known
+// id costs a few more batches, not a disk sync per message — under load, when batches
+// are largest, that was the difference between a batch within its timeout and one
+// past it.
 func PublishAll(ctx context.Context, js jetstream.JetStream, msgs []*nats.Msg, atomic bool) []PubResult {
+	firstOf := make(map[string]int, len(msgs))
+	sent := make([]*nats.Msg, 0, len(msgs))
+	at := make([]int, len(msgs)) // msgs[i]'s outcome is res[at[i]]
+	copyOf := make([]bool, len(msgs))
+	for i, m := range msgs {
+		if id := m.Header.Get(jetstream.MsgIDHeader); id != "" {
+			if j, ok := firstOf[id]; ok {
+				at[i], copyOf[i] = at[j], true
+				continue
+			}
+			firstOf[id] = i
+		}
+		at[i] = len(sent)
+		sent = append(sent, m)
+	}
+	res := publishAll(ctx, js, sent, atomic)
+	out := make([]PubResult, len(msgs))
+	for i := range msgs {
+		out[i] = res[at[i]]
+		if copyOf[i] && out[i].Ack != nil {
+			ack := *out[i].Ack
+			ack.Duplicate = true
+			out[i].Ack = &ack
+		}
+	}
+	return out
+}
+
+// publishAll is PublishAll for messages with distinct ids.
+func publishAll(ctx context.Context, js jetstream.JetStream, msgs []*nats.Msg, atomic bool) []PubResult {
 	out := make([]PubResult, len(msgs))
 	if atomic && len(msgs) >= MinAtomicBatch {
-		if acks, err := PublishAtomic(ctx, js.Conn(), msgs); err == nil {
+		acks, err := PublishAtomic(ctx, js.Conn(), msgs)
+		switch {
+		case err == nil:
 			for i := range acks {
 				out[i].Ack = &acks[i]
 			}
 			return out
-		} else if ctx.Err() != nil {
+		case ctx.Err() != nil:
 			for i := range out {
 				out[i].Err = err
 			}
+			return out
+		case errors.Is(err, ErrAtomicRefused):
+			h := len(msgs) / 2
+			copy(out, publishAll(ctx, js, msgs[:h], atomic))
+			copy(out[h:], publishAll(ctx, js, msgs[h:], atomic))
 			return out
 		}
 	}

@@ -1,11 +1,7 @@
 package fakehelix
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -14,6 +10,11 @@ import (
 
 	"github.com/mimiron/mgm/pkg/twitch/eventsub"
 )
+
+// EventSub subscriptions as Helix manages them: create (webhook or WebSocket
+// transport), list, delete, with the cost, conflict and authorisation rules of
+// https://dev.twitch.tv/docs/api/reference/#create-eventsub-subscription. Delivery is in
+// webhook.go and websocket.go, what the fake sends in notify.go.
 
 // Subscription statuses (https://dev.twitch.tv/docs/api/reference/#get-eventsub-subscriptions).
 const (
@@ -63,46 +64,6 @@ func (s *Subscription) active() bool {
 // maxTotalCost is the application's cost budget ("max_total_cost": 10000 in the
 // reference examples of https://dev.twitch.tv/docs/api/reference/#create-eventsub-subscription).
 const maxTotalCost = 10000
-
-// Route makes webhook callbacks under public (e.g. "https://mgm.example.com") reach
-// local (e.g. an httptest server's "http://127.0.0.1:41234"): the fake's stand-in for
-// DNS and TLS termination in front of the backend. Twitch only accepts https callbacks
-// on port 443, so tests subscribe with the public address and route it to the real
-// ingest. A callback with no route cannot be reached.
-func (s *Server) Route(public, local string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.routes[origin(public)] = strings.TrimRight(local, "/")
-}
-
-func origin(u string) string {
-	p, err := url.Parse(u)
-	if err != nil {
-		return u
-	}
-	host := p.Hostname()
-	if port := p.Port(); port != "" && port != "443" {
-		host += ":" + port
-	}
-	return strings.ToLower(p.Scheme) + "://" + strings.ToLower(host)
-}
-
-func (s *Server) deliveryURLLocked(callback string) (string, bool) {
-	p, err := url.Parse(callback)
-	if err != nil {
-		return "", false
-	}
-	local, ok := s.routes[origin(callback)]
-	if !ok {
-		return "", false
-	}
-	return local + p.EscapedPath() + func() string {
-		if p.RawQuery != "" {
-			return "?" + p.RawQuery
-		}
-		return ""
-	}(), true
-}
 
 type createRequest struct {
 	Type      string            `json:"type"`
@@ -304,73 +265,6 @@ func (s *Server) subLocked(id string) *Subscription {
 	return nil
 }
 
-// verify sends the challenge and enables or fails the subscription.
-func (s *Server) verify(id string) {
-	challenge := randomID()
-	s.mu.Lock()
-	sub := s.subLocked(id)
-	if sub == nil || sub.Status != StatusVerificationPending {
-		s.mu.Unlock()
-		return
-	}
-	v := s.viewLocked(sub)
-	target, routed := s.deliveryURLLocked(sub.Transport.Callback)
-	logf := s.logf
-	s.mu.Unlock()
-	ok := false
-	if routed {
-		body, _ := json.Marshal(map[string]any{"challenge": challenge, "subscription": v})
-		status, answer, ctype, err := s.post(target, v, eventsub.TypeVerification, randomUUID(), body)
-		ok = err == nil && status >= 200 && status < 300 && answer == challenge && strings.HasPrefix(ctype, "text/plain")
-		if !ok {
-			logf("fakehelix: verification of %s failed: status %d, content-type %q, err %v", id, status, ctype, err)
-		}
-	} else {
-		logf("fakehelix: verification of %s failed: no route to %s", id, v.Transport.Callback)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if sub := s.subLocked(id); sub != nil && sub.Status == StatusVerificationPending {
-		if ok {
-			sub.Status = StatusEnabled
-		} else {
-			sub.Status = StatusVerificationFailed
-		}
-	}
-}
-
-// post delivers one signed webhook message (headers and signature as in
-// https://dev.twitch.tv/docs/eventsub/handling-webhook-events/#list-of-request-headers
-// and #verifying-the-event-message).
-func (s *Server) post(target string, sub Subscription, messageType, messageID string, body []byte) (status int, answer, ctype string, err error) {
-	ts := eventsub.FormatTimestamp(time.Now())
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
-	if err != nil {
-		return 0, "", "", err
-	}
-	h := req.Header
-	h.Set("Content-Type", "application/json")
-	h.Set(eventsub.HeaderMessageID, messageID)
-	h.Set(eventsub.HeaderMessageRetry, "0")
-	h.Set(eventsub.HeaderMessageType, messageType)
-	h.Set(eventsub.HeaderMessageTimestamp, ts)
-	h.Set(eventsub.HeaderMessageSignature, eventsub.Sign(sub.Secret, messageID, ts, body))
-	h.Set(eventsub.HeaderSubscriptionType, sub.Type)
-	h.Set(eventsub.HeaderSubscriptionVersion, sub.Version)
-	resp, err := s.hc.Do(req)
-	if err != nil {
-		return 0, "", "", err
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
-	return resp.StatusCode, string(b), resp.Header.Get("Content-Type"), nil
-}
-
-// handleListSubs is GET /helix/eventsub/subscriptions
-// (https://dev.twitch.tv/docs/api/reference/#get-eventsub-subscriptions): an app token
-// lists the application's webhook subscriptions, a user token the WebSocket
 // subscriptions it created. At most one of the status, type, user_id and
 // subscription_id filters; pages of up to 100 with a cursor.
 func (s *Server) handleListSubs(w http.ResponseWriter, r *http.Request, caller token) {
@@ -440,132 +334,6 @@ func (s *Server) handleDeleteSub(w http.ResponseWriter, r *http.Request, caller 
 		}
 	}
 	writeErr(w, http.StatusNotFound, "The subscription was not found")
-}
-
-// SendChat delivers a channel.chat.message notification for o to every enabled
-// subscription of o.BroadcasterID: a signed POST to a webhook callback (answered
-// before SendChat returns), a notification frame on a WebSocket session. It returns how
-// many subscriptions accepted it (2xx from a webhook, queued on a socket). A webhook
-// that keeps failing is revoked with notification_failures_exceeded after
-// SetMaxDeliveryFailures failures in a row.
-func (s *Server) SendChat(o eventsub.ChatMessageOpts) int {
-	event := eventsub.ChatMessageEvent(o)
-	s.mu.Lock()
-	var hooks []Subscription
-	delivered := 0
-	for _, sub := range s.subs {
-		if sub.Status != StatusEnabled || sub.Type != eventsub.SubscriptionChatMessage || sub.Condition["broadcaster_user_id"] != o.BroadcasterID {
-			continue
-		}
-		switch sub.Transport.Method {
-		case "webhook":
-			hooks = append(hooks, s.viewLocked(sub))
-		case "websocket":
-			if s.ws.notifyLocked(s.viewLocked(sub), event) {
-				delivered++
-			}
-		}
-	}
-	s.mu.Unlock()
-	for _, sub := range hooks {
-		body, _ := json.Marshal(map[string]any{"subscription": sub, "event": event})
-		if s.deliverWebhook(sub, eventsub.TypeNotification, body) {
-			delivered++
-		}
-	}
-	return delivered
-}
-
-// deliverWebhook posts one message and keeps the failure count: "If your server fails
-// to respond ... Twitch retries ... if too many fail, the subscription's status is set
-// to notification_failures_exceeded" (https://dev.twitch.tv/docs/eventsub/handling-webhook-events/).
-// The fake does not retry; each failure counts.
-func (s *Server) deliverWebhook(sub Subscription, messageType string, body []byte) bool {
-	s.mu.Lock()
-	target, routed := s.deliveryURLLocked(sub.Transport.Callback)
-	s.mu.Unlock()
-	ok := false
-	if routed {
-		status, _, _, err := s.post(target, sub, messageType, randomUUID(), body)
-		ok = err == nil && status >= 200 && status < 300
-	}
-	if messageType != eventsub.TypeNotification {
-		return ok
-	}
-	s.mu.Lock()
-	live := s.subLocked(sub.ID)
-	revoke := false
-	if live != nil {
-		if ok {
-			live.failures = 0
-		} else if live.failures++; live.failures >= s.maxFailures && live.Status == StatusEnabled {
-			revoke = true
-		}
-	}
-	s.mu.Unlock()
-	if revoke {
-		s.Revoke(sub.ID, StatusNotificationFailuresExceeded)
-	}
-	return ok
-}
-
-// Revoke ends a subscription as Twitch does (reason: StatusAuthorizationRevoked,
-// StatusUserRemoved, StatusNotificationFailuresExceeded, StatusVersionRemoved, …): its
-// status changes and a revocation message goes to its transport
-// (https://dev.twitch.tv/docs/eventsub/handling-webhook-events/#revoking-your-subscription,
-// https://dev.twitch.tv/docs/eventsub/handling-websocket-events/#revocation-message).
-// The subscription stays listed with that status.
-func (s *Server) Revoke(id, reason string) error {
-	s.mu.Lock()
-	sub := s.subLocked(id)
-	if sub == nil {
-		s.mu.Unlock()
-		return fmt.Errorf("fakehelix: no subscription %s", id)
-	}
-	sub.Status = reason
-	v := s.viewLocked(sub)
-	if v.Transport.Method == "websocket" {
-		s.ws.revokeLocked(v)
-		s.mu.Unlock()
-		return nil
-	}
-	s.mu.Unlock()
-	body, _ := json.Marshal(map[string]any{"subscription": v})
-	s.deliverWebhook(v, eventsub.TypeRevocation, body)
-	return nil
-}
-
-// RevokeAuthorization plays userID disconnecting the application: its tokens stop
-// working, its refresh tokens are refused, and every subscription naming it in its
-// condition is revoked with authorization_revoked
-// (https://dev.twitch.tv/docs/authentication/#how-do-tokens-become-invalid — unknown
-// anchor; "The user disconnects your app").
-func (s *Server) RevokeAuthorization(userID string) {
-	s.endUser(userID, StatusAuthorizationRevoked, false)
-}
-
-// RemoveUser plays userID's account being closed or suspended: like
-// RevokeAuthorization, with user_removed.
-func (s *Server) RemoveUser(userID string) {
-	s.endUser(userID, StatusUserRemoved, true)
-}
-
-func (s *Server) endUser(userID, reason string, removed bool) {
-	s.mu.Lock()
-	u := s.userLocked(userID)
-	u.authorized, u.scopes = false, nil
-	u.removed = u.removed || removed
-	s.dropUserTokensLocked(userID)
-	var ids []string
-	for _, o := range s.subs {
-		if o.active() && (o.Condition["user_id"] == userID || o.Condition["broadcaster_user_id"] == userID) {
-			ids = append(ids, o.ID)
-		}
-	}
-	s.mu.Unlock()
-	for _, id := range ids {
-		_ = s.Revoke(id, reason)
-	}
 }
 
 func sameCondition(a, b map[string]string) bool {

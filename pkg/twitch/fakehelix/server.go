@@ -18,9 +18,11 @@
 // oauth.go (the id.twitch.tv endpoints), device.go (the device code flow), helix.go (the
 // checks every Helix call passes, rate limits and answer shapes), chat.go (Send Chat
 // Message), subscribers.go (Get Broadcaster Subscriptions), eventsub.go (EventSub
-// subscriptions and webhook deliveries), websocket.go (the EventSub WebSocket server),
-// extpubsub.go (Send Extension PubSub Message). A new Twitch surface gets a file of its
-// own.
+// subscriptions: create, list, delete), webhook.go (callbacks, the verification
+// handshake, deliveries), websocket.go (the EventSub WebSocket server) and
+// websocket_controls.go (what tests do to it), notify.go (chat notifications and
+// revocations, on either transport), extpubsub.go (Send Extension PubSub Message). A new
+// Twitch surface gets a file of its own.
 package fakehelix
 
 import (

@@ -12,9 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -29,7 +27,6 @@ import (
 	"github.com/mimiron/mgm/pkg/natsx"
 	"github.com/mimiron/mgm/pkg/svc"
 	"github.com/mimiron/mgm/pkg/twitch/fakehelix"
-	"github.com/mimiron/mgm/pkg/twitch/oauth"
 	"github.com/mimiron/mgm/pkg/twitch/tokenstore"
 
 	gateway "github.com/mimiron/mgm/services/gateway/service"
@@ -39,15 +36,6 @@ import (
 	payout "github.com/mimiron/mgm/services/payout/service"
 	pool "github.com/mimiron/mgm/services/pool/service"
 	roulette "github.com/mimiron/mgm/services/roulette/service"
-)
-
-// Development defaults filled in when the one-process mode runs without Twitch
-// configuration. They are printed at start so a developer can sign requests.
-const (
-	DevBroadcasterID   = "100000001"
-	DevEventSubSecret  = "mgm-dev-eventsub-secret"
-	DevExtensionSecret = "bWdtLWRldi1leHRlbnNpb24tc2VjcmV0LTMyYnl0ZXMh" // base64 of "mgm-dev-extension-secret-32bytes!"
-	DevAPIKey          = "mgm-dev-api-key"
 )
 
 // Options configures Start.
@@ -366,84 +354,4 @@ func (s *System) Stop() {
 	if s.ownHelix && s.Helix != nil {
 		s.Helix.Close()
 	}
-}
-
-// withDevTwitch points every Twitch setting at the fake Helix (application
-// credentials, broadcaster and sender tokens) and fills the secrets a developer needs
-// with the documented development values.
-func withDevTwitch(cfg config.Config, h *fakehelix.Server) config.Config {
-	if cfg.BroadcasterID == "" {
-		cfg.BroadcasterID = DevBroadcasterID
-	}
-	if cfg.EventSubSecret == "" {
-		cfg.EventSubSecret = DevEventSubSecret
-	}
-	if len(cfg.ExtensionSecrets) == 0 {
-		cfg.ExtensionSecrets = []string{DevExtensionSecret}
-	}
-	// The panel's pushes go to the fake's Extension PubSub, which checks their JWTs
-	// with the same secrets. A secret that is not base64 is refused by the gateway at
-	// start, so the fake's refusal of it needs no second report here.
-	if cfg.ExtensionClientID == "" {
-		cfg.ExtensionClientID = fakehelix.ExtensionClientID
-	}
-	_ = h.SetExtensionSecrets(cfg.ExtensionSecrets...)
-	return h.Configure(cfg)
-}
-
-// EnsurePostgres runs scripts/ensure-postgres.sh (found from the working directory
-// upwards) and returns the URL it prints.
-func EnsurePostgres(ctx context.Context, dataDir string) (string, error) {
-	script, err := findUp("scripts/ensure-postgres.sh")
-	if err != nil {
-		return "", fmt.Errorf("DATABASE_URL is unset and scripts/ensure-postgres.sh was not found: %w", err)
-	}
-	abs, _ := filepath.Abs(dataDir)
-	cmd := exec.CommandContext(ctx, "bash", script)
-	cmd.Env = append(os.Environ(), "MGM_DATA_DIR="+abs)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("ensure-postgres: %w", err)
-	}
-	url := strings.TrimSpace(string(out))
-	if url == "" {
-		return "", fmt.Errorf("ensure-postgres printed no URL")
-	}
-	return url, nil
-}
-
-func findUp(rel string) (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		p := filepath.Join(dir, rel)
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", os.ErrNotExist
-		}
-		dir = parent
-	}
-}
-
-// loggedInBroadcaster is the user id of the stored broadcaster login ("" without one).
-func loggedInBroadcaster(ctx context.Context, cfg config.Config) (string, error) {
-	store, err := tokenstore.Open(ctx, cfg.DatabaseURL, cfg.TokenKey)
-	if err != nil {
-		return "", err
-	}
-	defer store.Close()
-	g, err := store.Get(ctx, oauth.Broadcaster)
-	if errors.Is(err, tokenstore.ErrNotLoggedIn) {
-		return "", nil
-	}
-	if err != nil {
-		return "", err
-	}
-	return g.UserID, nil
 }

@@ -146,3 +146,28 @@ func TestForget_DropsTheLoginsSealedWithALostKeySoANewKeyCanBeUsed(t *testing.T)
 	_, err = tokenstore.Open(ctx, url, tokenstore.NewKey())
 	assert.ErrorIs(t, err, tokenstore.ErrWrongKey, "the fresh key is the store's key from now on")
 }
+
+// FuzzKeyFile: whatever a key file holds, it is either a key of exactly 32 bytes or
+// refused with the path in the error — and it is never rewritten.
+func FuzzKeyFile(f *testing.F) {
+	f.Add([]byte(tokenstore.NewKey() + "\n"))
+	f.Add([]byte(base64.RawURLEncoding.EncodeToString(make([]byte, 32))))
+	f.Add([]byte("c2hvcnQ=\n"))
+	f.Add([]byte{0xff, 0xfe, 0x00})
+	f.Fuzz(func(t *testing.T, content []byte) {
+		path := filepath.Join(t.TempDir(), tokenstore.KeyFileName)
+		require.NoError(t, os.WriteFile(path, content, 0o600))
+		kf, err := tokenstore.LoadOrCreateKeyFile(path)
+		after, rerr := os.ReadFile(path)
+		require.NoError(t, rerr)
+		require.Equal(t, content, after, "never rewritten")
+		if err != nil {
+			require.Contains(t, err.Error(), path)
+			return
+		}
+		require.False(t, kf.Created)
+		raw, err := tokenstore.ParseKey(kf.Key)
+		require.NoError(t, err)
+		require.Len(t, raw, 32)
+	})
+}

@@ -3,6 +3,11 @@
 // Pending → SelectingItem → WaitingConfirmation → Completed (Failed from any
 // non-terminal status), the timeouts, the queue position and ETA, and the once-per-viewer
 // usage rule. It knows nothing of PostgreSQL or NATS.
+//
+// queue.go is long (about 400 lines) on purpose: it is the queue's one state machine,
+// every command (Create, Promote, Sweep, SetStatus, OfferItems, SelectItem, Confirm)
+// keeping the same serving rule and recording its changes the same way, and reads best
+// in one place.
 package domain
 
 import (

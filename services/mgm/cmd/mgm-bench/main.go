@@ -100,36 +100,11 @@ func run() error {
 		}
 		admin = url
 	}
-	dbURL, drop, err := createDatabase(ctx, admin)
+	sys, dbURL, stop, err := startBackend(ctx, admin, allinone.Options{}, nil)
 	if err != nil {
 		return err
 	}
-	defer drop()
-	dir, err := os.MkdirTemp("", "mgm-bench-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-
-	cfg := config.Defaults()
-	cfg.HTTPAddr = "127.0.0.1:0"
-	cfg.IngestAddr = "127.0.0.1:0"
-	cfg.DatabaseURL = dbURL
-	cfg.LogLevel = "error"
-	// The benchmark is the only client: rate limits would measure themselves.
-	cfg.ViewerReadPerMin = 1 << 30
-	cfg.ViewerWritePerMin = 1 << 30
-	cfg.DesktopPerMin = 1 << 30
-	sys, err := allinone.Start(ctx, allinone.Options{Config: cfg, DataDir: filepath.Join(dir, "data"), Log: zap.NewNop()})
-	if err != nil {
-		return err
-	}
-	defer sys.Stop()
-	readyCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	if err := sys.WaitReady(readyCtx); err != nil {
-		return err
-	}
+	defer stop()
 	fmt.Printf("mgm-bench: backend at %s, 2-core machine, load %s × %d clients\n\n", sys.URL, *flagDur, *flagWorkers)
 
 	// The draw first: its small case needs an otherwise empty pool.
@@ -210,6 +185,52 @@ func bareServer() (string, func()) {
 	})}
 	go srv.Serve(ln)
 	return "http://" + ln.Addr().String() + "/", func() { _ = srv.Close() }
+}
+
+// startBackend starts the whole backend on a database of its own, in a temporary data
+// directory, for one set of figures. The benchmark is the only client: rate limits
+// would measure themselves, so they are off. mutate adjusts the configuration first;
+// stop undoes everything.
+func startBackend(ctx context.Context, admin string, o allinone.Options, mutate func(*config.Config)) (sys *allinone.System, dbURL string, stop func(), err error) {
+	var undo []func()
+	stop = func() {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+	}
+	defer func() {
+		if err != nil {
+			stop()
+		}
+	}()
+	dbURL, drop, err := createDatabase(ctx, admin)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	undo = append(undo, drop)
+	dir, err := os.MkdirTemp("", "mgm-bench-")
+	if err != nil {
+		return nil, "", nil, err
+	}
+	undo = append(undo, func() { _ = os.RemoveAll(dir) })
+	cfg := config.Defaults()
+	cfg.HTTPAddr, cfg.IngestAddr, cfg.DatabaseURL, cfg.LogLevel = "127.0.0.1:0", "127.0.0.1:0", dbURL, "error"
+	cfg.ViewerReadPerMin, cfg.ViewerWritePerMin, cfg.DesktopPerMin = 1<<30, 1<<30, 1<<30
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	o.Config, o.DataDir, o.Log = cfg, filepath.Join(dir, "data"), zap.NewNop()
+	sys, err = allinone.Start(ctx, o)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	undo = append(undo, sys.Stop)
+	readyCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if err := sys.WaitReady(readyCtx); err != nil {
+		return nil, "", nil, err
+	}
+	return sys, dbURL, stop, nil
 }
 
 func createDatabase(ctx context.Context, admin string) (string, func(), error) {

@@ -6,11 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"time"
-
-	"go.uber.org/zap"
 
 	"github.com/mimiron/mgm/pkg/config"
 	"github.com/mimiron/mgm/pkg/domain"
@@ -32,33 +28,16 @@ const (
 )
 
 func benchPanelPush(ctx context.Context, admin string) error {
-	dbURL, drop, err := createDatabase(ctx, admin)
-	if err != nil {
-		return err
-	}
-	defer drop()
-	dir, err := os.MkdirTemp("", "mgm-bench-push-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
 	helix := fakehelix.New()
 	defer helix.Close()
-	cfg := config.Defaults()
-	cfg.HTTPAddr, cfg.IngestAddr, cfg.DatabaseURL, cfg.LogLevel = "127.0.0.1:0", "127.0.0.1:0", dbURL, "error"
-	cfg.SpinInterval = pushInterval
-	cfg.DevSkipSubscriber = true
-	cfg.ViewerReadPerMin, cfg.ViewerWritePerMin, cfg.DesktopPerMin = 1<<30, 1<<30, 1<<30
-	sys, err := allinone.Start(ctx, allinone.Options{Config: cfg, DataDir: filepath.Join(dir, "data"), Log: zap.NewNop(), FakeHelix: helix})
+	sys, _, stop, err := startBackend(ctx, admin, allinone.Options{FakeHelix: helix}, func(cfg *config.Config) {
+		cfg.SpinInterval = pushInterval
+		cfg.DevSkipSubscriber = true
+	})
 	if err != nil {
 		return err
 	}
-	defer sys.Stop()
-	readyCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	if err := sys.WaitReady(readyCtx); err != nil {
-		return err
-	}
+	defer stop()
 	client := newClient()
 	call := func(method, path, auth string, body any, out any) int {
 		var rd *bytes.Reader

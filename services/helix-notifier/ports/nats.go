@@ -109,14 +109,19 @@ func Announcement(a *domain.Announcement) events.Announcement {
 	}
 }
 
-// NewMetrics registers the notifier's counters with reg as
-// mgm_helix_notifier_<name>_total.
-func NewMetrics(reg prometheus.Registerer) app.Metrics {
-	counter := func(name, help string) prometheus.Counter {
-		c := prometheus.NewCounter(prometheus.CounterOpts{Name: "mgm_helix_notifier_" + name + "_total", Help: help})
+// counters registers counters with reg as <prefix><name>_total.
+func counters(reg prometheus.Registerer, prefix string) func(name, help string) prometheus.Counter {
+	return func(name, help string) prometheus.Counter {
+		c := prometheus.NewCounter(prometheus.CounterOpts{Name: prefix + name + "_total", Help: help})
 		reg.MustRegister(c)
 		return c
 	}
+}
+
+// NewMetrics registers the notifier's counters with reg as
+// mgm_helix_notifier_<name>_total.
+func NewMetrics(reg prometheus.Registerer) app.Metrics {
+	counter := counters(reg, "mgm_helix_notifier_")
 	return app.Metrics{
 		Posted:  counter("posted", "Reward announcements Helix accepted (is_sent: true)."),
 		Failed:  counter("failed", "Reward announcements given up on (terminal drop, permanent error or retries exhausted)."),

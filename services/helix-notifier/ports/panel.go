@@ -200,11 +200,7 @@ func PanelPayout(p events.Payout) PanelPayoutPart {
 
 // NewPanelMetrics registers the panel pusher's counters as mgm_helix_notifier_panel_<name>_total.
 func NewPanelMetrics(reg prometheus.Registerer) app.PanelMetrics {
-	counter := func(name, help string) prometheus.Counter {
-		c := prometheus.NewCounter(prometheus.CounterOpts{Name: "mgm_helix_notifier_panel_" + name + "_total", Help: help})
-		reg.MustRegister(c)
-		return c
-	}
+	counter := counters(reg, "mgm_helix_notifier_panel_")
 	return app.PanelMetrics{
 		Broadcasts:  counter("broadcasts", "Shared-state broadcasts Twitch accepted (Extension PubSub target broadcast)."),
 		Whispers:    counter("whispers", "Whispers of a viewer's own changes Twitch accepted (target whisper-<opaque id>)."),

@@ -1,6 +1,8 @@
 // Package testenv gives service tests the real parts they run against: an embedded
 // JetStream server in a temporary directory and a fresh PostgreSQL database on the
-// server named by MGM_TEST_DATABASE_URL (scripts/ensure-postgres.sh provides one).
+// server named by MGM_TEST_DATABASE_URL (scripts/ensure-postgres.sh provides one); a
+// clock; and the routes proto/openapi.yaml documents, which the gateway's router and
+// the HTTP sweep are both checked against.
 package testenv
 
 import (

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
 	"net/url"
 	"os"
-	"regexp"
 	"runtime"
 	"sort"
 	"strconv"
@@ -22,6 +20,7 @@ import (
 
 	"github.com/mimiron/mgm/pkg/config"
 	"github.com/mimiron/mgm/pkg/events"
+	"github.com/mimiron/mgm/pkg/testenv"
 	"github.com/mimiron/mgm/services/mgm/allinone/allinonetest"
 	"github.com/mimiron/mgm/services/mgm/sweep"
 )
@@ -102,30 +101,6 @@ func ingestRoutes() []sweep.Route {
 		{Method: "GET", Path: "/readyz", Auth: sweep.AuthNone},
 		{Method: "GET", Path: "/metrics", Auth: sweep.AuthNone},
 	}
-}
-
-// documentedRoutes reads "METHOD /path" for every operation in proto/openapi.yaml.
-func documentedRoutes(t *testing.T) []string {
-	f, err := os.Open("../../proto/openapi.yaml")
-	require.NoError(t, err)
-	defer f.Close()
-	pathLine := regexp.MustCompile(`^  (/[^:\s]*):\s*$`)
-	opLine := regexp.MustCompile(`^    (get|post|put|patch|delete):\s*$`)
-	var out []string
-	current := ""
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if m := pathLine.FindStringSubmatch(sc.Text()); m != nil {
-			current = m[1]
-		} else if m := opLine.FindStringSubmatch(sc.Text()); m != nil && current != "" {
-			out = append(out, strings.ToUpper(m[1])+" "+current)
-		} else if strings.HasPrefix(sc.Text(), "components:") {
-			current = ""
-		}
-	}
-	require.NoError(t, sc.Err())
-	sort.Strings(out)
-	return out
 }
 
 // dbSnapshot digests every table of every service schema and the last sequence of every
@@ -304,7 +279,7 @@ func TestSweep_GatewayAndIngestKeepTheErrorContract(t *testing.T) {
 		covered = append(covered, r.Method+" "+p)
 	}
 	sort.Strings(covered)
-	require.Equal(t, documentedRoutes(t), covered, "the sweep covers every documented route")
+	require.Equal(t, testenv.DocumentedRoutes(t), covered, "the sweep covers every documented route")
 
 	snapshot, epoch, quiet := dbSnapshot(t, sys), backgroundEpoch(t, sys), quietCheck(t, sys)
 	gw := sweep.Target{Name: "gateway", Addr: hostOf(t, sys.URL), Snapshot: snapshot, Epoch: epoch, Quiet: quiet}

@@ -1,7 +1,6 @@
 package service
 
 import (
-	"bufio"
 	"os"
 	"regexp"
 	"sort"
@@ -13,31 +12,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mimiron/mgm/pkg/errs"
+	"github.com/mimiron/mgm/pkg/testenv"
 )
 
 // TestOpenAPI_DocumentsExactlyTheRoutesServed keeps proto/openapi.yaml and the router
 // in step: every served route is documented and nothing documented is missing.
 func TestOpenAPI_DocumentsExactlyTheRoutesServed(t *testing.T) {
 	t.Parallel()
-	f, err := os.Open("../../../proto/openapi.yaml")
-	require.NoError(t, err)
-	defer f.Close()
-	pathLine := regexp.MustCompile(`^  (/[^:\s]*):\s*$`)
-	opLine := regexp.MustCompile(`^    (get|post|put|patch|delete):\s*$`)
-	var documented []string
-	current := ""
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if m := pathLine.FindStringSubmatch(sc.Text()); m != nil {
-			current = m[1]
-		} else if m := opLine.FindStringSubmatch(sc.Text()); m != nil && current != "" {
-			documented = append(documented, strings.ToUpper(m[1])+" "+current)
-		} else if strings.HasPrefix(sc.Text(), "components:") {
-			current = ""
-		}
-	}
-	require.NoError(t, sc.Err())
-	require.NotEmpty(t, documented)
+	documented := testenv.DocumentedRoutes(t)
 
 	h := newHarness(t, nil)
 	param := regexp.MustCompile(`:(\w+)`)
@@ -48,7 +30,6 @@ func TestOpenAPI_DocumentsExactlyTheRoutesServed(t *testing.T) {
 		}
 		served = append(served, r.Method+" "+param.ReplaceAllString(r.Path, "{$1}"))
 	}
-	sort.Strings(documented)
 	sort.Strings(served)
 	assert.Equal(t, served, documented)
 }

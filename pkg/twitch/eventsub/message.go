@@ -107,7 +107,7 @@ func (m ChatMessage) IsSharedChatRelay() bool {
 func DecodeEnvelope(messageType string, body []byte) (Envelope, error) {
 	var env Envelope
 	if err := json.Unmarshal(body, &env); err != nil {
-		return Envelope{}, errs.Wrap(errs.Invalid, err, "body is not an EventSub message: %s", jsonProblem(err))
+		return Envelope{}, errs.Wrap(errs.Invalid, err, "body is not an EventSub message: %s", JSONProblem(err))
 	}
 	if isNull(body) {
 		return Envelope{}, errs.E(errs.Invalid, "body is not an EventSub message: null")
@@ -137,7 +137,7 @@ func DecodeEnvelope(messageType string, body []byte) (Envelope, error) {
 func DecodeChatMessage(event []byte) (ChatMessage, error) {
 	var m ChatMessage
 	if err := json.Unmarshal(event, &m); err != nil {
-		return ChatMessage{}, errs.Wrap(errs.Invalid, err, "channel.chat.message event: %s", jsonProblem(err))
+		return ChatMessage{}, errs.Wrap(errs.Invalid, err, "channel.chat.message event: %s", JSONProblem(err))
 	}
 	switch {
 	case m.BroadcasterUserID == "":
@@ -152,8 +152,9 @@ func DecodeChatMessage(event []byte) (ChatMessage, error) {
 
 func isNull(b []byte) bool { return bytes.Equal(bytes.TrimSpace(b), []byte("null")) }
 
-// jsonProblem describes a decoding error for the client without echoing its input.
-func jsonProblem(err error) string {
+// JSONProblem describes a JSON decoding error without echoing its input (what a
+// refusal of outside input may say: where it broke, or which field had the wrong type).
+func JSONProblem(err error) string {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {

@@ -89,7 +89,7 @@ func Parse(frame []byte) (Message, error) {
 	var w wire
 	dec := json.NewDecoder(bytes.NewReader(frame))
 	if err := dec.Decode(&w); err != nil {
-		return Message{}, fmt.Errorf("frame is not a JSON message: %s", problem(err))
+		return Message{}, fmt.Errorf("frame is not a JSON message: %s", eventsub.JSONProblem(err))
 	}
 	if dec.More() {
 		return Message{}, errors.New("frame has data after the message")
@@ -147,19 +147,6 @@ func Parse(frame []byte) (Message, error) {
 		return m, fmt.Errorf("%w %q", ErrUnknownType, shorten(m.Type))
 	}
 	return m, nil
-}
-
-func problem(err error) string {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		return fmt.Sprintf("invalid JSON at byte %d", syn.Offset)
-	case errors.As(err, &typ):
-		return fmt.Sprintf("field %s: want %s", typ.Field, typ.Type)
-	default:
-		return "invalid JSON"
-	}
 }
 
 func shorten(s string) string {

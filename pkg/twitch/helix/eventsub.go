@@ -10,11 +10,12 @@ import (
 	"time"
 
 	"github.com/mimiron/mgm/pkg/errs"
+	"github.com/mimiron/mgm/pkg/twitch/eventsub"
 )
 
 // EventSub subscription types this project uses.
 const (
-	EventSubChatMessage        = "channel.chat.message"
+	EventSubChatMessage        = eventsub.SubscriptionChatMessage
 	EventSubChatMessageVersion = "1"
 )
 

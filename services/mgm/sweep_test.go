@@ -159,8 +159,8 @@ func dbSnapshot(t *testing.T, sys *allinonetest.System) func() (string, error) {
 
 // quietCheck reports whether nothing a request set off is still on its way (the sweep's
 // Target.Quiet): no outbox row waits for its relay, and every consumer of every stream
-// has taken and acknowledged everything (a message held back with a delay still counts
-// as awaiting its ack). The outboxes are found by the schemas' own declarations: a table
+// has taken and acknowledged everything (testenv.AllCaughtUp, which reads stream
+// sequences: a consumer's NumPending lags a publish). The outboxes are found by the schemas' own declarations: a table
 // named outbox whose rows are deleted once relayed (pool), or a partial index named
 // *_unpublished whose predicate selects the rows not yet relayed (payout, gift-queue,
 // roulette).
@@ -194,22 +194,11 @@ func quietCheck(t *testing.T, sys *allinonetest.System) func() (bool, error) {
 		if n > 0 {
 			return false, nil
 		}
+		names := make([]string, 0, len(events.AllStreams))
 		for _, st := range events.AllStreams {
-			s, err := sys.JS.Stream(ctx, st.Name)
-			if err != nil {
-				continue // a stream no service created
-			}
-			infos := s.ListConsumers(ctx)
-			for info := range infos.Info() {
-				if info.NumPending > 0 || info.NumAckPending > 0 {
-					return false, nil
-				}
-			}
-			if err := infos.Err(); err != nil {
-				return false, err
-			}
+			names = append(names, st.Name)
 		}
-		return true, nil
+		return testenv.AllCaughtUp(ctx, sys.JS, names...)
 	}
 }
 

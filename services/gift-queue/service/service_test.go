@@ -177,12 +177,8 @@ func (e *env) chat(o chatOpts) {
 func (e *env) chatConsumed() {
 	e.t.Helper()
 	testenv.Eventually(e.t, 10*time.Second, func() bool {
-		c, err := e.js.Consumer(context.Background(), events.StreamChat.Name, "gift-queue-chat")
-		if err != nil {
-			return false
-		}
-		info, err := c.Info(context.Background())
-		return err == nil && info.NumPending == 0 && info.NumAckPending == 0
+		ok, err := testenv.CaughtUp(context.Background(), e.js, events.StreamChat.Name, "gift-queue-chat")
+		return err == nil && ok
 	}, "chat commands not consumed")
 }
 

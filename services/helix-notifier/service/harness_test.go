@@ -238,7 +238,11 @@ func (h *harness) drained(stream, durable string) {
 			return false
 		}
 		info, err := c.Info(context.Background())
-		return err == nil && info.NumPending == 0 && info.NumAckPending == 0 && info.NumRedelivered == 0
+		if err != nil || info.NumRedelivered > 0 {
+			return false
+		}
+		ok, err := testenv.CaughtUp(context.Background(), h.js, stream, durable)
+		return err == nil && ok
 	}, "consumer %s did not drain", durable)
 }
 

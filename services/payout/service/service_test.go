@@ -538,11 +538,9 @@ func TestRewardPosted_SetsAnnouncedFlagOnce(t *testing.T) {
 		require.NoError(t, err)
 	}
 	testenv.Eventually(t, 5*time.Second, func() bool { return e.get(p.ID).IsRewardSentAnnouncedToChat }, "flag set")
-	cons, err := e.js.Consumer(ctx, events.StreamNotify.Name, "payout-reward-posted")
-	require.NoError(t, err)
 	testenv.Eventually(t, 5*time.Second, func() bool {
-		info, err := cons.Info(ctx)
-		return err == nil && info.NumAckPending == 0 && info.NumPending == 0
+		ok, err := testenv.CaughtUp(ctx, e.js, events.StreamNotify.Name, "payout-reward-posted")
+		return err == nil && ok
 	}, "both notices handled")
 	msgs := e.waitPublished()
 	announced := 0

@@ -8,7 +8,7 @@ import { Api, ApiError, newRequestId } from "./api";
 import { clockOffsetMs, formatCountdown, isOld, secondsLeft } from "./clock";
 import { describeCode, dictionaries, langFromQuery, rewardLine } from "./i18n";
 import { checkName } from "./names";
-import { parsePush, PushOrder } from "./push";
+import { parsePush, poolResyncWanted, PushOrder } from "./push";
 import { defaultSchedule, readMine, Scheduler, type Reason } from "./schedule";
 import type { GiftQueue, GiftRequest, Mine, Payout, PoolMe, RouletteState, StatePush, ViewerPush } from "./types";
 
@@ -50,6 +50,10 @@ let writeBlockedUntil = 0; // a write's Retry-After
 const announced = new Set<string>();
 const pushesApplied = { state: 0, viewer: 0 };
 const order = new PushOrder();
+/** The newest poolResync hint seen in a broadcast (push.ts poolResyncWanted). */
+let poolResyncSeen: number | undefined;
+/** A hint reaches every panel at once; their reads spread over this long. */
+const RESYNC_SPREAD_MS = 60_000;
 
 const sched = new Scheduler(defaultSchedule, () => Date.now(), Math.random);
 const cfg = window.MGM_CONFIG;
@@ -231,6 +235,9 @@ function applyStatePush(p: StatePush): void {
   // so it is used only until one arrives.
   if (!offsetKnown) offsetMs = clockOffsetMs(p.state.serverNow, Date.now());
   if (Array.isArray(p.state.giftOrder)) giftOrder = p.state.giftOrder;
+  const hint = typeof p.state.poolResync === "number" ? p.state.poolResync : undefined;
+  if (identityShared() && poolResyncWanted(poolResyncSeen, hint, order.version("pool"))) sched.resyncWithin(RESYNC_SPREAD_MS);
+  if (hint !== undefined) poolResyncSeen = Math.max(poolResyncSeen ?? 0, hint);
   sched.broadcastReceived(Date.parse(p.state.nextSpinAt) - offsetMs);
   if (prev && prev.spinPhase !== "spinning" && p.state.spinPhase === "spinning") spin();
   else if (prev && prev.lastSpin?.spinCycleId !== p.state.lastSpin?.spinCycleId) spin();

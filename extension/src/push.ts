@@ -53,8 +53,27 @@ export class PushOrder {
     return true;
   }
 
+  /** version is the newest version applied for kind (undefined: none yet). */
+  version(kind: string): number | undefined {
+    return this.last.get(kind);
+  }
+
   /** applied counts kinds with at least one applied message (for tests). */
   get size(): number {
     return this.last.size;
   }
+}
+
+/**
+ * poolResyncWanted says whether a broadcast's poolResync hint calls for reading the
+ * viewer's own routes: the backend dropped the whisper of a pool change newer than the
+ * last hint this panel saw (seen; undefined for the first broadcast, which only sets
+ * the baseline — the routes were read at load), and nothing this panel applied of its
+ * own pool is as recent (ownPool: the newest pool part applied, undefined if none).
+ * Dropped whispers are the backend keeping to Twitch's per-channel minute in a burst
+ * (docs/product.md §6); this turns each into a delay, not a wrong panel.
+ */
+export function poolResyncWanted(seen: number | undefined, hint: number | undefined, ownPool: number | undefined): boolean {
+  if (seen === undefined || hint === undefined || hint <= seen) return false;
+  return ownPool === undefined || ownPool < hint;
 }

@@ -46,6 +46,7 @@ export class Scheduler {
   private retryAt: number | null = null;
   private retryFloor: number | null = null;
   private resyncWanted = false;
+  private resyncAt: number | null = null;
   private staleOnShow = false;
 
   constructor(
@@ -103,6 +104,16 @@ export class Scheduler {
     this.resyncWanted = true;
   }
 
+  /**
+   * resyncWithin asks for one fetch round at a random moment of the next windowMs
+   * (every panel on the channel may be asked at once, by one broadcast); a round
+   * already asked for is not moved.
+   */
+  resyncWithin(windowMs: number): void {
+    if (this.resyncWanted || this.resyncAt !== null) return;
+    this.resyncAt = this.now() + Math.floor(this.random() * windowMs);
+  }
+
   /** setVisible pauses (false) or resumes (true) polling (Twitch's onVisibilityChanged). */
   setVisible(v: boolean): void {
     if (v && !this.visible) {
@@ -118,6 +129,7 @@ export class Scheduler {
     this.inFlight = true;
     this.lastFetchAt = this.now();
     this.resyncWanted = false;
+    this.resyncAt = null;
     this.staleOnShow = false;
   }
 
@@ -153,8 +165,8 @@ export class Scheduler {
     if (this.retryAt !== null) return this.retryAt;
     if (!this.loaded || this.resyncWanted || this.staleOnShow) return this.now();
     this.updateMissing();
-    if (!this.missing) return this.pushDeadline;
-    return this.lastFetchAt + this.fallbackGapMs;
+    const poll = this.missing ? this.lastFetchAt + this.fallbackGapMs : this.pushDeadline;
+    return this.resyncAt !== null ? Math.min(poll, this.resyncAt) : poll;
   }
 
   /** due says whether to fetch now, and why. */
@@ -163,7 +175,7 @@ export class Scheduler {
     const now = this.now();
     if (this.retryAt !== null) return now >= this.retryAt ? "retry" : null;
     if (!this.loaded) return "load";
-    if (this.resyncWanted) return "resync";
+    if (this.resyncWanted || (this.resyncAt !== null && now >= this.resyncAt)) return "resync";
     if (this.staleOnShow) return "visible";
     this.updateMissing();
     if (this.missing && now >= this.lastFetchAt + this.fallbackGapMs) return "fallback";

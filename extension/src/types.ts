@@ -90,6 +90,10 @@ export interface PushedState extends RouletteState {
   /** Ids of the gift requests waiting or being served, in queue order (the first is
    * served now); a viewer finds their own place in it. */
   giftOrder?: string[];
+  /** The stream sequence of the newest pool change whose whisper the backend dropped
+   * (its share of Twitch's per-channel minute was used up by a burst): a panel that
+   * has applied nothing of its own pool as recent reads its own routes once. */
+  poolResync?: number;
 }
 
 /** Broadcast to everyone on the channel: the shared state. */

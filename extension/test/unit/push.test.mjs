@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parsePush, PushOrder, retryAfterMs, Api, ApiError, langFromQuery, rewardLine, secondsLeft, formatCountdown, clockOffsetMs, isOld } from "../../build/core.mjs";
+import { parsePush, poolResyncWanted, PushOrder, retryAfterMs, Api, ApiError, langFromQuery, rewardLine, secondsLeft, formatCountdown, clockOffsetMs, isOld } from "../../build/core.mjs";
 
 test("parsePush reads state, viewer and resync messages and flags unknown ones", () => {
   const st = parsePush(JSON.stringify({ schema: 1, kind: "state", version: 3, state: { spinPhase: "idle" } }));
@@ -74,4 +74,17 @@ test("the countdown follows the server's clock", () => {
   assert.equal(formatCountdown(290), "04:50");
   assert.equal(isOld("2030-01-01T00:00:00Z", Date.parse("2030-01-01T00:16:00Z"), 15 * 60_000), true);
   assert.equal(isOld("2030-01-01T00:00:00Z", Date.parse("2030-01-01T00:14:00Z"), 15 * 60_000), false);
+});
+
+test("a dropped pool whisper makes a panel read its own routes once, unless it already has as recent", () => {
+  assert.equal(poolResyncWanted(undefined, 40, undefined), false, "the first broadcast only sets the baseline (the routes were read at load)");
+  assert.equal(poolResyncWanted(40, 40, undefined), false, "a hint already seen");
+  assert.equal(poolResyncWanted(40, 55, undefined), true, "a newer drop, and nothing of the viewer's pool applied");
+  assert.equal(poolResyncWanted(40, 55, 30), true, "the viewer's own pool is older than the drop");
+  assert.equal(poolResyncWanted(40, 55, 60), false, "the viewer's own pool is newer than the drop");
+  assert.equal(poolResyncWanted(40, undefined, undefined), false, "no hint");
+  const o = new PushOrder();
+  assert.equal(o.version("pool"), undefined);
+  o.accept("pool", 7);
+  assert.equal(o.version("pool"), 7);
 });

@@ -145,3 +145,20 @@ test("readMine: fallback rounds read the viewer's routes only when something mov
   assert.equal(readMine("fallback", { ...calm, namedInLastSpin: true }), true);
   assert.equal(readMine("fallback", { ...calm, roundsSinceMine: MINE_EVERY_ROUNDS - 1 }), true);
 });
+
+test("a resync asked of every panel at once is spread over the window, and asked twice is still one round", () => {
+  const times = [];
+  for (const r of [0, 0.25, 0.5, 0.999]) {
+    const { s, clock } = sim(() => r);
+    run(s, clock, clock.t + 1_000); // loaded
+    const at = clock.t;
+    s.broadcastReceived(at + 300_000);
+    s.resyncWithin(60_000);
+    s.resyncWithin(60_000); // a second broadcast with a newer hint before the read
+    const fetches = run(s, clock, at + 120_000, { broadcasts: [] });
+    assert.equal(fetches.length, 1, "one read");
+    assert.equal(fetches[0].why, "resync");
+    times.push(fetches[0].at - at);
+  }
+  assert.deepEqual(times, [0, 15_000, 30_000, 59_940]);
+});

@@ -81,6 +81,16 @@ type Lease struct {
 
 const leaseKey = "broadcaster"
 
+// Holds reports whether the last renewal (by Lead) is recent enough that nobody can
+// have taken the lease since: another replica only gets it once the bucket's TTL
+// (natsx.PanelLeaseTTL) has passed without a renewal; two renewal periods, well under
+// that TTL, are trusted.
+func (l *Lease) Holds() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.rev != 0 && l.Now().Sub(l.renewed) < 2*l.Renew
+}
+
 // Lead takes or renews the lease and says whether this replica holds it.
 func (l *Lease) Lead(ctx context.Context) (bool, error) {
 	l.mu.Lock()

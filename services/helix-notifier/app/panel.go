@@ -6,7 +6,9 @@ package app
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -34,9 +36,13 @@ type PanelShared interface {
 	State(ctx context.Context) (s domain.PanelState, ok bool, err error)
 }
 
-// PanelLeader says whether this replica is the one that broadcasts (adapters.Lease).
+// PanelLeader says whether this replica is the one that pushes (adapters.Lease).
 type PanelLeader interface {
+	// Lead takes or renews the lease and says whether this replica holds it.
 	Lead(ctx context.Context) (bool, error)
+	// Holds says, without asking anyone, whether this replica renewed the lease
+	// recently enough that no other replica can have taken it since.
+	Holds() bool
 }
 
 // PanelVersions hands out increasing broadcast versions, across replicas and restarts
@@ -45,11 +51,11 @@ type PanelVersions interface {
 	Next(ctx context.Context) (int64, error)
 }
 
-// PanelMetrics count pushes: sent (broadcasts and whispers), rate-limited answers, and
+// PanelMetrics count pushes: sent (broadcasts and whispers), rate-limited answers,
 // whispers skipped because the viewer's opaque id is unknown (never shared, or
-// expired).
+// expired), and pool-only whispers dropped because their share of the minute was used.
 type PanelMetrics struct {
-	Broadcasts, Whispers, RateLimited, Failed, Unlinked Counter
+	Broadcasts, Whispers, RateLimited, Failed, Unlinked, Dropped Counter
 }
 
 // Panel pushes to the panels.
@@ -69,12 +75,114 @@ type Panel struct {
 	// RateWait is how long pushes pause after a 429 that names no Ratelimit-Reset
 	// (Twitch names one; this is the fallback).
 	RateWait time.Duration
-	Metrics  PanelMetrics
-	Log      *zap.Logger
-	Now      func() time.Time
+	// Budget is the pusher's own share of Twitch's per-channel limit (zero value:
+	// DefaultPushBudget).
+	Budget  PushBudget
+	Metrics PanelMetrics
+	Log     *zap.Logger
+	Now     func() time.Time
 
-	limit rateGate
+	limit  rateGate
+	window pushWindow
+	// poolDropped is the newest stream sequence of a pool change whose whisper was
+	// dropped; broadcasts carry it (domain.PanelState.PoolResync).
+	poolDropped atomic.Uint64
 }
+
+// PushBudget is the pusher's own minute. Twitch accepts 100 Extension PubSub messages a
+// minute per extension and channel, broadcasts and whispers together
+// (https://dev.twitch.tv/docs/api/reference/#send-extension-pubsub-message, Rate Limits;
+// twitchdev/issues#612), and a 429 stops every push until the minute turns — the
+// broadcast that every panel waits for included. So the pusher counts its own sends
+// over a sliding minute and never asks for more than PerMinute, with shares: the last
+// BroadcastReserve messages of the minute are for broadcasts only, and the
+// WhisperReserve before them for broadcasts and the whispers that matter (a payout, a
+// gift request). A whisper that carries only a pool change (an enrollment or a rename,
+// which a hype burst produces by the hundred) gets the rest or is dropped — its panel
+// shows the change at its next read — rather than queueing into 429s for many minutes.
+// Only the lease holder pushes (Panel.Sending), so the minute is one per deployment.
+type PushBudget struct {
+	PerMinute        int
+	BroadcastReserve int
+	WhisperReserve   int
+}
+
+// DefaultPushBudget: 80 of Twitch's 100, leaving room for a lease handover (the new
+// holder does not know what the old one sent this minute) and for the difference
+// between Twitch's bucket and this sliding minute; 20 kept for broadcasts (the plan
+// sends a few per spin cycle), 20 more for payout and gift whispers, 40 for pool-only
+// whispers.
+var DefaultPushBudget = PushBudget{PerMinute: 80, BroadcastReserve: 20, WhisperReserve: 20}
+
+// pushClass is what a push may use of the budget.
+type pushClass int
+
+const (
+	classBroadcast pushClass = iota // the whole minute
+	classWhisper                    // all but BroadcastReserve
+	classPool                       // all but BroadcastReserve and WhisperReserve
+)
+
+// pushWindow is the sends of the last minute.
+type pushWindow struct {
+	mu    sync.Mutex
+	times []time.Time
+}
+
+// take records a send at now when class may still send this minute; otherwise it says
+// when the oldest send leaves the minute.
+func (w *pushWindow) take(b PushBudget, class pushClass, now time.Time) (ok bool, retry time.Duration) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	keep := w.times[:0]
+	for _, t := range w.times {
+		if now.Sub(t) < time.Minute {
+			keep = append(keep, t)
+		}
+	}
+	w.times = keep
+	limit := b.PerMinute
+	switch class {
+	case classWhisper:
+		limit -= b.BroadcastReserve
+	case classPool:
+		limit -= b.BroadcastReserve + b.WhisperReserve
+	}
+	if len(w.times) < limit {
+		w.times = append(w.times, now)
+		return true, 0
+	}
+	if len(w.times) == 0 {
+		return false, time.Minute
+	}
+	return false, w.times[0].Add(time.Minute).Sub(now)
+}
+
+// give takes back a send recorded at at that Twitch did not accept.
+func (w *pushWindow) give(at time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for i, t := range w.times {
+		if t.Equal(at) {
+			w.times = append(w.times[:i], w.times[i+1:]...)
+			return
+		}
+	}
+}
+
+func (p *Panel) budget() PushBudget {
+	if p.Budget.PerMinute <= 0 {
+		return DefaultPushBudget
+	}
+	return p.Budget
+}
+
+// errNoShare: a pool-only whisper found its share of the minute used up.
+var errNoShare = errs.E(errs.RateLimited, "extension pubsub: the pool whispers' share of this minute is used up")
+
+// Sending says whether this replica pushes: the lease holder does, the others leave the
+// whisper consumers alone so one deployment spends one channel minute.
+func (p *Panel) Sending() bool { return p.Leader.Holds() }
 
 // rateGate holds every push back until Twitch's Ratelimit-Reset after a 429, so a
 // refused message is retried, not lost, and the channel's budget refills
@@ -101,15 +209,27 @@ func (g *rateGate) close(until time.Time) {
 // maxRateWait caps a wait for Ratelimit-Reset (Twitch's window is a minute).
 const maxRateWait = 70 * time.Second
 
-// send is one push through the gate. A 429 closes the gate until Twitch's reset.
-func (p *Panel) send(ctx context.Context, target, msg string) error {
+// send is one push through the gate and the budget. A 429 closes the gate until
+// Twitch's reset; a push with no room left in its share of the minute waits
+// (errs.Later) or, for a pool-only whisper, is refused with errNoShare.
+func (p *Panel) send(ctx context.Context, class pushClass, target, msg string) error {
 	now := p.Now()
 	if until, closed := p.limit.closedUntil(now); closed {
 		return errs.Later(until.Sub(now), errs.E(errs.RateLimited, "extension pubsub: waiting for the rate limit to reset"))
 	}
+	ok, wait := p.window.take(p.budget(), class, now)
+	if !ok {
+		if class == classPool {
+			return errNoShare
+		}
+		return errs.Later(wait, errs.E(errs.RateLimited, "extension pubsub: this minute's pushes are used up"))
+	}
 	err := p.PubSub.Send(ctx, p.BroadcasterID, target, msg)
 	if err == nil {
 		return nil
+	}
+	if !errs.Has(err, errs.RateLimited) {
+		p.window.give(now) // refused or lost before Twitch counted it (a 429 counts)
 	}
 	if errs.Has(err, errs.RateLimited) {
 		p.Metrics.RateLimited.Inc()
@@ -149,10 +269,23 @@ func (p *Panel) Whisper(ctx context.Context, twitchUserID string, occurred time.
 	if err != nil {
 		return err
 	}
-	err = p.send(ctx, "whisper-"+opaque, string(msg))
+	class := classWhisper
+	if push.Payout == nil && push.Gift == nil {
+		class = classPool
+	}
+	err = p.send(ctx, class, "whisper-"+opaque, string(msg))
 	switch {
 	case err == nil:
 		p.Metrics.Whispers.Inc()
+		return nil
+	case errors.Is(err, errNoShare):
+		p.Metrics.Dropped.Inc()
+		for v := push.Pool.Version; ; {
+			old := p.poolDropped.Load()
+			if v <= old || p.poolDropped.CompareAndSwap(old, v) {
+				break
+			}
+		}
 		return nil
 	case errs.Has(err, errs.RateLimited):
 		return err // already a Later until the reset
@@ -198,6 +331,7 @@ func (p *Panel) RunBroadcasts(ctx context.Context) error {
 		if err != nil || !ok {
 			continue
 		}
+		st.PoolResync = p.poolDropped.Load()
 		if send, _ := p.Plan.Next(now, st.Key(), last); !send {
 			continue
 		}
@@ -238,7 +372,7 @@ func (p *Panel) broadcast(ctx context.Context, st domain.PanelState) error {
 	if err != nil {
 		return err
 	}
-	if err := p.send(ctx, "broadcast", string(msg)); err != nil {
+	if err := p.send(ctx, classBroadcast, "broadcast", string(msg)); err != nil {
 		if !errs.Has(err, errs.RateLimited) {
 			p.Metrics.Failed.Inc()
 		}

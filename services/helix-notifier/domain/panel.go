@@ -42,6 +42,11 @@ type PanelState struct {
 	LastSpin             *LastSpin  `json:"lastSpin"`
 	SpinningUntil        *time.Time `json:"spinningUntil,omitempty"`
 	GiftOrder            []string   `json:"giftOrder,omitempty"`
+	// PoolResync is the stream sequence of the newest pool change whose whisper was
+	// dropped (app.PushBudget): a panel that has applied nothing of its own pool as
+	// recent reads its own routes once, at a random moment of the next minute, so a
+	// dropped whisper costs a delay, never a wrong panel. Zero: none dropped.
+	PoolResync uint64 `json:"poolResync,omitempty"`
 }
 
 // PanelKey is what a viewer would see change. The urgent part (the cycle, whether it
@@ -55,11 +60,13 @@ type PanelKey struct {
 	LastSpin  string
 	PoolSize  int
 	GiftOrder string
+	// PoolResync is lazy like the pool size: it rides the coalesced broadcasts.
+	PoolResync uint64
 }
 
 // Key is the PanelKey of s.
 func (s PanelState) Key() PanelKey {
-	k := PanelKey{CycleID: s.CurrentSpinCycleID, PoolSize: s.PoolParticipantCount, GiftOrder: strings.Join(s.GiftOrder, ",")}
+	k := PanelKey{CycleID: s.CurrentSpinCycleID, PoolSize: s.PoolParticipantCount, GiftOrder: strings.Join(s.GiftOrder, ","), PoolResync: s.PoolResync}
 	switch s.SpinPhase {
 	case mgmdomain.PhaseSpinning, mgmdomain.PhaseVerification:
 		k.Drawn = true

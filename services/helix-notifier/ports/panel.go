@@ -28,6 +28,9 @@ const PanelPrefetch = 16
 // within it are coalesced per viewer (it is also the most a whisper waits).
 const PanelCoalesce = 300 * time.Millisecond
 
+// PanelStandbyPoll is how often a replica that does not hold the lease looks again.
+const PanelStandbyPoll = 500 * time.Millisecond
+
 // GiftMine reads a viewer's gift request with its place in the queue (adapters.GiftView).
 type GiftMine interface {
 	Mine(ctx context.Context, twitchUserID string) (*events.GiftViewerRequest, error)
@@ -150,6 +153,16 @@ func panelConsume(js jetstream.JetStream, stream string, cfg jetstream.ConsumerC
 		// A pull that stays open for PanelCoalesce gathers the events of a burst (a
 		// payout moved several times in a row) into one batch.
 		for ctx.Err() == nil {
+			// Only the lease holder whispers (app.Panel.Sending): the channel's minute
+			// is spent by one replica, and the others leave the events to it.
+			if !p.Sending() {
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-time.After(PanelStandbyPoll):
+				}
+				continue
+			}
 			batch, err := c.Fetch(PanelPrefetch, jetstream.FetchMaxWait(PanelCoalesce))
 			if err != nil {
 				if ctx.Err() != nil {
@@ -207,5 +220,6 @@ func NewPanelMetrics(reg prometheus.Registerer) app.PanelMetrics {
 		RateLimited: counter("rate_limited", "Extension PubSub answers 429; pushes wait for Ratelimit-Reset."),
 		Failed:      counter("failed", "Extension PubSub sends that failed (retried when temporary)."),
 		Unlinked:    counter("unlinked", "Changes not whispered: the viewer has not shared their identity (or not lately)."),
+		Dropped:     counter("dropped", "Pool-only whispers dropped because their share of the channel's minute was used up (the panel shows the change on its next read)."),
 	}
 }

@@ -54,9 +54,11 @@ type harness struct {
 	// metrics is the registry of the replica started last; ops, when set, is where the
 	// next replica serves /healthz, /readyz and /metrics.
 	metrics *prometheus.Registry
-	ops     net.Listener
-	mu      sync.Mutex
-	notify  []received
+	// registries are every replica's, in start order.
+	registries []*prometheus.Registry
+	ops        net.Listener
+	mu         sync.Mutex
+	notify     []received
 }
 
 type received struct {
@@ -126,6 +128,7 @@ func (h *harness) replica(o service.Options) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	h.metrics = prometheus.NewRegistry()
+	h.registries = append(h.registries, h.metrics)
 	d := svc.Deps{Config: h.cfg, Log: h.log, NC: nc, JS: js, Metrics: h.metrics, Ops: h.ops}
 	h.ops = nil
 	go func() {
@@ -220,6 +223,22 @@ func (h *harness) metric(name string) int64 {
 	}
 	h.t.Fatalf("no counter %s", name)
 	return 0
+}
+
+// metricSum adds a counter up over every replica started.
+func (h *harness) metricSum(name string) int64 {
+	h.t.Helper()
+	var sum int64
+	for _, reg := range h.registries {
+		families, err := reg.Gather()
+		require.NoError(h.t, err)
+		for _, f := range families {
+			if f.GetName() == "mgm_helix_notifier_"+name+"_total" {
+				sum += int64(f.GetMetric()[0].GetCounter().GetValue())
+			}
+		}
+	}
+	return sum
 }
 
 func (h *harness) state(payoutID string) *ndomain.Announcement {

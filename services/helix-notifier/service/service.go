@@ -27,7 +27,7 @@
 // gift changes whispered by the durable consumers helix-notifier-panel-{pool,payout,gift}
 // (a viewer's changes arriving within ports.PanelCoalesce become one whisper).
 // A 429 holds every push until Twitch's Ratelimit-Reset; counters
-// mgm_helix_notifier_panel_{broadcasts,whispers,rate_limited,failed,unlinked}_total.
+// mgm_helix_notifier_panel_{broadcasts,whispers,rate_limited,failed,unlinked,dropped}_total.
 package service
 
 import (
@@ -94,6 +94,12 @@ type Options struct {
 	PanelMaxEventAge    time.Duration
 	// PanelRateWait: the pause after a 429 without Ratelimit-Reset (Twitch sends one).
 	PanelRateWait time.Duration
+	// The pusher's own minute (app.PushBudget): pushes it allows itself per sliding
+	// minute (under Twitch's 100 per channel), how many of them only broadcasts may
+	// use, and how many more only broadcasts and payout or gift whispers may use.
+	PanelPushesPerMinute  int
+	PanelBroadcastReserve int
+	PanelWhisperReserve   int
 }
 
 // DefaultOptions retry for a little over an hour: quickly at first (a timed-out post
@@ -116,6 +122,10 @@ func DefaultOptions() Options {
 		PanelLeaseRenew:     5 * time.Second,
 		PanelMaxEventAge:    10 * time.Minute,
 		PanelRateWait:       10 * time.Second,
+
+		PanelPushesPerMinute:  app.DefaultPushBudget.PerMinute,
+		PanelBroadcastReserve: app.DefaultPushBudget.BroadcastReserve,
+		PanelWhisperReserve:   app.DefaultPushBudget.WhisperReserve,
 	}
 }
 
@@ -257,6 +267,7 @@ func panelPush(ctx context.Context, d svc.Deps, o Options, hc *http.Client, now 
 		MaxEventAge:   o.PanelMaxEventAge,
 		Tick:          o.PanelTick,
 		RateWait:      o.PanelRateWait,
+		Budget:        app.PushBudget{PerMinute: o.PanelPushesPerMinute, BroadcastReserve: o.PanelBroadcastReserve, WhisperReserve: o.PanelWhisperReserve},
 		Metrics:       ports.NewPanelMetrics(d.Metrics),
 		Log:           log,
 		Now:           now,

@@ -21,8 +21,14 @@ import (
 //     keepalive_timeout_seconds and connected_at;
 //   - keepalive_timeout_seconds comes from the query (10 to 600; "Specifying an
 //     invalid, but numeric value will return the nearest acceptable value"), default 10;
-//   - the client has that many seconds after the welcome to subscribe, or the
-//     connection is closed with 4003 "connection unused";
+//   - the client has 10 seconds after the welcome to subscribe, or the connection is
+//     closed with 4003 "connection unused" ("When you connect to the server, you must
+//     create a subscription within 10 seconds or the connection is closed",
+//     https://dev.twitch.tv/docs/eventsub/handling-websocket-events/#close-message;
+//     twitch-cli mock_server/server.go:154, mustSubscribeTimer, 10 s whatever the
+//     keepalive). The reference's keepalive_timeout_seconds text ("for a welcome
+//     message, this is the number of seconds that you have to subscribe") reads as a
+//     longer window for a longer keepalive; the fake takes the shorter of the two;
 //   - a session_keepalive follows every keepalive_timeout_seconds of silence;
 //   - a client that sends a data message is closed with 4001 (twitch-cli
 //     mock_server/server.go: inbound traffic); pings go out every 5 seconds and a client
@@ -44,6 +50,7 @@ import (
 
 const (
 	wsDefaultKeepalive = 10 * time.Second
+	wsSubscribeWindow  = 10 * time.Second
 	wsReconnectGrace   = 30 * time.Second
 	wsPingEvery        = 5 * time.Second
 	wsPingTimeout      = 20 * time.Second
@@ -74,6 +81,7 @@ type wsHub struct {
 	pauseKeepalive  bool
 	allowShort      bool
 	resend          int
+	subscribeWindow time.Duration
 }
 
 type wsSession struct {
@@ -102,7 +110,8 @@ type wsItem struct {
 }
 
 func newWSHub(s *Server) *wsHub {
-	return &wsHub{s: s, sessions: map[string]*wsSession{}, conns: map[*wsConn]bool{}, resend: wsDefaultResendOnSwitch}
+	return &wsHub{s: s, sessions: map[string]*wsSession{}, conns: map[*wsConn]bool{}, resend: wsDefaultResendOnSwitch,
+		subscribeWindow: wsSubscribeWindow}
 }
 
 func (h *wsHub) serve(w http.ResponseWriter, r *http.Request) {
@@ -155,16 +164,14 @@ func (h *wsHub) serve(w http.ResponseWriter, r *http.Request) {
 			old.enqueue(wsItem{close: int(websocket.StatusNormalClosure), why: "reconnected"})
 		}()
 	}
-	keepalive := sess.keepalive
+	window := min(sess.keepalive, h.subscribeWindow)
 	s.mu.Unlock()
 
 	if !reconnected {
-		// "the number of seconds that you have to subscribe to an event after receiving
-		// the welcome message. If you don't subscribe to an event within this window,
-		// the socket is disconnected" (https://dev.twitch.tv/docs/eventsub/websocket-reference/).
+		// 4003 when nothing was subscribed within the window (see the top of the file).
 		go func() {
 			select {
-			case <-time.After(keepalive):
+			case <-time.After(window):
 			case <-conn.done:
 				return
 			}

@@ -128,3 +128,11 @@ func (s *Server) SetResendOnReconnect(n int) {
 	defer s.mu.Unlock()
 	s.ws.resend = n
 }
+
+// SetSubscribeWindow shortens the time a new connection has to subscribe before it is
+// closed with 4003 (Twitch's is 10 seconds), so tests need not wait that long.
+func (s *Server) SetSubscribeWindow(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ws.subscribeWindow = d
+}

@@ -159,3 +159,15 @@ func TestWebSocket_RevocationFrame(t *testing.T) {
 	assert.Equal(t, "revocation", m.Metadata.MessageType)
 	assert.Equal(t, fakehelix.StatusAuthorizationRevoked, m.Payload.Subscription.Status)
 }
+
+func TestWebSocket_TheSubscribeWindowIsTenSecondsWhateverTheKeepalive(t *testing.T) {
+	f := fakehelix.New()
+	defer f.Close()
+	f.SetSubscribeWindow(300 * time.Millisecond) // Twitch's 10 seconds, shortened
+	c := dial(t, f.WebSocketURL()+"?keepalive_timeout_seconds=30")
+	w := next(t, c)
+	require.Equal(t, 30, *w.Payload.Session.KeepaliveTimeoutSeconds)
+	start := time.Now()
+	assert.Equal(t, websocket.StatusCode(fakehelix.CloseUnused), closeCode(t, c))
+	assert.Less(t, time.Since(start), 5*time.Second, "a 30-second keepalive does not lengthen the window to subscribe")
+}

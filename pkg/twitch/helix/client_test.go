@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -389,4 +391,53 @@ func TestAPIError_MessageNamesNoCredential(t *testing.T) {
 	assert.Equal(t, errs.Unauthorized, errs.CodeOf(err))
 	assert.False(t, strings.Contains(err.Error(), "Bearer"))
 	assertNoSecret(t, f, err)
+}
+
+// The token endpoint is down just as tokens enter their renewal margin: the tokens
+// still work for minutes, so the calls go on with them.
+func TestTokensStillValidAreUsedWhileTheirEarlyRenewalCannotReachTwitch(t *testing.T) {
+	f := fakehelix.New()
+	t.Cleanup(f.Close)
+	var down atomic.Bool
+	target, err := url.Parse(f.URL())
+	require.NoError(t, err)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	auth := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(auth.Close)
+	cfg := config.Defaults()
+	cfg.BroadcasterID, cfg.SenderID = broadcaster, sender
+	cfg = f.Configure(cfg)
+	cfg.AuthBaseURL = auth.URL
+	var now atomic.Pointer[time.Time]
+	start := time.Now()
+	now.Store(&start)
+	c := helix.New(cfg, helix.WithClock(func() time.Time { return *now.Load() }))
+
+	for _, a := range c.Validate(context.Background()) {
+		require.NoError(t, a.Err)
+	}
+	_, err = c.SendChatMessage(context.Background(), broadcaster, sender, text) // the app token
+	require.NoError(t, err)
+	issued := f.AppTokensIssued()
+
+	later := start.Add(fakehelix.DefaultTokenTTL - time.Minute) // inside the margin, not expired
+	now.Store(&later)
+	down.Store(true)
+	_, err = c.CheckSubscription(context.Background(), broadcaster, "3003")
+	assert.NoError(t, err, "the broadcaster's token still works")
+	_, err = c.SendChatMessage(context.Background(), broadcaster, sender, text)
+	assert.NoError(t, err, "the app token still works")
+	assert.Equal(t, issued, f.AppTokensIssued())
+	assert.Zero(t, f.RefreshesIssued())
+
+	down.Store(false)
+	_, err = c.CheckSubscription(context.Background(), broadcaster, "3003")
+	require.NoError(t, err)
+	assert.Equal(t, 1, f.RefreshesIssued(), "renewed once Twitch answers again")
 }

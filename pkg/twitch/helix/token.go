@@ -69,14 +69,17 @@ func (e *EnvTokens) Source() string { return "environment" }
 // Token implements UserTokens.
 func (e *EnvTokens) Token(ctx context.Context) (string, error) {
 	e.mu.Lock()
-	access, problem := e.access, e.problem
-	soon := !e.expiresAt.IsZero() && !e.now().Add(e.margin).Before(e.expiresAt)
+	access, problem, expiresAt := e.access, e.problem, e.expiresAt
+	soon := !expiresAt.IsZero() && !e.now().Add(e.margin).Before(expiresAt)
 	e.mu.Unlock()
 	switch {
 	case problem != "":
 		return "", errs.E(errs.Unauthorized, "%s", problem)
-	case access == "" || soon:
+	case access == "":
 		return e.Renew(ctx, access)
+	case soon:
+		tok, err := e.Renew(ctx, access)
+		return stillValid(tok, err, access, e.now().Before(expiresAt))
 	}
 	return access, nil
 }
@@ -124,6 +127,16 @@ func (e *EnvTokens) Validated(_ context.Context, seen string, v oauth.Validation
 	}
 }
 
+// stillValid keeps an early renewal from failing calls: when renewing a token that has
+// not expired yet could not reach Twitch, the old token goes on being used (and the
+// renewal is tried again at the next call). A refusal is not papered over.
+func stillValid(renewed string, err error, old string, oldValid bool) (string, error) {
+	if err != nil && oldValid && errs.CodeOf(err) != errs.Unauthorized {
+		return old, nil
+	}
+	return renewed, err
+}
+
 // appTokens is the app access token from client credentials. App tokens cannot be
 // refreshed: a new one is requested (https://dev.twitch.tv/docs/authentication/refresh-tokens/).
 // Each replica keeps its own; they are cheap and need no sharing.
@@ -139,13 +152,17 @@ type appTokens struct {
 
 func (a *appTokens) token(ctx context.Context) (string, error) {
 	a.mu.Lock()
-	access := a.access
-	fresh := access != "" && (a.expiresAt.IsZero() || a.now().Add(a.margin).Before(a.expiresAt))
+	access, expiresAt := a.access, a.expiresAt
+	fresh := access != "" && (expiresAt.IsZero() || a.now().Add(a.margin).Before(expiresAt))
 	a.mu.Unlock()
 	if fresh {
 		return access, nil
 	}
-	return a.renew(ctx, access)
+	if access == "" {
+		return a.renew(ctx, access)
+	}
+	tok, err := a.renew(ctx, access)
+	return stillValid(tok, err, access, a.now().Before(expiresAt))
 }
 
 func (a *appTokens) renew(ctx context.Context, seen string) (string, error) {

@@ -94,7 +94,14 @@ func (src *Source) Token(ctx context.Context) (string, error) {
 		life := g.ExpiresAt.Sub(g.UpdatedAt)
 		margin := min(max(life/10, 0), maxRefreshMargin)
 		if !src.now().Add(margin).Before(g.ExpiresAt) {
-			return src.Renew(ctx, g.Access)
+			tok, err := src.Renew(ctx, g.Access)
+			// An early renewal that could not reach Twitch (or the database) leaves a
+			// token that still works until it expires: use it, and try again at the
+			// next call. A refusal is not papered over.
+			if err != nil && errs.CodeOf(err) != errs.Unauthorized && src.now().Before(g.ExpiresAt) {
+				return g.Access, nil
+			}
+			return tok, err
 		}
 	}
 	return g.Access, nil

@@ -277,7 +277,14 @@ func (s *Store) Delete(ctx context.Context, role oauth.Role) error {
 // its grant is returned without asking Twitch. A refusal (oauth.ErrInvalidGrant) is
 // stored as the grant's problem and returned; a grant with a problem is returned with
 // an errs.Unauthorized error without asking Twitch again.
+//
+// The refresh does not end with the caller's context: once the token endpoint may have
+// answered, Twitch has issued the new grant and, rotating, spent the old refresh token,
+// so the answer is awaited and stored whatever the caller's deadline (bounded by
+// refreshTimeout).
 func (s *Store) Refresh(ctx context.Context, role oauth.Role, seen string, renew func(ctx context.Context, refresh string) (oauth.Token, error)) (Grant, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshTimeout)
+	defer cancel()
 	var out Grant
 	var refused error
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
@@ -365,6 +372,9 @@ func (s *Store) update(ctx context.Context, role oauth.Role, seen string, fn fun
 		return fn(tx)
 	})
 }
+
+// refreshTimeout bounds a refresh: the token endpoint's answer and storing it.
+const refreshTimeout = 30 * time.Second
 
 func nonNil(v []string) []string {
 	if v == nil {

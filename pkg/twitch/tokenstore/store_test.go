@@ -3,9 +3,12 @@ package tokenstore_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -183,4 +186,48 @@ func TestSource_RevokedGrantIsRememberedNotRetried(t *testing.T) {
 	tok, err := src.Token(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, access, tok)
+}
+
+// Twitch answers the refresh just as the caller's deadline passes: the rotated grant has
+// been issued (and, with rotation, the old refresh token spent), so it must be stored
+// all the same — otherwise the deployment is left holding a spent refresh token and
+// only a new login helps.
+func TestStore_ARefreshAnsweredAsTheCallersDeadlinePassesIsStillStored(t *testing.T) {
+	t.Parallel()
+	url := testenv.Postgres(t)
+	s := open(t, url, tokenstore.NewKey())
+	_, err := s.Save(context.Background(), tokenstore.Grant{Role: oauth.Broadcaster, UserID: "1", Access: "a1", Refresh: "r1"})
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	g, err := s.Refresh(ctx, oauth.Broadcaster, "a1", func(context.Context, string) (oauth.Token, error) {
+		cancel()
+		return oauth.Token{Access: "a2", Refresh: "r2", ExpiresIn: time.Hour}, nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, "a2", g.Access)
+	stored, err := s.Get(context.Background(), oauth.Broadcaster)
+	require.NoError(t, err)
+	assert.Equal(t, "r2", stored.Refresh, "the rotated refresh token is kept")
+}
+
+// The token endpoint is unreachable when a token nears its expiry: the token is still
+// good for a while, so calls go on with it instead of failing before they must.
+func TestSource_AStillValidTokenIsUsedWhenTheEarlyRenewalCannotReachTwitch(t *testing.T) {
+	t.Parallel()
+	url := testenv.Postgres(t)
+	ctx := context.Background()
+	s := open(t, url, tokenstore.NewKey())
+	_, err := s.Save(ctx, tokenstore.Grant{Role: oauth.Broadcaster, UserID: "1", Access: "a1", Refresh: "r1"})
+	require.NoError(t, err)
+	// Issued four hours ago, one minute left: inside the renewal margin.
+	_, err = s.Pool().Exec(ctx, `UPDATE grants SET updated_at = now() - interval '4 hours', expires_at = now() + interval '1 minute'`)
+	require.NoError(t, err)
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close()
+	oc := &oauth.Client{BaseURL: down.URL, ClientID: fakehelix.ClientID, ClientSecret: fakehelix.ClientSecret}
+
+	tok, err := s.Source(oauth.Broadcaster, oc).Token(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "a1", tok)
 }

@@ -3,6 +3,7 @@ package fakehelix
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
 	"unicode/utf8"
@@ -31,6 +32,20 @@ const MaxChatMessage = 500
 // handleChat is POST /helix/chat/messages
 // (https://dev.twitch.tv/docs/api/reference/#send-chat-message).
 func (s *Server) handleChat(w http.ResponseWriter, r *http.Request, caller token) {
+	var in struct {
+		BroadcasterID string `json:"broadcaster_id"`
+		SenderID      string `json:"sender_id"`
+		Message       string `json:"message"`
+		ForSourceOnly *bool  `json:"for_source_only"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+		writeErr(w, http.StatusBadRequest, "Malformed request body")
+		return
+	}
+	// The body is read before the hang: Go's server notices a client that hangs up
+	// (and cancels r.Context()) only once the request body has been consumed, and a
+	// caller that gives up must leave no post behind.
+	_, _ = io.Copy(io.Discard, r.Body)
 	s.mu.Lock()
 	hang := s.hang
 	s.mu.Unlock()
@@ -43,16 +58,6 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request, caller token
 		if r.Context().Err() != nil {
 			return
 		}
-	}
-	var in struct {
-		BroadcasterID string `json:"broadcaster_id"`
-		SenderID      string `json:"sender_id"`
-		Message       string `json:"message"`
-		ForSourceOnly *bool  `json:"for_source_only"`
-	}
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		writeErr(w, http.StatusBadRequest, "Malformed request body")
-		return
 	}
 	for _, p := range []struct{ name, v string }{{"broadcaster_id", in.BroadcasterID}, {"sender_id", in.SenderID}, {"message", in.Message}} {
 		if p.v == "" {

@@ -61,9 +61,25 @@ func (s *Subscription) active() bool {
 	return s.Status == StatusEnabled || s.Status == StatusVerificationPending
 }
 
-// maxTotalCost is the application's cost budget ("max_total_cost": 10000 in the
-// reference examples of https://dev.twitch.tv/docs/api/reference/#create-eventsub-subscription).
-const maxTotalCost = 10000
+// maxTotalCost is the application's cost budget for webhook subscriptions
+// ("max_total_cost": 10000 in the reference examples of
+// https://dev.twitch.tv/docs/api/reference/#create-eventsub-subscription);
+// maxWebSocketCost a user's for WebSocket subscriptions (10 per client id and user,
+// https://dev.twitch.tv/docs/eventsub/handling-websocket-events/#subscription-limits;
+// twitch4j's EventSub WebSocket notes say the same).
+const (
+	maxTotalCost     = 10000
+	maxWebSocketCost = 10
+)
+
+// maxCost is the budget the caller's subscriptions draw on: the application's for an
+// app token, the user's WebSocket budget for a user token.
+func maxCost(caller token) int {
+	if caller.userID != "" {
+		return maxWebSocketCost
+	}
+	return maxTotalCost
+}
 
 type createRequest struct {
 	Type      string            `json:"type"`
@@ -223,7 +239,7 @@ func (s *Server) createWebSocketSub(w http.ResponseWriter, in createRequest, cal
 	out := s.viewLocked(sub)
 	total, cost := s.totalsLocked(caller.userID)
 	s.mu.Unlock()
-	writeJSON(w, http.StatusAccepted, map[string]any{"data": []any{out}, "total": total, "total_cost": cost, "max_total_cost": maxTotalCost})
+	writeJSON(w, http.StatusAccepted, map[string]any{"data": []any{out}, "total": total, "total_cost": cost, "max_total_cost": maxCost(caller)})
 }
 
 // conflictLocked: "409 Conflict — A subscription already exists for the specified event
@@ -311,7 +327,7 @@ func (s *Server) handleListSubs(w http.ResponseWriter, r *http.Request, caller t
 	}
 	total, cost := s.totalsLocked(caller.userID)
 	writeJSON(w, http.StatusOK, map[string]any{"data": append([]Subscription{}, all[start:end]...), "total": total,
-		"total_cost": cost, "max_total_cost": maxTotalCost, "pagination": page})
+		"total_cost": cost, "max_total_cost": maxCost(caller), "pagination": page})
 }
 
 // handleDeleteSub is DELETE /helix/eventsub/subscriptions?id=…: 204, or 404 "The

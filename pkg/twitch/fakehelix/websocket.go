@@ -225,7 +225,10 @@ func (h *wsHub) keepaliveLoop(conn *wsConn, sess *wsSession) {
 		case <-time.After(wait):
 		}
 		s.mu.Lock()
-		if sess.conn == conn && sess.welcomed && !h.pauseKeepalive && time.Since(conn.lastSent) >= sess.keepalive {
+		// No keepalive on a connection asked to reconnect: twitch-cli stops them with the
+		// session_reconnect (mock_server/server.go InitiateRestart, "Disable keepalive
+		// and subscription timers"), so a client that stays is soon silent.
+		if sess.conn == conn && sess.welcomed && sess.reconnectID == "" && !h.pauseKeepalive && time.Since(conn.lastSent) >= sess.keepalive {
 			conn.enqueueLocked(s, frame("session_keepalive", nil, map[string]any{}))
 		}
 		s.mu.Unlock()

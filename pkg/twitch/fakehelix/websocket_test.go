@@ -171,3 +171,22 @@ func TestWebSocket_TheSubscribeWindowIsTenSecondsWhateverTheKeepalive(t *testing
 	assert.Equal(t, websocket.StatusCode(fakehelix.CloseUnused), closeCode(t, c))
 	assert.Less(t, time.Since(start), 5*time.Second, "a 30-second keepalive does not lengthen the window to subscribe")
 }
+
+func TestWebSocket_KeepalivesStopOnceAReconnectIsAskedForAndWebSocketCostIsCappedAtTen(t *testing.T) {
+	f := fakehelix.New()
+	defer f.Close()
+	f.AllowShortKeepalive(true)
+	user, _ := f.IssueUserToken("20", fakehelix.BotScopes...)
+	c := dial(t, f.WebSocketURL()+"?keepalive_timeout_seconds=1")
+	sid := next(t, c).Payload.Session.ID
+	a := helixJSON(t, f, "POST", "/eventsub/subscriptions", user, subBody("websocket", sid, "10", "20"))
+	require.Equal(t, http.StatusAccepted, a.status, a.raw)
+	assert.EqualValues(t, 10, a.body["max_total_cost"], "a user's WebSocket subscriptions may cost 10 in all")
+
+	require.Equal(t, 1, f.ReconnectSessions())
+	require.Equal(t, "session_reconnect", nextSkippingKeepalives(t, c).Metadata.MessageType)
+	ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
+	defer cancel()
+	_, b, err := c.Read(ctx)
+	assert.Error(t, err, "no keepalive after session_reconnect (got %s): the client must move", b)
+}

@@ -8,7 +8,7 @@ import { Api, ApiError, newRequestId } from "./api";
 import { clockOffsetMs, formatCountdown, isOld, secondsLeft } from "./clock";
 import { describeCode, dictionaries, langFromQuery, rewardLine } from "./i18n";
 import { checkName } from "./names";
-import { parsePush, poolResyncWanted, PushOrder } from "./push";
+import { parsePush, poolResyncWanted, PushOrder, winHeldBack } from "./push";
 import { defaultSchedule, readMine, Scheduler, type Reason } from "./schedule";
 import type { GiftQueue, GiftRequest, Mine, Payout, PoolMe, RouletteState, StatePush, ViewerPush } from "./types";
 
@@ -226,6 +226,7 @@ function onPush(target: string, _contentType: string, message: string): void {
 }
 
 let spinTimer: ReturnType<typeof setTimeout> | undefined;
+let revealTimer: ReturnType<typeof setTimeout> | undefined;
 
 function applyStatePush(p: StatePush): void {
   pushesApplied.state++;
@@ -457,7 +458,11 @@ function renderMine(): void {
     }
   }
   show("join", personal && pool !== undefined && (!enrolled || renaming));
-  renderPayout(personal ? mine.payout : undefined);
+  const p = personal ? mine.payout : undefined;
+  const held = !!p && winHeldBack(p.status, shared?.spinPhase, announced.has(p.id));
+  renderPayout(held ? undefined : p);
+  clearTimeout(revealTimer);
+  if (held) revealTimer = setTimeout(render, 1000); // the spin ends by the clock or by a push
   renderGift(personal ? mine.gift : undefined);
 }
 

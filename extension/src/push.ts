@@ -77,3 +77,14 @@ export function poolResyncWanted(seen: number | undefined, hint: number | undefi
   if (seen === undefined || hint === undefined || hint <= seen) return false;
   return ownPool === undefined || ownPool < hint;
 }
+
+/**
+ * winHeldBack says whether a new win stays off the panel for now: while the shared
+ * state still shows the wheel spinning, a panel that says "You won" under
+ * "Spinning…" (its whisper often arrives before the spin ends) contradicts itself and
+ * tells the winner before everyone else sees the draw. A win already shown is never
+ * taken back, and only a fresh one (Pending) waits.
+ */
+export function winHeldBack(status: string, sharedPhase: string | undefined, shown: boolean): boolean {
+  return !shown && status === "Pending" && sharedPhase === "spinning";
+}

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parsePush, poolResyncWanted, PushOrder, retryAfterMs, Api, ApiError, langFromQuery, rewardLine, secondsLeft, formatCountdown, clockOffsetMs, isOld } from "../../build/core.mjs";
+import { parsePush, poolResyncWanted, PushOrder, winHeldBack, retryAfterMs, Api, ApiError, langFromQuery, rewardLine, secondsLeft, formatCountdown, clockOffsetMs, isOld } from "../../build/core.mjs";
 
 test("parsePush reads state, viewer and resync messages and flags unknown ones", () => {
   const st = parsePush(JSON.stringify({ schema: 1, kind: "state", version: 3, state: { spinPhase: "idle" } }));
@@ -87,4 +87,12 @@ test("a dropped pool whisper makes a panel read its own routes once, unless it a
   assert.equal(o.version("pool"), undefined);
   o.accept("pool", 7);
   assert.equal(o.version("pool"), 7);
+});
+
+test("a new win waits for the wheel to stop; a win already shown stays", () => {
+  assert.equal(winHeldBack("Pending", "spinning", false), true, "You won under Spinning… would contradict the panel");
+  assert.equal(winHeldBack("Pending", "verification", false), false);
+  assert.equal(winHeldBack("Pending", "spinning", true), false, "never taken back once shown");
+  assert.equal(winHeldBack("Sent", "spinning", false), false, "an old result is not news");
+  assert.equal(winHeldBack("Pending", undefined, false), false);
 });

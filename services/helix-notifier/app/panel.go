@@ -318,13 +318,15 @@ func (p *Panel) RunBroadcasts(ctx context.Context) error {
 		}
 		// The state is in memory, so it is looked at every tick: a draw must not wait
 		// for the plan's next wake-up.
+		// The lease is renewed at every tick, a broadcast waiting for its retry
+		// included: the whisper consumers push only while it is held (Sending).
 		now := p.Now()
-		if now.Before(retryAt) {
-			continue
-		}
 		lead, err := p.Leader.Lead(ctx)
 		if err != nil || !lead {
 			last = nil // a new leader starts with a full broadcast
+			continue
+		}
+		if now.Before(retryAt) {
 			continue
 		}
 		st, ok, err := p.Shared.State(ctx)

@@ -94,6 +94,24 @@ func (c *Client) CreateEventSubSubscription(ctx context.Context, req EventSubSub
 // ListEventSubSubscriptions lists every subscription of the application, following
 // pagination.
 func (c *Client) ListEventSubSubscriptions(ctx context.Context) ([]EventSubSubscription, error) {
+	return c.listSubscriptions(ctx, c.appCred())
+}
+
+// ListWebSocketSubscriptions lists the WebSocket subscriptions the chat account (the bot,
+// else the broadcaster) created: Twitch shows a user token the subscriptions made with
+// it, an app token only the webhook ones
+// (https://dev.twitch.tv/docs/api/reference/#get-eventsub-subscriptions).
+func (c *Client) ListWebSocketSubscriptions(ctx context.Context) ([]EventSubSubscription, error) {
+	return c.listSubscriptions(ctx, c.userCred(c.chatRole(ctx)))
+}
+
+// DeleteWebSocketSubscription deletes one of the chat account's WebSocket subscriptions
+// (errs.NotFound when unknown).
+func (c *Client) DeleteWebSocketSubscription(ctx context.Context, id string) error {
+	return c.call(ctx, "delete eventsub subscription", c.userCred(c.chatRole(ctx)), http.MethodDelete, "/eventsub/subscriptions", url.Values{"id": {id}}, nil, nil)
+}
+
+func (c *Client) listSubscriptions(ctx context.Context, cred credential) ([]EventSubSubscription, error) {
 	var all []EventSubSubscription
 	after := ""
 	for page := 0; page < 100; page++ {
@@ -107,7 +125,7 @@ func (c *Client) ListEventSubSubscriptions(ctx context.Context) ([]EventSubSubsc
 				Cursor string `json:"cursor"`
 			} `json:"pagination"`
 		}
-		if err := c.call(ctx, "list eventsub subscriptions", c.appCred(), http.MethodGet, "/eventsub/subscriptions", q, nil, &out); err != nil {
+		if err := c.call(ctx, "list eventsub subscriptions", cred, http.MethodGet, "/eventsub/subscriptions", q, nil, &out); err != nil {
 			return nil, err
 		}
 		all = append(all, out.Data...)

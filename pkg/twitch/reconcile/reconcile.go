@@ -166,11 +166,24 @@ func Revoked(status string) Need {
 	}
 }
 
+// SessionHelix is what Session needs: the application's subscriptions (Helix) and the
+// reading account's own WebSocket subscriptions, listed and deleted with its user token.
+type SessionHelix interface {
+	Helix
+	ListWebSocketSubscriptions(ctx context.Context) ([]helix.EventSubSubscription, error)
+	DeleteWebSocketSubscription(ctx context.Context, id string) error
+}
+
 // Session creates the channel.chat.message subscription for a new EventSub WebSocket
-// session, read as readerID. When a webhook subscription for the same chat is in the
-// way (Twitch answers 409: one subscription per type and condition), it is removed —
-// the deployment moved to the WebSocket — and the creation tried once more.
-func Session(ctx context.Context, c Helix, broadcasterID, readerID, sessionID string) (helix.EventSubSubscription, []helix.EventSubSubscription, error) {
+// session, read as readerID. When a subscription for the same chat is in the way
+// (Twitch answers 409: one subscription per type and condition), it is removed and the
+// creation tried once more: a webhook subscription (the deployment moved to the
+// WebSocket), or a WebSocket subscription of another session of this deployment —
+// one connection per deployment (eventsubws.PGLease), so another session's
+// subscription is a stale one: a connection this deployment dropped without Twitch
+// noticing yet (a machine that slept, a network that changed), which would otherwise
+// refuse the new session until Twitch's pings time it out.
+func Session(ctx context.Context, c SessionHelix, broadcasterID, readerID, sessionID string) (helix.EventSubSubscription, []helix.EventSubSubscription, error) {
 	req := helix.ChatMessageWebSocketSubscription(broadcasterID, readerID, sessionID)
 	sub, err := c.CreateEventSubSubscription(ctx, req)
 	if !errs.Has(err, errs.Conflict) {
@@ -180,6 +193,32 @@ func Session(ctx context.Context, c Helix, broadcasterID, readerID, sessionID st
 	if cerr != nil {
 		return helix.EventSubSubscription{}, removed, cerr
 	}
+	stale, cerr := clearOtherSessions(ctx, c, req)
+	removed = append(removed, stale...)
+	if cerr != nil {
+		return helix.EventSubSubscription{}, removed, cerr
+	}
 	sub, err = c.CreateEventSubSubscription(ctx, req)
 	return sub, removed, err
+}
+
+// clearOtherSessions deletes the reader's WebSocket subscriptions for the same chat on
+// sessions other than req's.
+func clearOtherSessions(ctx context.Context, c SessionHelix, req helix.EventSubSubscriptionRequest) ([]helix.EventSubSubscription, error) {
+	subs, err := c.ListWebSocketSubscriptions(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list the WebSocket subscriptions: %w", err)
+	}
+	var removed []helix.EventSubSubscription
+	for _, s := range subs {
+		if s.Transport.Method != "websocket" || s.Transport.SessionID == req.Transport.SessionID || s.Type != req.Type ||
+			s.Condition["broadcaster_user_id"] != req.Condition["broadcaster_user_id"] || s.Condition["user_id"] != req.Condition["user_id"] {
+			continue
+		}
+		if err := c.DeleteWebSocketSubscription(ctx, s.ID); err != nil && !errs.Has(err, errs.NotFound) {
+			return removed, fmt.Errorf("delete WebSocket subscription %s: %w", s.ID, err)
+		}
+		removed = append(removed, s)
+	}
+	return removed, nil
 }

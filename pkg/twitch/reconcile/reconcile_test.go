@@ -196,3 +196,25 @@ func TestReconcile_TwoReplicasAtOnceLeaveOneSubscription(t *testing.T) {
 	}
 	assert.Len(t, f.Subscriptions(), 1)
 }
+
+// The deployment's previous connection is gone on its side but not yet on Twitch's (a
+// machine that slept): its subscription is still enabled and Twitch refuses a second
+// one for the same chat. The new session removes it instead of failing until Twitch's
+// pings give up on the old connection.
+func TestSession_ReplacesTheSubscriptionOfAStaleSession(t *testing.T) {
+	f, c, _ := setup(t)
+	ctx := context.Background()
+	stale := dialSession(t, f)
+	_, _, err := reconcile.Session(ctx, c, broadcaster, broadcaster, stale)
+	require.NoError(t, err)
+
+	fresh := dialSession(t, f)
+	sub, removed, err := reconcile.Session(ctx, c, broadcaster, broadcaster, fresh)
+	require.NoError(t, err)
+	require.Len(t, removed, 1)
+	assert.Equal(t, stale, removed[0].Transport.SessionID)
+	assert.Equal(t, fresh, sub.Transport.SessionID)
+	subs := f.Subscriptions()
+	require.Len(t, subs, 1)
+	assert.Equal(t, fresh, subs[0].Transport.SessionID)
+}

@@ -14,7 +14,7 @@ import (
 
 // ChatHelix is what the WebSocket transport needs of the Helix client.
 type ChatHelix interface {
-	reconcile.Helix
+	reconcile.SessionHelix
 	SenderID(ctx context.Context) (string, error)
 }
 

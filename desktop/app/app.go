@@ -96,18 +96,22 @@ type App struct {
 	giftStat   Status
 
 	// the bridge's pairing with the addon (auth.go)
-	bkey        tagsig.Key // the key the addon's tags are signed with
-	self        string
-	pairStat    Status
-	pairings    map[string]*pairing
-	pongSigs    map[string]pongSig
-	emitMode    string // where the addon prints its tags, from the last self-test: chatframe | whisper
-	saveErr     error
-	refused     int
-	gameDir     string          // the running game's folder (the injector's Locator)
-	clients     []GameClient    // the game clients found when several run
-	missing     map[string]bool // log locations seen without a file
-	refusedPong string          // why the last [MGM_PONG] line was refused (the self-test says it)
+	bkey         tagsig.Key // the key the addon's tags are signed with
+	self         string
+	pairStat     Status
+	pairings     map[string]*pairing
+	pongSigs     map[string]pongSig
+	pongSeen     map[string]time.Time // pong nonces read (auth.go: a repeat changes nothing)
+	tent         *tentative           // a pairing's key until the addon shows it holds it
+	suspect      time.Time            // a pong without this Desktop's key was read: checking (auth.go)
+	suspectPress time.Time
+	emitMode     string // where the addon prints its tags, from the last self-test: chatframe | whisper
+	saveErr      error
+	refused      int
+	gameDir      string          // the running game's folder (the injector's Locator)
+	clients      []GameClient    // the game clients found when several run
+	missing      map[string]bool // log locations seen without a file
+	refusedPong  string          // why the last [MGM_PONG] line was refused (the self-test says it)
 
 	giftMu sync.Mutex // one gift command typed (and marked) at a time
 

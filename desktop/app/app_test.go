@@ -50,6 +50,9 @@ type fakeGame struct {
 	probes  int
 	typings int
 	ran     map[string]bool
+	// onScreen are the commands typed, as "<id> <call>", whether or not they reached the
+	// addon: what a box that took them would show on stream.
+	onScreen []string
 }
 
 // sign is what the paired addon prints for tag: the tag and its signature (unsigned
@@ -117,6 +120,7 @@ func (g *fakeGame) PostStrokes(strokes []inject.Stroke) error {
 		return fmt.Errorf("not a command: %q", b.String())
 	}
 	g.typings++
+	g.onScreen = append(g.onScreen, m[1]+" "+unescape(m[2]))
 	if !g.echo || g.deaf {
 		return nil
 	}

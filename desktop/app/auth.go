@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/mimiron/mgm/desktop/inject"
+	"github.com/mimiron/mgm/desktop/journal"
 	"github.com/mimiron/mgm/desktop/settings"
 	"github.com/mimiron/mgm/desktop/tags"
 	"github.com/mimiron/mgm/pkg/domain"
@@ -31,8 +33,53 @@ type pairing struct {
 	p       *tagsig.Pairing
 	started time.Time
 	pub     string // the addon's answer, once one was taken
-	done    chan struct{}
+	// answerKey is the id of the key that answer agreed on
+	answerKey string
+	done      chan struct{}
+	err       error // why the pairing failed, once done is closed
+	closed    bool
 }
+
+// finish ends the pairing for whoever waits in Pair (a.mu held).
+func (pr *pairing) finish(err error) {
+	if !pr.closed {
+		pr.closed, pr.err = true, err
+		close(pr.done)
+	}
+}
+
+// tentative is the key a pairing answer agreed on, until the addon itself shows it holds
+// it. A pairing answer is a line in the log, and the typing of MGM_Pair may have gone
+// astray — into a box the addon cannot see, which the stream shows: whoever watched it
+// knows the nonce and the Desktop's public key, and with a line of their own in the log
+// could answer the pairing before the addon and share a key with the Desktop. So nothing
+// signed with the new key is acted on (it is held) until a pong signed with it answers a
+// press of the self-test key made after the answer was read — the self-test key reaches
+// only the streamer's own addon, which answers at once, and whoever forges lines does not
+// see the press; a pong the addon prints without the new key (in one of the forms only
+// the addon writes) refutes the answer instead. A confirmed key replaces the old one a
+// moment later (settle), if nothing refuted it meanwhile.
+type tentative struct {
+	key   tagsig.Key
+	nonce string
+	pr    *pairing
+	// press is the first press of the self-test key after the answer was read; last the
+	// latest (the key is pressed again every ProbeEvery until a pong confirms).
+	press, last time.Time
+	// okAt is when a pong signed with key was read after press.
+	okAt time.Time
+	held []journal.Found
+}
+
+// sigKind is whose key signed a tag line.
+type sigKind int
+
+const (
+	sigNone  sigKind = iota // unsigned
+	sigOurs                 // this Desktop's key
+	sigTent                 // the key of a pairing answer not confirmed yet
+	sigOther                // another key, or a bad signature
+)
 
 // pongSig is what a pong's signature said about the addon's key.
 type pongSig int
@@ -42,6 +89,15 @@ const (
 	pongOurKey                  // signed with this Desktop's key
 	pongOtherKey                // signed with another key, or badly
 )
+
+// errHeld: the line is signed with a pairing's key that is not confirmed yet; the
+// caller keeps it with the tentative key (released when confirmed, dropped if refuted).
+var errHeld = errors.New("held until the pairing is confirmed")
+
+// errRepeat: a pong read before (a whisper to oneself is logged as sent and as
+// received; another player may repeat one seen on stream). It changes nothing and is
+// not logged.
+var errRepeat = errors.New("a pong read before")
 
 // loadBridge restores the pairing kept by the Store (or given in Options).
 func (a *App) loadBridge() {
@@ -90,69 +146,228 @@ func refuse(format string, args ...any) error {
 }
 
 // admit decides whether a tag line read from the log may be acted on. It also takes the
-// pairing answers (installing the key they agree on, in log order, so a tag is checked
-// against the key the addon held when it printed it) and learns the streamer's character
-// from the self-test's pong.
+// pairing answers (a tentative key, in log order, so a tag is checked against the key the
+// addon held when it printed it) and learns the streamer's character and the addon's
+// emit mode from the self-test's pongs (admitPongLocked).
 // note, when not empty, is an event for the caller to log.
 func (a *App) admit(l tags.Line) (t tags.Tag, note string, err error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	t = l.Tag
-	if l.Origin == tags.WhisperTo || l.Origin == tags.WhisperFrom {
-		if a.self == "" || !domain.SameName(l.Peer, a.self) {
-			if !a.learnsSelfLocked(l) {
-				if a.self == "" {
-					return t, "", refuse("a whisper %s %s, and your own character is not known yet (the self-test tells it)", direction(l), l.Peer)
-				}
-				return t, "", refuse("a whisper %s %s, not between your own character %s and itself", direction(l), l.Peer, a.self)
-			}
-			a.self = l.Peer
-			a.saveBridgeLocked()
-			note = fmt.Sprintf("bridge: your character is %s (from the self-test's whisper)", l.Peer)
+	if t.Kind == tags.Pong {
+		return a.admitPongLocked(l)
+	}
+	if isWhisper(l) {
+		if a.self == "" {
+			return t, "", refuse("a whisper %s %s, and your own character is not known yet (the self-test tells it)", direction(l), l.Peer)
+		}
+		if !domain.SameName(l.Peer, a.self) {
+			return t, "", refuse("a whisper %s %s, not between your own character %s and itself", direction(l), l.Peer, a.self)
+		}
+		if a.emitMode == "chatframe" {
+			return t, "", refuse("a whisper, but your addon prints its tags in the chat frame (the self-test said so)")
 		}
 	}
-	if t.Kind == tags.Pong && (a.pings[t.ID] != nil || l.Signed() && a.bkey.Valid() && l.KeyID == a.bkey.ID && a.bkey.Verify(l.Text, l.MAC)) {
+	if t.Kind == tags.Pair {
+		return t, "", a.takePairLocked(l)
+	}
+	if a.sigOfLocked(l) == sigTent {
+		return t, "", errHeld
+	}
+	switch {
+	case !l.Signed():
+		return t, "", refuse("not signed: the addon is not paired with this Desktop yet (it keeps the report and sends it again, signed, once paired)")
+	case !a.bkey.Valid():
+		return t, "", refuse("signed with key %s, but this Desktop is not paired yet", l.KeyID)
+	case l.KeyID != a.bkey.ID:
+		return t, "", refuse("signed with key %s, not with this Desktop's key %s", l.KeyID, a.bkey.ID)
+	case !a.bkey.Verify(l.Text, l.MAC):
+		return t, "", refuse("bad signature: forged or altered")
+	}
+	return t, "", nil
+}
+
+func isWhisper(l tags.Line) bool { return l.Origin == tags.WhisperTo || l.Origin == tags.WhisperFrom }
+
+// sigOfLocked says whose key signed the line.
+func (a *App) sigOfLocked(l tags.Line) sigKind {
+	switch {
+	case !l.Signed():
+		return sigNone
+	case a.bkey.Valid() && l.KeyID == a.bkey.ID && a.bkey.Verify(l.Text, l.MAC):
+		return sigOurs
+	case a.tent != nil && l.KeyID == a.tent.key.ID && a.tent.key.Verify(l.Text, l.MAC):
+		return sigTent
+	}
+	return sigOther
+}
+
+// addonForm: a line only the streamer's own client writes — the addon's output at the
+// start of a line, or a whisper received from the streamer's own character — as opposed
+// to "To <Name>: …", which a player named "To" can write with an emote.
+func (a *App) addonFormLocked(l tags.Line) bool {
+	return l.Origin == tags.FromAddon || l.Origin == tags.WhisperFrom && a.self != "" && domain.SameName(l.Peer, a.self)
+}
+
+// admitPongLocked takes a pong. Anyone who can write into the log can write a pong, so
+// a pong is evidence only in the ways that survive that:
+//
+//   - it confirms or refutes a tentative key (see tentative);
+//   - it is taken once: a repeat (the same nonce again) changes nothing;
+//   - while this Desktop holds a key, only a pong signed with it opens the typing gate,
+//     tells the streamer's character or where the addon prints. Any other pong starts a
+//     check (suspectLocked): the self-test key is pressed, and only when the addon does
+//     not answer with this Desktop's key within PingTimeout is the key given up and a new
+//     pairing made. A forged pong thus never makes the Desktop pair again while the addon
+//     answers: a pairing rotates the key, makes the addon send its last day's tags again
+//     and holds every other command back;
+//   - without a key (first run, or the check above), the first pong is taken on trust:
+//     there is nothing to protect yet, and the pairing it starts is itself checked.
+func (a *App) admitPongLocked(l tags.Line) (tags.Tag, string, error) {
+	t := l.Tag
+	sig := a.sigOfLocked(l)
+	note := ""
+	if tn := a.tent; tn != nil {
+		switch {
+		case sig == sigTent:
+			if !tn.press.IsZero() && tn.okAt.IsZero() {
+				tn.okAt = time.Now()
+			}
+		case a.addonFormLocked(l):
+			note = a.refuteLocked(fmt.Sprintf("the addon answered the self-test without the key just agreed on (%s)", sigName(sig, l)))
+			sig = a.sigOfLocked(l)
+		}
+	}
+	if a.pongSeenLocked(t) {
+		return t, note, errRepeat
+	}
+	if isWhisper(l) && (a.self == "" || !domain.SameName(l.Peer, a.self)) {
+		if !a.learnsSelfLocked(l, sig) {
+			if a.self == "" {
+				return t, note, refuse("a whisper %s %s, and your own character is not known yet (the self-test tells it)", direction(l), l.Peer)
+			}
+			return t, note, refuse("a whisper %s %s, not between your own character %s and itself", direction(l), l.Peer, a.self)
+		}
+		a.self = l.Peer
+		a.saveBridgeLocked()
+		note = joinNotes(note, fmt.Sprintf("bridge: your character is %s (from the self-test's whisper)", l.Peer))
+	}
+	if a.bkey.Valid() && sig != sigOurs && sig != sigTent {
+		a.suspectLocked()
+		return t, note, refuse("a self-test answer not signed with this Desktop's key %s (%s): checking that the addon still holds it",
+			a.bkey.ID, sigName(sig, l))
+	}
+	if sig == sigOurs {
+		a.suspect = time.Time{}
+	}
+	if a.pings[t.ID] != nil || sig == sigOurs {
 		// The answer to our own self-test shows where the addon prints its tags.
 		mode := "chatframe"
 		if l.Origin != tags.FromAddon {
 			mode = "whisper"
 		}
 		if a.emitMode != mode && a.emitMode != "" {
-			note = fmt.Sprintf("bridge: the addon now prints its tags as %s", modeName(mode))
+			note = joinNotes(note, fmt.Sprintf("bridge: the addon now prints its tags as %s", modeName(mode)))
 		}
 		a.emitMode = mode
 	}
-	if l.Origin != tags.FromAddon && t.Kind != tags.Pong && a.emitMode == "chatframe" {
-		return t, note, refuse("a whisper, but your addon prints its tags in the chat frame (the self-test said so)")
+	if a.pongSigs == nil {
+		a.pongSigs = map[string]pongSig{}
 	}
-	switch t.Kind {
-	case tags.Pong:
-		if a.pongSigs == nil {
-			a.pongSigs = map[string]pongSig{}
-		}
-		switch {
-		case !l.Signed():
-			a.pongSigs[t.ID] = pongUnsigned
-		case a.bkey.Valid() && l.KeyID == a.bkey.ID && a.bkey.Verify(l.Text, l.MAC):
-			a.pongSigs[t.ID] = pongOurKey
-		default:
-			a.pongSigs[t.ID] = pongOtherKey
-		}
-		return t, note, nil
-	case tags.Pair:
-		return t, note, a.takePairLocked(l)
-	}
-	switch {
-	case !l.Signed():
-		return t, note, refuse("not signed: the addon is not paired with this Desktop yet (it keeps the report and sends it again, signed, once paired)")
-	case !a.bkey.Valid():
-		return t, note, refuse("signed with key %s, but this Desktop is not paired yet", l.KeyID)
-	case l.KeyID != a.bkey.ID:
-		return t, note, refuse("signed with key %s, not with this Desktop's key %s", l.KeyID, a.bkey.ID)
-	case !a.bkey.Verify(l.Text, l.MAC):
-		return t, note, refuse("bad signature: forged or altered")
+	a.markPongLocked(t)
+	switch sig {
+	case sigNone:
+		a.pongSigs[t.ID] = pongUnsigned
+	case sigOurs, sigTent:
+		a.pongSigs[t.ID] = pongOurKey
+	default:
+		a.pongSigs[t.ID] = pongOtherKey
 	}
 	return t, note, nil
+}
+
+func sigName(sig sigKind, l tags.Line) string {
+	switch sig {
+	case sigNone:
+		return "unsigned"
+	case sigOurs:
+		return "signed with the key it had"
+	}
+	return "signed with key " + l.KeyID
+}
+
+func joinNotes(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
+
+// pongSeenLocked reports whether the pong was taken before (this run, or journaled).
+func (a *App) pongSeenLocked(t tags.Tag) bool {
+	if _, ok := a.pongSeen[t.ID]; ok {
+		return true
+	}
+	if a.j != nil {
+		if _, ok, _ := a.j.Get(t.Key()); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// markPongLocked remembers a pong taken.
+func (a *App) markPongLocked(t tags.Tag) {
+	if a.pongSeen == nil {
+		a.pongSeen = map[string]time.Time{}
+	}
+	if len(a.pongSeen) >= 1024 {
+		for id, at := range a.pongSeen {
+			if time.Since(at) > time.Hour {
+				delete(a.pongSeen, id)
+			}
+		}
+	}
+	a.pongSeen[t.ID] = time.Now()
+}
+
+// dropPairCommandsLocked stops typing a pairing that was refused: typed again, it would
+// give the addon a key this Desktop no longer takes.
+func (a *App) dropPairCommandsLocked(nonce string) {
+	cs, err := a.j.Commands(journal.CmdQueued, journal.CmdTyped)
+	if err != nil {
+		return
+	}
+	for _, c := range cs {
+		if c.Kind == cmdPair && c.Subject == nonce {
+			_, _, _ = a.j.UpdateCommand(c.ID, func(c *journal.Command) {
+				c.State, c.Note = journal.CmdAcked, "dropped: the pairing was refused (not typed again)"
+			})
+		}
+	}
+}
+
+// suspectLocked starts the check of a paired Desktop that read a pong not signed with its
+// key: bridgeChecks presses the self-test key; a pong signed with the key ends the check,
+// PingTimeout without one gives the key up.
+func (a *App) suspectLocked() {
+	if a.suspect.IsZero() {
+		a.suspect, a.suspectPress = time.Now(), time.Time{}
+	}
+}
+
+// refuteLocked drops the tentative key and what was held with it; the key this Desktop
+// held before stays. It returns the event to log.
+func (a *App) refuteLocked(why string) string {
+	tn := a.tent
+	a.tent = nil
+	delete(a.pairings, tn.nonce)
+	a.refused += len(tn.held)
+	a.pairStat = Status{"error", "pairing refused: " + why + ", so the answer did not come from your addon (another player " +
+		"can write lines into your chat log). Nothing signed with that key was used; the Desktop pairs again when needed."}
+	tn.pr.finish(errors.New("pairing refused: " + why))
+	a.dropPairCommandsLocked(tn.nonce)
+	return fmt.Sprintf("bridge: pairing %s refused: %s; %d line(s) signed with its key dropped", tn.nonce, why, len(tn.held))
 }
 
 func modeName(mode string) string {
@@ -169,9 +384,12 @@ func direction(l tags.Line) string {
 	return "from"
 }
 
-// learnsSelfLocked: the whisper is the answer to a self-test in flight, and either one
-// the streamer's client sent (only it writes "To …:" lines) or signed with our key.
-func (a *App) learnsSelfLocked(l tags.Line) bool {
+// learnsSelfLocked: the whisper is the answer to a self-test in flight, read for the
+// first time, and either signed with this Desktop's key or — while the Desktop holds no
+// key, on trust — one the streamer's client sent ("To …:" lines). While it holds a key an
+// unsigned "To …:" line teaches nothing: a player named "To" writes such lines with an
+// emote, and a wrong character would have every whispered tag of the addon refused.
+func (a *App) learnsSelfLocked(l tags.Line, sig sigKind) bool {
 	if l.Tag.Kind != tags.Pong {
 		return false
 	}
@@ -181,10 +399,10 @@ func (a *App) learnsSelfLocked(l tags.Line) bool {
 	if !inFlight {
 		return false
 	}
-	if l.Origin == tags.WhisperTo {
-		return true
+	if a.bkey.Valid() {
+		return sig == sigOurs
 	}
-	return l.Signed() && a.bkey.Valid() && l.KeyID == a.bkey.ID && a.bkey.Verify(l.Text, l.MAC)
+	return l.Origin == tags.WhisperTo || sig == sigTent
 }
 
 // pairWindow is how long after typing MGM_Pair a different second answer counts as a
@@ -193,10 +411,11 @@ func (a *App) learnsSelfLocked(l tags.Line) bool {
 const pairWindow = 2 * time.Minute
 
 // takePairLocked takes the addon's answer to a pairing: the key derived from it must be
-// the one the answer is signed with. A second, different, well-signed answer to the same
-// pairing means something else writes [MGM_PAIR] lines into the log (it saw the nonce and
-// the public key on stream): the Desktop cannot tell which answer is the addon's, so the
-// pairing is dropped and the key with it, visibly.
+// the one the answer is signed with. The key is tentative until the addon shows it holds
+// it (see tentative). A second, different, well-signed answer to the same pairing means
+// something else writes [MGM_PAIR] lines into the log (it saw the nonce and the public
+// key on stream): the Desktop cannot tell which answer is the addon's, so the pairing is
+// dropped and its key with it, visibly.
 func (a *App) takePairLocked(l tags.Line) error {
 	t := l.Tag
 	pr := a.pairings[t.ID]
@@ -221,23 +440,108 @@ func (a *App) takePairLocked(l tags.Line) error {
 			return refuse("a late second answer to pairing %s, ignored", t.ID)
 		}
 		delete(a.pairings, t.ID)
-		a.bkey = tagsig.Key{}
-		a.saveBridgeLocked()
+		if a.tent != nil && a.tent.nonce == t.ID {
+			a.refused += len(a.tent.held)
+			a.tent = nil
+		} else if a.bkey.ID == pr.answerKey {
+			a.bkey = tagsig.Key{}
+			a.saveBridgeLocked()
+		}
 		a.pairStat = Status{"error", "pairing refused: two different answers came back for one pairing, so something " +
 			"else writes into your chat log. The key is dropped; the next self-test pairs again (see the event log)."}
+		pr.finish(errors.New("two different answers"))
+		a.dropPairCommandsLocked(t.ID)
 		return refuse("a second, different answer to pairing %s: the pairing and its key are dropped", t.ID)
 	}
-	pr.pub = t.PairPub
-	a.bkey = k
+	pr.pub, pr.answerKey = t.PairPub, k.ID
+	if a.tent != nil { // an older pairing's answer not confirmed yet: this one replaces it
+		a.refused += len(a.tent.held)
+		a.tent.pr.finish(errors.New("replaced by a newer pairing"))
+		delete(a.pairings, a.tent.nonce)
+		a.dropPairCommandsLocked(a.tent.nonce)
+	}
+	a.tent = &tentative{key: k, nonce: t.ID, pr: pr}
 	// pongs read before this answer (a burst, one batch) spoke of the addon's old key:
 	// they start no new pairing
 	for n := range a.pongSigs {
 		delete(a.pongSigs, n)
 	}
-	a.saveBridgeLocked()
-	a.pairStat = Status{"ok", fmt.Sprintf("paired (key %s)", k.ID)}
-	close(pr.done)
+	a.suspect = time.Time{}
+	a.pairStat = Status{"warn", fmt.Sprintf("pairing: the addon answered (key %s); checking with the self-test key that the answer is the addon's…", k.ID)}
+	wake(a.wakeCmd) // bridgeChecks presses the self-test key
 	return nil
+}
+
+// confirmLocked makes a confirmed tentative key the key in use, once it has settled. It
+// returns the lines held with it, to be handled now, and the event to log.
+func (a *App) confirmLocked(now time.Time) ([]journal.Found, string) {
+	tn := a.tent
+	if tn == nil || tn.okAt.IsZero() || now.Sub(tn.okAt) < a.settle() {
+		return nil, ""
+	}
+	a.tent = nil
+	a.bkey = tn.key
+	a.suspect = time.Time{}
+	a.saveBridgeLocked()
+	a.pairStat = Status{"ok", fmt.Sprintf("paired (key %s)", tn.key.ID)}
+	tn.pr.finish(nil)
+	return tn.held, fmt.Sprintf("bridge: the addon answered the self-test with the new key %s: paired", tn.key.ID)
+}
+
+// settle is how long a confirmed key waits for a refuting pong read right after the
+// confirming one (in the next reads of the log).
+func (a *App) settle() time.Duration {
+	return max(time.Second, 4*a.opts.TailEvery)
+}
+
+// bridgeChecks runs from the typing loop (the game window is found): it presses the
+// self-test key for a tentative key and for a suspicious pong, confirms a settled key and
+// gives up a key the addon no longer answers with.
+func (a *App) bridgeChecks(ctx context.Context) {
+	now := time.Now()
+	press := false
+	a.mu.Lock()
+	held, confirmed := a.confirmLocked(now)
+	if tn := a.tent; tn != nil && tn.okAt.IsZero() && (tn.last.IsZero() || now.Sub(tn.last) >= a.opts.ProbeEvery) {
+		if tn.press.IsZero() {
+			tn.press = now
+		}
+		tn.last, press = now, true
+	}
+	dropped := ""
+	if !a.suspect.IsZero() && a.tent == nil && a.bkey.Valid() {
+		switch {
+		case now.Sub(a.suspect) >= a.opts.PingTimeout:
+			dropped = a.bkey.ID
+			a.bkey, a.suspect = tagsig.Key{}, time.Time{}
+			a.saveBridgeLocked()
+			a.pairStat = Status{"warn", "bridge not paired: the addon no longer answers the self-test with this Desktop's key " +
+				"(a reinstall, SavedVariables lost, or another Desktop paired with it); pairing again"}
+		case a.suspectPress.IsZero():
+			a.suspectPress, press = now, true
+		}
+	}
+	a.mu.Unlock()
+	if confirmed != "" {
+		a.eventf("info", "%s", confirmed)
+		a.mu.Lock()
+		path := a.tailPath
+		a.mu.Unlock()
+		if len(held) > 0 {
+			_ = a.record(path, nil, held, nil)
+		}
+	}
+	if dropped != "" {
+		a.eventf("warn", "bridge: the addon did not answer the self-test with key %s within %s: the key is given up and the "+
+			"Desktop pairs again", dropped, a.opts.PingTimeout.Round(time.Second))
+		a.closeGate("the addon does not hold this Desktop's key")
+	}
+	if press {
+		a.setGame(func(g *gameState) { g.probeAt = time.Now() })
+		if err := a.q.Send(ctx, inject.ProbeStrokes()...); err != nil {
+			a.eventf("warn", "self-test key: %v", err)
+		}
+	}
 }
 
 // afterPong starts a pairing when the pong showed the addon does not hold this Desktop's
@@ -256,7 +560,7 @@ func (a *App) afterPong(nonce string) {
 	// pongs come in bursts (the self-test key pressed while a buffered log held the
 	// first answers back): one pairing at a time
 	a.mu.Lock()
-	busy := !a.pairAsked.IsZero() && time.Since(a.pairAsked) < a.opts.PingTimeout
+	busy := !a.pairAsked.IsZero() && time.Since(a.pairAsked) < a.opts.PingTimeout || a.tent != nil
 	for _, pr := range a.pairings {
 		busy = busy || pr.pub == "" && time.Since(pr.started) < a.opts.PingTimeout
 	}
@@ -330,8 +634,11 @@ func (a *App) Pair(ctx context.Context) error {
 	select {
 	case <-pr.done:
 		a.mu.Lock()
-		id := a.bkey.ID
+		id, err := a.bkey.ID, pr.err
 		a.mu.Unlock()
+		if err != nil {
+			return err
+		}
 		a.eventf("info", "bridge: paired with the addon (key %s)", id)
 		return nil
 	case <-time.After(a.opts.PingTimeout):
@@ -339,7 +646,7 @@ func (a *App) Pair(ctx context.Context) error {
 		return ctx.Err()
 	}
 	a.mu.Lock()
-	if !a.bkey.Valid() {
+	if !a.bkey.Valid() && pr.pub == "" {
 		a.pairStat = Status{"error", fmt.Sprintf("bridge not paired: the addon did not answer the pairing in %s. "+
 			"Is the addon up to date (it needs MGM_Pair)? Press Pair to try again.", a.opts.PingTimeout.Round(time.Second))}
 	}

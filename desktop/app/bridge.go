@@ -134,7 +134,7 @@ func isLocal(k tags.Kind) bool {
 // transaction, then acts on what is new. A failed commit leaves the batch to be offered
 // again, so nothing read is lost and nothing is recorded twice. Only tag lines of the
 // streamer's own addon count (auth.go); every other line holding "[MGM_" is refused and
-// logged.
+// logged. Lines signed with a pairing's key not confirmed yet are held with it (auth.go).
 func (a *App) handleBatch(path string, b logtail.Batch) error {
 	var found []journal.Found
 	for _, l := range b.Lines {
@@ -150,6 +150,9 @@ func (a *App) handleBatch(path string, b logtail.Batch) error {
 		a.mu.Lock()
 		saveErr := a.saveErr
 		a.saveErr = nil
+		if errors.Is(err, errHeld) && a.tent != nil {
+			a.tent.held = append(a.tent.held, journal.Found{Tag: t, Line: l.Text})
+		}
 		a.mu.Unlock()
 		if saveErr != nil {
 			a.eventf("error", "could not save the bridge pairing (it is needed again after a restart): %v", saveErr)
@@ -157,7 +160,10 @@ func (a *App) handleBatch(path string, b logtail.Batch) error {
 		if note != "" {
 			a.eventf("info", "%s", note)
 		}
-		if err != nil {
+		switch {
+		case errors.Is(err, errHeld), errors.Is(err, errRepeat):
+			continue
+		case err != nil:
 			a.refuseLine(l.Text, err)
 			continue
 		}
@@ -167,38 +173,51 @@ func (a *App) handleBatch(path string, b logtail.Batch) error {
 	if b.Valid {
 		pos = &b.Pos
 	}
+	return a.record(path, pos, found, b.Notes)
+}
+
+// record journals tags read from the log (and the position after them, when pos is not
+// nil) and acts on the new ones.
+func (a *App) record(path string, pos *logtail.Position, found []journal.Found, notes []string) error {
 	created, err := a.j.Commit(path, pos, found, isLocal)
 	if err != nil {
 		a.eventf("error", "%v", err)
 		return err
 	}
-	for _, n := range b.Notes {
+	for _, n := range notes {
 		a.eventf("info", "%s", n)
 	}
-	if b.Valid {
+	if pos != nil {
 		a.mu.Lock()
 		if a.logStat.Level != "ok" {
 			a.logStat = Status{"ok", "following " + path}
 		}
 		a.mu.Unlock()
 	}
+	var sessions []sessionEvent
+	var pongs []string
 	for _, r := range created {
 		a.eventf("info", "seen %s", describe(r))
 		switch r.Kind {
 		case tags.Pong:
 			if m := keyPong.FindStringSubmatch(r.ID); m != nil {
-				a.onKeyPong(m[1])
+				at, ok := tags.Stamp(r.Line, time.Now(), time.Local)
+				sessions = append(sessions, sessionEvent{pong: true, session: m[1], late: ok && time.Since(at) > a.opts.PingTimeout})
 			} else {
 				a.onPong(r.ID)
 			}
-			a.afterPong(r.ID)
+			pongs = append(pongs, r.ID)
 		case tags.Ack:
 			a.onAck(r.ID)
 		case tags.Bye:
-			a.onBye(r.ID)
+			sessions = append(sessions, sessionEvent{session: r.ID})
 		case tags.Items:
 			wake(a.wakePoll) // the window shows the list as soon as it is read
 		}
+	}
+	a.onSessions(sessions)
+	for _, id := range pongs {
+		a.afterPong(id)
 	}
 	if len(created) > 0 {
 		wake(a.wakeDeliver)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"maps"
 	"regexp"
 	"sort"
 	"strings"
@@ -62,6 +63,7 @@ type gameState struct {
 	pongAt   time.Time // the last pong
 	why      string    // why the gate closed last
 	liveFrom time.Time
+	ended    map[string]bool // sessions that said [MGM_BYE]
 }
 
 func newCommandID() string {
@@ -116,6 +118,7 @@ func (a *App) commandStep(ctx context.Context) {
 		a.setStatus(&a.wow, "error", "%v", err)
 		return
 	}
+	a.bridgeChecks(ctx)
 	now := time.Now()
 	a.expireTyped(now)
 	a.mu.Lock()
@@ -240,11 +243,12 @@ func (a *App) typeQueued(ctx context.Context) {
 	}
 }
 
-// pairingFirst: this Desktop holds no key, or a pairing it typed has no answer yet.
+// pairingFirst: this Desktop holds no key, a pairing it typed has no answer yet, or the
+// answer's key is not confirmed yet (auth.go tentative).
 func (a *App) pairingFirst() bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if !a.bkey.Valid() {
+	if !a.bkey.Valid() || a.tent != nil {
 		return true
 	}
 	for _, pr := range a.pairings {
@@ -269,6 +273,50 @@ func (a *App) setGame(fn func(*gameState)) {
 
 // keyPong is the answer to the probe key: <session>-<n>.
 var keyPong = regexp.MustCompile(`^([0-9a-f]{4,16})-([0-9]+)$`)
+
+// sessionEvent is a pong of the self-test key or a [MGM_BYE], in log order.
+type sessionEvent struct {
+	pong    bool
+	session string
+	// late: the pong was printed longer than PingTimeout before it was read (the log
+	// written late): the game may have left the world since.
+	late bool
+}
+
+// onSessions applies a batch's pongs and byes together: a pong read with its session's
+// bye (the log written in chunks: the pong printed before a logout, the bye at it) opens
+// nothing, no pong of a session that said bye opens the gate again, and neither does a
+// pong printed long before it was read — its session's bye may still wait in the
+// client's log buffer while the game sits at the login screen, which takes keys too.
+func (a *App) onSessions(evs []sessionEvent) {
+	a.mu.Lock()
+	if a.game.ended == nil {
+		a.game.ended = map[string]bool{}
+	}
+	for _, e := range evs {
+		if !e.pong {
+			if len(a.game.ended) >= 256 {
+				clear(a.game.ended)
+			}
+			a.game.ended[e.session] = true
+		}
+	}
+	ended := maps.Clone(a.game.ended)
+	a.mu.Unlock()
+	for _, e := range evs {
+		switch {
+		case !e.pong:
+			a.onBye(e.session)
+		case ended[e.session]:
+			a.eventf("info", "a pong of the ended addon session %s opens nothing", e.session)
+		case e.late:
+			a.eventf("info", "a pong of addon session %s printed more than %s before it was read opens nothing (the game may have left the world since)",
+				e.session, a.opts.PingTimeout.Round(time.Second))
+		default:
+			a.onKeyPong(e.session)
+		}
+	}
+}
 
 // onKeyPong opens the gate for the session the pong names.
 func (a *App) onKeyPong(session string) {

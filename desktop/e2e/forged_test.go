@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -188,4 +189,139 @@ func TestForgedTags_ARussianClientInWhisperMode(t *testing.T) {
 	require.Eventually(t, func() bool { return r.api.Count("POST /api/payouts/"+p.ID+"/confirm-acceptance") == 1 }, 15*time.Second,
 		20*time.Millisecond, "the genuine acceptance, whispered to oneself in Russian")
 	assert.Zero(t, r.api.Count("PATCH /api/payouts/"+p.ID+"/status"))
+}
+
+// strayPoster types the first pairing into an edit box the addon has never seen, which
+// takes the focus in the same instant: the box shows the command on stream (what it
+// held is kept in shown). Every other typing goes through.
+type strayPoster struct {
+	*loop.Keys
+	mu    sync.Mutex
+	shown string
+}
+
+func (s *strayPoster) PostStrokes(strokes []inject.Stroke) error {
+	var b strings.Builder
+	for _, st := range strokes {
+		if st.Key == "" {
+			b.WriteRune(rune(st.Char))
+		}
+	}
+	s.mu.Lock()
+	stray := s.shown == "" && strings.Contains(b.String(), "MGM_Pair(")
+	s.mu.Unlock()
+	if !stray {
+		return s.Keys.PostStrokes(strokes)
+	}
+	if err := s.Run(`local b = CreateFrame("EditBox", "StrayBox", UIParent) b:SetAutoFocus(false) b:SetFocus()`); err != nil {
+		return err
+	}
+	if err := s.Keys.PostStrokes(strokes); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.shown = s.Text("StrayBox")
+	s.mu.Unlock()
+	return s.Run(`StrayBox:SetText("") StrayBox:ClearFocus()`)
+}
+
+var strayPairRe = regexp.MustCompile("`MGM`([A-Za-z0-9]+) MGM_Pair\\(\"([^\"]+)\",\"([0-9a-f]{64})\"\\)`")
+
+// The first pairing's typing goes astray into a box the stream shows. A watcher reads the
+// nonce and the Desktop's public key there and, with line breaks of their own, answers
+// the pairing with a key they share with the Desktop, acknowledges the command (so it is
+// not typed again) and signs a confirmation of a payout with it. The Desktop holds all
+// that until the addon answers the self-test key with the new key — it answers without
+// one — so nothing reaches the API, and the Desktop then pairs with the addon itself.
+func TestForgedTags_APairingAnsweredFromATypingSeenOnStreamIsNotTrusted(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	api := fakeapi.New("k3y")
+	t.Cleanup(api.Close)
+	p := api.AddPayout("Норинн", domain.PayoutInProgress)
+	game, err := loop.StartGame(ctx, t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(func() { game.Close() })
+	stray := &strayPoster{Keys: loop.NewKeys(game)}
+	desk := loop.NewDesktop(t.TempDir(), api.URL, "k3y", game.LogPath(), inject.NewHeadless(stray), t.Logf)
+	t.Cleanup(desk.Stop)
+	require.NoError(t, desk.Start(ctx))
+
+	var m []string
+	require.Eventually(t, func() bool {
+		stray.mu.Lock()
+		defer stray.mu.Unlock()
+		m = strayPairRe.FindStringSubmatch(stray.shown)
+		return m != nil
+	}, 30*time.Second, 20*time.Millisecond, "the pairing typed into the stray box")
+	k, pub, err := tagsig.Answer(m[2], m[3])
+	require.NoError(t, err)
+	stamp := time.Now().Format("1/2 15:04:05.000") + "  "
+	require.NoError(t, game.Other("Evil").Say("hi\n"+stamp+k.Sign(fmt.Sprintf(`[MGM_PAIR:%s]{"pub":"%s"}`, m[2], pub))+
+		"\n"+stamp+k.Sign("[MGM_ACK:"+m[1]+"]")+"\n"+stamp+k.Sign("[MGM_CONFIRM:"+p.ID+"]")))
+
+	require.Eventually(t, func() bool {
+		st := desk.App.State()
+		return st.Pairing.Level == "ok" && !strings.Contains(st.Pairing.Text, k.ID)
+	}, 60*time.Second, 20*time.Millisecond, "paired with the addon itself")
+	assert.Zero(t, api.Count("PATCH /api/payouts/"+p.ID+"/status"), "the forged confirmation reached the API")
+	got, _ := api.Payout(p.ID)
+	assert.Equal(t, domain.PayoutInProgress, got.Status)
+	events := ""
+	for _, e := range desk.App.State().Events {
+		events += e.Text + "\n"
+	}
+	assert.Contains(t, events, "refused: the addon answered the self-test without the key just agreed on")
+
+	// the addon's own tags go through with the key it agreed on
+	game.SetOnline("Норинн")
+	require.NoError(t, game.Type(`/run NotifyWinnerWhisper("`+p.ID+`","Норинн")`))
+	require.NoError(t, game.Whisper("Норинн", "!twgold"))
+	require.Eventually(t, func() bool { return api.Count("POST /api/payouts/"+p.ID+"/confirm-acceptance") == 1 }, 20*time.Second,
+		20*time.Millisecond, "the genuine acceptance")
+	assert.Empty(t, game.Errors())
+}
+
+// A player named "To" writes lines that read like the streamer's whispers to themself
+// ("To Mimiron: …", with an emote) and repeats the addon's pongs seen on stream. In
+// whisper mode none of it makes the Desktop pair again or take another character for
+// the streamer's: the addon's own tags keep going through with the same key.
+func TestForgedTags_APlayerNamedToCannotUnpairOrRenameTheStreamer(t *testing.T) {
+	t.Parallel()
+	r := newForgeRig(t, "whisper")
+	key := r.desk.App.State().Pairing.Text
+	require.NoError(t, r.desk.App.StartPing(context.Background()))
+	pong := ""
+	require.Eventually(t, func() bool {
+		for _, l := range r.game.ChatLines() {
+			if i := strings.Index(l, "[MGM_PONG:"); i >= 0 && strings.Contains(l, tagsig.Prefix) {
+				pong = l[i:]
+			}
+		}
+		return pong != ""
+	}, 10*time.Second, 20*time.Millisecond, "a signed pong shown on stream")
+	to := r.game.Other("To")
+	for i := 0; i < 3; i++ {
+		require.NoError(t, to.Emote(fmt.Sprintf("Mimiron: [MGM_PONG:beef-%d]", i)))
+		require.NoError(t, to.Emote("Evil: "+pong))
+		require.NoError(t, r.desk.App.StartPing(context.Background())) // a self-test in flight
+		time.Sleep(300 * time.Millisecond)
+	}
+	time.Sleep(12 * time.Second) // longer than the Desktop's PingTimeout (10 s here)
+	assert.Equal(t, key, r.desk.App.State().Pairing.Text, "the same key")
+	pairs := 0
+	for _, c := range r.typed.Calls() {
+		if strings.Contains(c, "MGM_Pair(") {
+			pairs++
+		}
+	}
+	assert.Equal(t, 1, pairs, "paired once, at the start")
+
+	p := r.api.AddPayout("Норинн", domain.PayoutInProgress)
+	r.game.SetOnline("Норинн")
+	require.NoError(t, r.game.Type(`/run NotifyWinnerWhisper("`+p.ID+`","Норинн")`))
+	require.NoError(t, r.game.Whisper("Норинн", "!twgold"))
+	require.Eventually(t, func() bool { return r.api.Count("POST /api/payouts/"+p.ID+"/confirm-acceptance") == 1 }, 20*time.Second,
+		20*time.Millisecond, "the streamer's whispered acceptance")
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/mimiron/mgm/pkg/tagsig"
@@ -169,14 +170,23 @@ func cutPrefix(s string, prefixes []string) (string, bool) {
 
 // cutStamp cuts "M/D hh:mm:ss.mmm  " off the start of line.
 func cutStamp(line string) (string, bool) {
+	_, rest, ok := parseStamp(line)
+	return rest, ok
+}
+
+// parseStamp reads "M/D hh:mm:ss.mmm  " at the start of line: month, day, hour, minute,
+// second, millisecond, and what follows.
+func parseStamp(line string) ([6]int, string, bool) {
+	var f [6]int
 	i := 0
-	digits := func(min, max int) bool {
-		n := 0
+	digits := func(min, max int) (int, bool) {
+		n, v := 0, 0
 		for i < len(line) && n < max && line[i] >= '0' && line[i] <= '9' {
+			v = v*10 + int(line[i]-'0')
 			i++
 			n++
 		}
-		return n >= min
+		return v, n >= min
 	}
 	lit := func(s string) bool {
 		if !strings.HasPrefix(line[i:], s) {
@@ -185,11 +195,42 @@ func cutStamp(line string) (string, bool) {
 		i += len(s)
 		return true
 	}
-	if digits(1, 2) && lit("/") && digits(1, 2) && lit(" ") && digits(2, 2) && lit(":") && digits(2, 2) &&
-		lit(":") && digits(2, 2) && lit(".") && digits(3, 3) && lit("  ") {
-		return line[i:], true
+	seps := []string{"/", " ", ":", ":", ".", "  "}
+	sizes := [][2]int{{1, 2}, {1, 2}, {2, 2}, {2, 2}, {2, 2}, {3, 3}}
+	for k := range f {
+		v, ok := digits(sizes[k][0], sizes[k][1])
+		if !ok || !lit(seps[k]) {
+			return f, "", false
+		}
+		f[k] = v
 	}
-	return "", false
+	return f, line[i:], true
+}
+
+// Stamp is the time a chat log line was written, from its timestamp: the client writes
+// the PC's local time without a year, so the year is the one that puts the instant
+// nearest to now (loc is the PC's time zone; the Desktop runs on the same PC).
+func Stamp(line string, now time.Time, loc *time.Location) (time.Time, bool) {
+	f, _, ok := parseStamp(line)
+	if !ok || f[0] < 1 || f[0] > 12 || f[1] < 1 || f[1] > 31 || f[2] > 23 || f[3] > 59 || f[4] > 60 {
+		return time.Time{}, false
+	}
+	now = now.In(loc)
+	best := time.Time{}
+	for _, y := range []int{now.Year() - 1, now.Year(), now.Year() + 1} {
+		t := time.Date(y, time.Month(f[0]), f[1], f[2], f[3], f[4], f[5]*int(time.Millisecond), loc)
+		if best.IsZero() || absDur(t.Sub(now)) < absDur(best.Sub(now)) {
+			best = t
+		}
+	}
+	return best, true
+}
+
+func absDur(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
 }
 
 // cutName reads a name form (bare, bracketed or a player link) followed by sep.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -235,4 +236,19 @@ func FuzzRead(f *testing.F) {
 			t.Fatalf("re-signed %q reads differently: %v", l.Text, err)
 		}
 	})
+}
+
+func TestStamp_TheNearestInstantTheLogsTimestampCanStandFor(t *testing.T) {
+	loc := time.FixedZone("PC", 3*3600)
+	now := time.Date(2026, 1, 1, 0, 0, 30, 0, loc)
+	got, ok := Stamp("12/31 23:59:58.250  [MGM_PONG:ab12-1]", now, loc)
+	require.True(t, ok)
+	assert.Equal(t, time.Date(2025, 12, 31, 23, 59, 58, 250*int(time.Millisecond), loc), got, "last year's New Year's Eve")
+	got, ok = Stamp("1/1 00:00:29.000  x", now, loc)
+	require.True(t, ok)
+	assert.Equal(t, 1*time.Second, now.Sub(got))
+	for _, bad := range []string{"13/1 00:00:00.000  x", "1/1 24:00:00.000  x", "1/1 00:00:00.000 x", "x 1/1 00:00:00.000  "} {
+		_, ok := Stamp(bad, now, loc)
+		assert.False(t, ok, bad)
+	}
 }

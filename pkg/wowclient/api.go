@@ -45,6 +45,7 @@ func (c *Client) newState() {
 		L.Push(lua.LString(asciiCase(L.CheckString(1), 'a', 'z', 'A'-'a')))
 		return 1
 	}))
+	strlib.RawSetString("format", L.NewFunction(luaFormat)) // strformat.go: Lua 5.1's, not Go's
 	c.L = L
 	c.ns = nil
 	c.widgets = nil

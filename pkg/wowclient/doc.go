@@ -127,8 +127,24 @@
 // FontString, Texture, GameTooltip, ScrollingMessageFrame …); scripts (OnEvent,
 // OnUpdate, OnClick, OnShow, OnHide) and events behave as in the client, and OnUpdate
 // runs only for visible frames. Cosmetic methods (SetPoint, SetBackdrop …) are accepted
-// and ignored. Unknown methods are errors, as in the client. string.lower/upper fold
-// ASCII only, like WoW's C-locale Lua; dofile, loadfile, require, io and os are absent.
+// and ignored. Unknown methods are errors, as in the client.
+//
+// # Where gopher-lua is not Lua 5.1
+//
+// The headless client must not be kinder than the game's Lua 5.1. Replaced here:
+// string.lower/upper fold ASCII only, like WoW's C-locale Lua; string.format is Lua 5.1's
+// (strformat.go: gopher-lua's is Go's fmt.Sprintf, which prints "%s" of nil and accepts
+// "%v"); the bit library is strict (bitlib.go); dofile, loadfile, require, io and os are
+// absent. Known and not replaced:
+//   - a multiple assignment to locals whose expression reads an earlier target is
+//     compiled wrongly (yuin/gopher-lua#440): TestAddon_NoMultipleAssignmentGopherLuaCompilesWrong
+//     keeps such statements out of the addon;
+//   - numbers become strings in the shortest form (0.1+0.2 → "0.30000000000000004",
+//     1e15 → "1000000000000000") where Lua 5.1 writes "%.14g" ("0.3", "1e+15"): the same
+//     for the integers below 10^14 the addon prints (ids, counts, copper, time());
+//   - tonumber("1e2") is nil here and 100 in Lua 5.1 (stricter here);
+//   - gcinfo and table.foreach are missing here (stricter), goto is accepted here
+//     (scripts/lint-addon.sh compiles every file with luac5.1, which refuses it).
 //
 // Every method is safe for concurrent use: one mutex guards the Lua state and the world.
 package wowclient

@@ -309,8 +309,9 @@ function SendMailFrame_CanSend()
 	end
 end
 
--- SendMailMailButton_OnClick (MailFrame.lua:676-694): the button disables itself until
--- the server answers (MAIL_FAILED enables it, MailFrame.lua:64-65); money to send asks
+-- SendMailMailButton_OnClick (MailFrame.lua:789-808, SendMailFrame_SendMail :810-812): the
+-- button disables itself until the server answers (MAIL_FAILED enables it,
+-- MailFrame.lua:72-73; MAIL_SEND_SUCCESS resets the form, :65-66); money to send asks
 -- first (the SEND_MONEY popup, FrameXML/StaticPopup.lua:834-852), and only its Accept
 -- calls SetSendMailMoney and SendMail.
 function SendMailMailButton_OnClick(self)

@@ -14,10 +14,15 @@ import (
 //
 // The name is not checked: a real name is 2–12 letters, but an emulation that lets a
 // player be called "MGM_CONFIRM:<id>" is the stricter one for a log reader. The text is
-// not checked either, and a line break in it is written to the log as it is: whether the
-// real server strips line breaks from chat and whether the client escapes them in its
-// log is unknown, so the emulation assumes neither (a player may then write a whole line
-// of their choosing into the streamer's log).
+// not checked either, and a line break in it is written to the log as it is, so a player
+// may write a whole line of their choosing into the streamer's log. That is stricter than
+// the servers we could read: AzerothCore cuts a chat message at its first line break and
+// refuses one holding any other control character
+// (azerothcore/azerothcore-wotlk@57e0c7a src/server/game/Handlers/ChatHandler.cpp
+// isNasty and HandleMessagechatOpcode, "cut at the first newline or carriage return"),
+// and a TrinityCore version of the same handler does the same; what Blizzard's own 3.3.5 servers and older
+// private-server cores did is unknown, and so is whether the client would escape a line
+// break in its log.
 type Other struct {
 	c    *Client
 	Name string

@@ -186,14 +186,15 @@ func Public(err error) *Error {
 func Has(err error, code Code) bool { return CodeOf(err) == code }
 
 // Delivery hints. A consumer's handler decides, with its error, what becomes of the
-// message it handled; natsx.Settle turns that into Ack, Nak or Term in one place:
+// message it handled; natsx.Settler turns that into Ack, Nak or Term in one place:
 //
 //   - nil: done (Ack);
 //   - Later(d, err): try again after d, a delay the handler chose (NakWithDelay(d));
 //   - an error whose code is Temporary: try again after the consumer's growing delay;
 //   - Abandon(err): leave the message unanswered, so it comes back after the
 //     consumer's AckWait, exactly as if this process had stopped there;
-//   - any other error: the message can never succeed (Term).
+//   - any other error: the message cannot succeed as it is (poison): tried a few
+//     times, then kept as a dead letter and terminated (natsx.PoisonDeliveries).
 
 // Later marks err as worth retrying after d.
 func Later(d time.Duration, err error) error { return &laterError{delay: d, err: err} }

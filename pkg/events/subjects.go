@@ -85,7 +85,10 @@ var (
 	StreamPayout   = Stream{Name: "MGM_PAYOUT", Subjects: []string{"mgm.payout.>"}}
 	StreamNotify   = Stream{Name: "MGM_NOTIFY", Subjects: []string{"mgm.notify.>"}}
 	StreamGift     = Stream{Name: "MGM_GIFT", Subjects: []string{"mgm.gift.>"}}
+	// StreamDead keeps the messages consumers gave up on (mgm.dead.letter.<consumer>)
+	// and the operator's replays of them (mgm.dead.replay.<consumer>).
+	StreamDead = Stream{Name: "MGM_DEAD", Subjects: []string{"mgm.dead.>"}}
 )
 
 // AllStreams is every stream; each service ensures the ones it touches at start-up.
-var AllStreams = []Stream{StreamChat, StreamPool, StreamRoulette, StreamPayout, StreamNotify, StreamGift}
+var AllStreams = []Stream{StreamChat, StreamPool, StreamRoulette, StreamPayout, StreamNotify, StreamGift, StreamDead}

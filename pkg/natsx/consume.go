@@ -6,9 +6,11 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/mimiron/mgm/pkg/errs"
+	"github.com/mimiron/mgm/pkg/events"
 )
 
 // MsgHandler processes one JetStream message. It must be idempotent: every message
@@ -31,109 +33,170 @@ var RetryDelay = func(delivered uint64) time.Duration {
 // DefaultPrefetch is how many messages a consumer holds ahead of its handler.
 const DefaultPrefetch = 64
 
-// Consume runs h for every message of c until ctx ends, one message at a time, and
-// settles each (Settle). prefetch bounds the messages held ahead of the handler
-// (DefaultPrefetch when 0): keep it small when a handler is slow, so that no message
-// waits in the buffer past the consumer's AckWait. On the way out it waits for the
-// message in hand and leaves the buffered ones for a redelivery.
-func Consume(ctx context.Context, c jetstream.Consumer, log *zap.Logger, prefetch int, h MsgHandler) error {
-	if prefetch <= 0 {
-		prefetch = DefaultPrefetch
+// AckWait is how long JetStream waits for a consumer to answer a message before it
+// hands the message to another replica. It is short because it is how long a message
+// held by a replica that died stays unseen (the recovery target is 5 s); the replica
+// that holds a message — in hand or waiting its turn — tells JetStream it is still at
+// work every third of the consumer's AckWait (in-progress acknowledgement: two may be
+// lost before a redelivery), so long work is never redelivered while its replica lives.
+const AckWait = 3 * time.Second
+
+// Bus is what a consumer needs from its service: JetStream, the logger and the metrics
+// registry (svc.Deps.Bus). Metrics may be nil.
+type Bus struct {
+	JS      jetstream.JetStream
+	Log     *zap.Logger
+	Metrics prometheus.Registerer
+	// Attached, when set, learns of each consumer built on this Bus and whether it is
+	// attached yet: the service is not ready before its consumers take messages.
+	Attached *Attachments
+}
+
+// Attachments counts a service's durable consumers that are not consuming yet.
+type Attachments struct {
+	mu      sync.Mutex
+	pending int
+}
+
+// Expect notes a consumer to come; the returned func says it is consuming (once).
+func (a *Attachments) Expect() func() {
+	if a == nil {
+		return func() {}
 	}
-	// mu is held while a message is handled, so stopping waits for the one in hand.
-	var mu sync.Mutex
-	stopped := false
-	cc, err := c.Consume(func(msg jetstream.Msg) {
-		mu.Lock()
-		defer mu.Unlock()
-		if stopped || ctx.Err() != nil {
-			return // shutting down: leave it for a redelivery
-		}
-		Settle(msg, h(ctx, msg), log)
-	}, jetstream.PullMaxMessages(prefetch))
-	if err != nil {
-		return err
+	a.mu.Lock()
+	a.pending++
+	a.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			a.mu.Lock()
+			a.pending--
+			a.mu.Unlock()
+		})
 	}
-	<-ctx.Done()
-	cc.Stop()
-	mu.Lock()
-	stopped = true
-	mu.Unlock()
+}
+
+// Ready is nil once every consumer expected is consuming (a readiness check).
+func (a *Attachments) Ready(context.Context) error {
+	if a == nil {
+		return nil
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.pending > 0 {
+		return errs.E(errs.Unavailable, "%d JetStream consumer(s) not attached yet", a.pending)
+	}
 	return nil
 }
 
-// ConsumeBatches is Consume for handlers that work on batches: it hands the handler
-// whatever messages are already waiting (up to max, never waiting for more), so a busy
-// stream is applied with one commit per batch and a quiet one without delay. Each
-// message is then settled like Consume settles it.
-func ConsumeBatches(ctx context.Context, c jetstream.Consumer, log *zap.Logger, max int, h BatchHandler) error {
-	ch := make(chan jetstream.Msg, max)
-	cc, err := c.Consume(func(m jetstream.Msg) {
-		select {
-		case ch <- m:
-		case <-ctx.Done():
-		}
-	}, jetstream.PullMaxMessages(max))
-	if err != nil {
-		return err
+func (b Bus) log() *zap.Logger {
+	if b.Log == nil {
+		return zap.NewNop()
 	}
-	defer cc.Stop()
-	for {
-		var batch []jetstream.Msg
-		select {
-		case <-ctx.Done():
-			return nil
-		case m := <-ch:
-			batch = append(batch, m)
-		}
-	more:
-		for len(batch) < max {
-			select {
-			case m := <-ch:
-				batch = append(batch, m)
-			default:
-				break more
-			}
-		}
-		results := h(ctx, batch)
-		for i, m := range batch {
-			Settle(m, results[i], log)
-		}
+	return b.Log
+}
+
+// Settler answers JetStream for the messages of one consumer. It is the one place that
+// turns a handler's outcome into Ack, Nak or Term (the delivery hints of package errs):
+//
+//   - nil acks;
+//   - errs.Later naks with the handler's delay;
+//   - a temporary error (unavailable, internal, rate_limited) naks with RetryDelay, for
+//     as long as it takes;
+//   - errs.Abandon answers nothing (the message returns after AckWait);
+//   - any other error is poison: it is tried PoisonDeliveries times in all (PoisonDelay
+//     apart), then kept on MGM_DEAD (keepDead) and terminated. When the dead letter
+//     cannot be stored the message is tried again later instead: it is never dropped.
+type Settler struct {
+	Bus      Bus
+	Stream   string // where the consumer reads
+	Consumer string // its durable name
+	metrics  *consumerMetrics
+}
+
+// NewSettler is the Settler of consumer on stream.
+func NewSettler(b Bus, stream, consumer string) *Settler {
+	return &Settler{Bus: b, Stream: stream, Consumer: consumer, metrics: newConsumerMetrics(b.Metrics)}
+}
+
+func (s *Settler) count(outcome string) {
+	if s.metrics != nil {
+		s.metrics.outcomes.WithLabelValues(s.Consumer, outcome).Inc()
 	}
 }
 
-// Settle answers JetStream for a handled message, after the handler's work is
-// committed. It is the one place that turns a handler's outcome into Ack, Nak or Term
-// (the delivery hints of package errs): nil acks; errs.Later naks with the handler's
-// delay; a temporary error (unavailable, internal, rate_limited) naks with RetryDelay;
-// errs.Abandon answers nothing (the message returns after AckWait); any other error is
-// a poison message, logged at error level and terminated.
-func Settle(msg jetstream.Msg, herr error, log *zap.Logger) {
+// received notes a delivery (redeliveries are counted).
+func (s *Settler) received(msg jetstream.Msg) {
+	if s.metrics != nil && Delivery(msg) > 1 {
+		s.metrics.redelivered.WithLabelValues(s.Consumer).Inc()
+	}
+}
+
+func (s *Settler) handled(d time.Duration) {
+	if s.metrics != nil {
+		s.metrics.seconds.WithLabelValues(s.Consumer).Observe(d.Seconds())
+	}
+}
+
+// Settle answers JetStream for msg after the handler's work is committed.
+func (s *Settler) Settle(msg jetstream.Msg, herr error) {
+	log := s.Bus.log()
 	if herr == nil {
 		_ = msg.Ack()
+		s.count(OutcomeAck)
 		return
 	}
 	var delivered uint64 = 1
 	if md, err := msg.Metadata(); err == nil {
 		delivered = md.NumDelivered
 	}
-	fields := []zap.Field{zap.String("subject", msg.Subject()), zap.Uint64("delivered", delivered), zap.Error(herr)}
+	fields := []zap.Field{zap.String("consumer", s.Consumer), zap.String("subject", msg.Subject()), zap.Uint64("delivered", delivered), zap.Error(herr)}
 	if errs.Abandoned(herr) {
 		log.Warn("message left for redelivery", fields...)
+		s.count(OutcomeAbandon)
 		return
 	}
 	if d, ok := errs.LaterDelay(herr); ok {
 		log.Warn("message will be retried", append(fields, zap.Duration("delay", d))...)
 		_ = msg.NakWithDelay(d)
+		s.count(OutcomeLater)
 		return
 	}
 	if errs.Temporary(errs.CodeOf(herr)) {
 		log.Warn("message failed, will retry", fields...)
 		_ = msg.NakWithDelay(RetryDelay(delivered))
+		s.count(OutcomeRetry)
 		return
 	}
-	log.Error("message rejected", fields...)
-	_ = msg.Term()
+	if delivered < PoisonDeliveries {
+		log.Warn("message failed for good, will try again", append(fields, zap.Int("of", PoisonDeliveries))...)
+		_ = msg.NakWithDelay(PoisonDelay(delivered))
+		s.count(OutcomePoisonRetry)
+		return
+	}
+	if s.Bus.JS == nil {
+		log.Error("message failed for good and there is nowhere to keep it; it will be tried again", fields...)
+		_ = msg.NakWithDelay(RetryDelay(delivered))
+		s.count(OutcomeRetry)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := EnsureStreams(ctx, s.Bus.JS, events.StreamDead); err == nil {
+		err = keepDead(ctx, s.Bus.JS, s.Stream, s.Consumer, msg, herr)
+		if err == nil {
+			log.Error("message given up on: kept as a dead letter on "+events.StreamDead.Name, fields...)
+			_ = msg.Term()
+			s.count(OutcomeDeadLetter)
+			return
+		}
+		fields = append(fields, zap.NamedError("keep", err))
+	} else {
+		fields = append(fields, zap.NamedError("keep", err))
+	}
+	log.Error("message failed for good and could not be kept yet; it will be tried again", fields...)
+	_ = msg.NakWithDelay(RetryDelay(delivered))
+	s.count(OutcomeRetry)
 }
 
 // Delivery is how many times JetStream has delivered msg (1 the first time).
@@ -144,25 +207,242 @@ func Delivery(msg jetstream.Msg) int {
 	return 1
 }
 
-// Durable is the task of a durable pull consumer of stream: it ensures the consumer
-// (created or updated, shared by every replica) and consumes until ctx ends (Consume).
-func Durable(js jetstream.JetStream, stream string, cfg jetstream.ConsumerConfig, log *zap.Logger, prefetch int, h MsgHandler) func(context.Context) error {
-	return func(ctx context.Context) error {
-		c, err := EnsureConsumer(ctx, js, stream, cfg)
-		if err != nil {
-			return err
+// held is the set of messages a consumer holds (received, not yet settled), reported
+// in progress regularly so that JetStream redelivers them only when the replica holding
+// them stopped.
+type held struct {
+	mu   sync.Mutex
+	msgs map[jetstream.Msg]struct{}
+}
+
+func newHeld() *held { return &held{msgs: map[jetstream.Msg]struct{}{}} }
+
+func (h *held) add(m jetstream.Msg) {
+	h.mu.Lock()
+	h.msgs[m] = struct{}{}
+	h.mu.Unlock()
+}
+
+func (h *held) done(m jetstream.Msg) {
+	h.mu.Lock()
+	delete(h.msgs, m)
+	h.mu.Unlock()
+}
+
+func (h *held) beat(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
-		return Consume(ctx, c, log, prefetch, h)
+		h.mu.Lock()
+		msgs := make([]jetstream.Msg, 0, len(h.msgs))
+		for m := range h.msgs {
+			msgs = append(msgs, m)
+		}
+		h.mu.Unlock()
+		for _, m := range msgs {
+			_ = m.InProgress()
+		}
 	}
 }
 
-// DurableBatches is Durable for a handler of batches (ConsumeBatches).
-func DurableBatches(js jetstream.JetStream, stream string, cfg jetstream.ConsumerConfig, log *zap.Logger, max int, h BatchHandler) func(context.Context) error {
+// Consume runs h for every message of c until ctx ends, one message at a time, and
+// settles each with s. prefetch bounds the messages held ahead of the handler
+// (DefaultPrefetch when 0); every held message is reported in progress while it waits
+// and while it is handled. On the way out it waits for the message in hand and hands
+// the others back (Nak) for another replica.
+func Consume(ctx context.Context, c jetstream.Consumer, s *Settler, prefetch int, h MsgHandler) error {
+	if prefetch <= 0 {
+		prefetch = DefaultPrefetch
+	}
+	return ConsumeBatches(ctx, c, s, prefetch, 1, func(ctx context.Context, msgs []jetstream.Msg) []error {
+		return []error{h(ctx, msgs[0])}
+	})
+}
+
+// ConsumeBatches is Consume for handlers that work on batches: it hands the handler
+// whatever messages are already waiting (up to max, never waiting for more), so a busy
+// stream is applied with one commit per batch and a quiet one without delay. Each
+// message is then settled like Consume settles it. prefetch (at least max) bounds the
+// messages held.
+func ConsumeBatches(ctx context.Context, c jetstream.Consumer, s *Settler, prefetch, max int, h BatchHandler) error {
+	return consumeBatches(ctx, c, s, prefetch, max, h, nil)
+}
+
+// consumeBatches is ConsumeBatches calling started once it takes messages.
+func consumeBatches(ctx context.Context, c jetstream.Consumer, s *Settler, prefetch, max int, h BatchHandler, started func()) error {
+	if prefetch < max {
+		prefetch = max
+	}
+	hold := newHeld()
+	ch := make(chan jetstream.Msg, prefetch)
+	cc, err := c.Consume(func(m jetstream.Msg) {
+		hold.add(m)
+		s.received(m)
+		select {
+		case ch <- m:
+		case <-ctx.Done():
+			// Left in the held set: handed back on the way out.
+		}
+	}, jetstream.PullMaxMessages(prefetch))
+	if err != nil {
+		return err
+	}
+	bctx, stopBeat := context.WithCancel(context.WithoutCancel(ctx))
+	every := AckWait / 3
+	if info := c.CachedInfo(); info != nil && info.Config.AckWait > 0 {
+		every = info.Config.AckWait / 3
+	}
+	go hold.beat(bctx, every)
+	defer func() {
+		// Going away: stop receiving, and hand what is held back at once (Nak) so
+		// another replica takes it now rather than after AckWait.
+		cc.Stop()
+		stopBeat()
+		hold.mu.Lock()
+		for m := range hold.msgs {
+			_ = m.Nak()
+		}
+		hold.msgs = map[jetstream.Msg]struct{}{}
+		hold.mu.Unlock()
+	}()
+	if started != nil {
+		started()
+	}
+	for {
+		var batch []jetstream.Msg
+		select {
+		case <-ctx.Done():
+			return nil
+		case m := <-ch:
+			batch = append(batch, m)
+		}
+		if ctx.Err() != nil {
+			return nil // not handled: handed back on the way out
+		}
+	more:
+		for len(batch) < max {
+			select {
+			case m := <-ch:
+				batch = append(batch, m)
+			default:
+				break more
+			}
+		}
+		start := time.Now()
+		results := h(ctx, batch)
+		s.handled(time.Since(start))
+		for i, m := range batch {
+			s.Settle(m, results[i])
+			hold.done(m)
+		}
+	}
+}
+
+// Durable is the task of a durable pull consumer of stream: it ensures the consumer
+// (created or updated, shared by every replica; AckWait defaults to AckWait), consumes
+// until ctx ends (Consume), reports its lag, and handles the operator's replays of its
+// dead letters.
+func Durable(b Bus, stream string, cfg jetstream.ConsumerConfig, prefetch int, h MsgHandler) func(context.Context) error {
+	return DurableBatches(b, stream, cfg, prefetch, 1, func(ctx context.Context, msgs []jetstream.Msg) []error {
+		return []error{h(ctx, msgs[0])}
+	})
+}
+
+// DurableBatches is Durable for a handler of batches of up to max messages
+// (ConsumeBatches).
+func DurableBatches(b Bus, stream string, cfg jetstream.ConsumerConfig, prefetch, max int, h BatchHandler) func(context.Context) error {
+	attached := b.Attached.Expect()
 	return func(ctx context.Context) error {
-		c, err := EnsureConsumer(ctx, js, stream, cfg)
+		c, err := EnsureConsumer(ctx, b.JS, stream, cfg)
 		if err != nil {
 			return err
 		}
-		return ConsumeBatches(ctx, c, log, max, h)
+		replay, err := deadReplayConsumer(ctx, b, cfg.Durable)
+		if err != nil {
+			return err
+		}
+		s := NewSettler(b, stream, cfg.Durable)
+		go SampleLag(ctx, c, s)
+		// Attached (ready) once both the consumer and its replays take messages.
+		var mu sync.Mutex
+		starts := 0
+		started := func() {
+			mu.Lock()
+			defer mu.Unlock()
+			if starts++; starts == 2 {
+				attached()
+			}
+		}
+		errc := make(chan error, 1)
+		go func() { errc <- consumeReplays(ctx, b, cfg.Durable, replay, h, started) }()
+		if prefetch <= 0 {
+			prefetch = DefaultPrefetch
+		}
+		err = consumeBatches(ctx, c, s, prefetch, max, h, started)
+		if rerr := <-errc; err == nil {
+			err = rerr
+		}
+		return err
+	}
+}
+
+// DeadReplays is the task that hands the operator's replays of durable's dead letters
+// (ReplayDead) to h, as the original messages. Durable runs it; a consumer with a loop
+// of its own runs it beside that loop.
+func DeadReplays(b Bus, durable string, h BatchHandler) func(context.Context) error {
+	return func(ctx context.Context) error {
+		replay, err := deadReplayConsumer(ctx, b, durable)
+		if err != nil {
+			return err
+		}
+		return consumeReplays(ctx, b, durable, replay, h, nil)
+	}
+}
+
+func deadReplayConsumer(ctx context.Context, b Bus, durable string) (jetstream.Consumer, error) {
+	if err := EnsureStreams(ctx, b.JS, events.StreamDead); err != nil {
+		return nil, err
+	}
+	return EnsureConsumer(ctx, b.JS, events.StreamDead.Name, jetstream.ConsumerConfig{
+		Durable: durable + "-dead-replay", FilterSubject: DeadReplayPrefix + durable,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+	})
+}
+
+func consumeReplays(ctx context.Context, b Bus, durable string, replay jetstream.Consumer, h BatchHandler, started func()) error {
+	return consumeBatches(ctx, replay, NewSettler(b, events.StreamDead.Name, durable), 1, 1, func(ctx context.Context, msgs []jetstream.Msg) []error {
+		return h(ctx, []jetstream.Msg{replayed{msgs[0]}})
+	}, started)
+}
+
+// LagEvery is how often a consumer's lag is read from JetStream for its metrics.
+const LagEvery = 5 * time.Second
+
+// SampleLag reports c's lag (mgm_consumer_pending_messages, ..._ack_pending_messages)
+// every LagEvery until ctx ends.
+func SampleLag(ctx context.Context, c jetstream.Consumer, s *Settler) {
+	if s.metrics == nil {
+		return
+	}
+	t := time.NewTicker(LagEvery)
+	defer t.Stop()
+	for {
+		ictx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		info, err := c.Info(ictx)
+		cancel()
+		if err == nil {
+			s.metrics.pending.WithLabelValues(s.Consumer).Set(float64(info.NumPending))
+			s.metrics.ackPending.WithLabelValues(s.Consumer).Set(float64(info.NumAckPending))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 	}
 }

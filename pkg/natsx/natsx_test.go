@@ -78,17 +78,14 @@ func TestConsume_SettlesByTheHandlersDeliveryHint(t *testing.T) {
 	require.NoError(t, natsx.EnsureStreams(ctx, js, events.Stream{Name: "T", Subjects: []string{"t.>"}}))
 	// Idempotent at every start-up.
 	require.NoError(t, natsx.EnsureStreams(ctx, js, events.Stream{Name: "T", Subjects: []string{"t.>"}}))
-	c, err := natsx.EnsureConsumer(ctx, js, "T", jetstream.ConsumerConfig{Durable: "c", MaxDeliver: 5, AckWait: 300 * time.Millisecond})
+	c, err := natsx.EnsureConsumer(ctx, js, "T", jetstream.ConsumerConfig{Durable: "c", AckWait: 300 * time.Millisecond})
 	require.NoError(t, err)
-
-	old := natsx.RetryDelay
-	natsx.RetryDelay = func(uint64) time.Duration { return 10 * time.Millisecond }
-	t.Cleanup(func() { natsx.RetryDelay = old })
+	fastRetries(t)
 
 	var okN, flakyN, poisonN, laterN, abandonN atomic.Int32
 	var laterAt, abandonAt [2]atomic.Int64
 	go func() {
-		_ = natsx.Consume(ctx, c, testenv.Logger(t), 0, func(ctx context.Context, m jetstream.Msg) error {
+		_ = natsx.Consume(ctx, c, natsx.NewSettler(natsx.Bus{JS: js, Log: testenv.Logger(t)}, "T", "c"), 0, func(ctx context.Context, m jetstream.Msg) error {
 			switch m.Subject() {
 			case "t.ok":
 				okN.Add(1)
@@ -122,9 +119,9 @@ func TestConsume_SettlesByTheHandlersDeliveryHint(t *testing.T) {
 		_, err := js.Publish(ctx, s, []byte("x"))
 		require.NoError(t, err)
 	}
-	testenv.Eventually(t, 5*time.Second, func() bool { return okN.Load() == 1 && flakyN.Load() == 3 && poisonN.Load() == 1 }, "ok=%d flaky=%d poison=%d", okN.Load(), flakyN.Load(), poisonN.Load())
+	testenv.Eventually(t, 5*time.Second, func() bool { return okN.Load() == 1 && flakyN.Load() == 3 && poisonN.Load() == natsx.PoisonDeliveries }, "ok=%d flaky=%d poison=%d", okN.Load(), flakyN.Load(), poisonN.Load())
 	time.Sleep(200 * time.Millisecond)
-	assert.Equal(t, int32(1), poisonN.Load(), "a poison message is terminated, not redelivered")
+	assert.Equal(t, int32(natsx.PoisonDeliveries), poisonN.Load(), "a poison message is tried PoisonDeliveries times, then kept and terminated")
 	assert.Equal(t, int32(3), flakyN.Load(), "a temporary failure is redelivered until it succeeds")
 
 	testenv.Eventually(t, 5*time.Second, func() bool { return laterN.Load() == 2 && abandonN.Load() == 2 }, "later=%d abandon=%d", laterN.Load(), abandonN.Load())

@@ -60,7 +60,7 @@ func PublishEvents(ctx context.Context, js jetstream.JetStream, envs []events.En
 }
 
 // DecodeEvent reads an event's envelope and payload from a message. A body that does
-// not decode is invalid_payload: a poison message, terminated by Settle.
+// not decode is invalid_payload: a poison message, kept as a dead letter by the Settler.
 func DecodeEvent(msg jetstream.Msg, payload any) (events.Envelope, error) {
 	env, err := events.Decode(msg.Data(), payload)
 	if err != nil {

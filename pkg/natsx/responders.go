@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 )
 
@@ -27,10 +28,15 @@ type Responders struct {
 // Requests are handled concurrently (up to MaxConcurrentRequests a subject); handler
 // errors travel back in headers and internal causes are logged here, once. On error no
 // subscription is left behind.
-func Serve(nc *nats.Conn, queue string, timeout time.Duration, log *zap.Logger, handlers map[string]Handler) (*Responders, error) {
+func Serve(nc *nats.Conn, queue string, timeout time.Duration, log *zap.Logger, handlers map[string]Handler, opts ...ServeOption) (*Responders, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
+	var o serveOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	metrics := newRPCMetrics(o.metrics)
 	r := &Responders{}
 	for subject, h := range handlers {
 		sem := make(chan struct{}, MaxConcurrentRequests)
@@ -46,7 +52,12 @@ func Serve(nc *nats.Conn, queue string, timeout time.Duration, log *zap.Logger, 
 					ctx, cancel = context.WithTimeout(ctx, timeout)
 				}
 				defer cancel()
-				respond(ctx, m, subject, log, h)
+				start := time.Now()
+				code := respond(ctx, m, subject, log, h)
+				if metrics != nil {
+					metrics.requests.WithLabelValues(subject, code).Inc()
+					metrics.seconds.WithLabelValues(subject).Observe(time.Since(start).Seconds())
+				}
 			}()
 		})
 		if err != nil {
@@ -56,6 +67,17 @@ func Serve(nc *nats.Conn, queue string, timeout time.Duration, log *zap.Logger, 
 		r.subs = append(r.subs, sub)
 	}
 	return r, nil
+}
+
+// ServeOption adjusts Serve.
+type ServeOption func(*serveOptions)
+
+type serveOptions struct{ metrics prometheus.Registerer }
+
+// ServeMetrics counts and times every request (mgm_rpc_requests_total,
+// mgm_rpc_request_duration_seconds) in reg.
+func ServeMetrics(reg prometheus.Registerer) ServeOption {
+	return func(o *serveOptions) { o.metrics = reg }
 }
 
 // Stop stops taking requests and waits, at most timeout, for those already received to

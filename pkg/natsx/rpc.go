@@ -23,11 +23,13 @@ const (
 // Handler answers one request: decode data, do the work, return the reply value or an error.
 type Handler func(ctx context.Context, data []byte) (any, error)
 
-func respond(ctx context.Context, m *nats.Msg, subject string, log *zap.Logger, h Handler) {
+func respond(ctx context.Context, m *nats.Msg, subject string, log *zap.Logger, h Handler) (code string) {
+	code = "ok"
 	out, err := h(ctx, m.Data)
 	reply := nats.NewMsg(m.Reply)
 	if err != nil {
 		pub := errs.Public(err)
+		code = string(pub.Code)
 		if pub.Code == errs.Internal {
 			log.Error("request failed", zap.String("subject", subject), zap.Error(err))
 		}
@@ -42,6 +44,7 @@ func respond(ctx context.Context, m *nats.Msg, subject string, log *zap.Logger, 
 		b, jerr := json.Marshal(out)
 		if jerr != nil {
 			log.Error("encode reply", zap.String("subject", subject), zap.Error(jerr))
+			code = string(errs.Internal)
 			reply.Header.Set(HeaderErrCode, string(errs.Internal))
 			reply.Header.Set(HeaderErrMessage, "internal error")
 		} else {
@@ -51,6 +54,7 @@ func respond(ctx context.Context, m *nats.Msg, subject string, log *zap.Logger, 
 	if m.Reply != "" {
 		_ = m.RespondMsg(reply)
 	}
+	return code
 }
 
 // Call sends req as JSON to subject and decodes the reply into resp (which may be nil).

@@ -8,10 +8,12 @@ package outbox
 
 import (
 	"context"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/mimiron/mgm/pkg/events"
@@ -72,10 +74,17 @@ func Mapped[T any](rows Rows[T], envelope func(T) (events.Envelope, error), pub 
 				}
 				envs = append(envs, env)
 			}
-			return pub(ctx, envs)
+			n, err := pub(ctx, envs)
+			if obs, ok := ctx.Value(observerKey{}).(func([]events.Envelope, []events.Envelope)); ok && n <= len(envs) {
+				obs(envs[:n], envs[n:])
+			}
+			return n, err
 		})
 	}
 }
+
+// observerKey carries a Relay's age observer to Mapped through the Batch's context.
+type observerKey struct{}
 
 // Relay runs a service's Batch until nothing is left, whenever it is kicked and on a
 // timer.
@@ -88,6 +97,13 @@ type Relay struct {
 	after     func(context.Context) error
 	wake      chan struct{}
 	published atomic.Int64
+	metrics   *relayMetrics
+}
+
+// relayMetrics describe how long committed events wait for the bus.
+type relayMetrics struct {
+	age     prometheus.Observer // mgm_outbox_event_age_seconds{relay}
+	pending prometheus.Gauge    // mgm_outbox_oldest_pending_age_seconds{relay}
 }
 
 // NewRelay builds a relay polling every interval (DefaultInterval when 0). name starts
@@ -115,6 +131,39 @@ func (r *Relay) WithBatchSize(n int) *Relay {
 func (r *Relay) WithAfter(fn func(context.Context) error) *Relay {
 	r.after = fn
 	return r
+}
+
+// WithMetrics reports the outbox's age in reg (before Run):
+// mgm_outbox_event_age_seconds{relay}, how long each event waited between its commit
+// and the bus, observed as it is published; and
+// mgm_outbox_oldest_pending_age_seconds{relay}, the age of the oldest event the last
+// pass could not publish (0 once everything is out).
+func (r *Relay) WithMetrics(reg *prometheus.Registry) *Relay {
+	if reg == nil {
+		return r
+	}
+	name := strings.TrimSuffix(r.name, " relay")
+	age := natsx.Register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "mgm_outbox_event_age_seconds", Help: "How long a committed event waited for the bus, observed as it is published, by relay.",
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300},
+	}, []string{"relay"}))
+	pending := natsx.Register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "mgm_outbox_oldest_pending_age_seconds", Help: "Age of the oldest committed event the relay's last pass could not publish (0: all out), by relay.",
+	}, []string{"relay"}))
+	r.metrics = &relayMetrics{age: age.WithLabelValues(name), pending: pending.WithLabelValues(name)}
+	return r
+}
+
+func (r *Relay) observe(published, left []events.Envelope) {
+	now := time.Now()
+	for _, e := range published {
+		r.metrics.age.Observe(now.Sub(e.OccurredAt).Seconds())
+	}
+	oldest := 0.0
+	for _, e := range left {
+		oldest = max(oldest, now.Sub(e.OccurredAt).Seconds())
+	}
+	r.metrics.pending.Set(oldest)
 }
 
 // Kick wakes the relay; it never blocks.
@@ -168,6 +217,9 @@ func (r *Relay) Pass(ctx context.Context) error {
 // smaller than asked for is not the end: a repository that orders events per aggregate
 // offers an aggregate's next event only once its predecessor is marked.
 func (r *Relay) Drain(ctx context.Context) (int, error) {
+	if r.metrics != nil {
+		ctx = context.WithValue(ctx, observerKey{}, r.observe)
+	}
 	total := 0
 	for {
 		n, err := r.batch(ctx, r.size)

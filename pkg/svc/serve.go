@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
 
@@ -96,7 +97,7 @@ const ShutdownGrace = 5 * time.Second
 func Serve(ctx context.Context, d Deps, p Parts) error {
 	d = d.WithDefaults()
 	log := d.Log
-	responders, err := natsx.Serve(d.NC, p.Queue, d.Config.RPCTimeout, log, p.Handlers)
+	responders, err := natsx.Serve(d.NC, p.Queue, d.Config.RPCTimeout, log, p.Handlers, natsx.ServeMetrics(d.Metrics))
 	if err != nil {
 		return err
 	}
@@ -110,7 +111,7 @@ func Serve(ctx context.Context, d Deps, p Parts) error {
 			}
 		}
 		srv = &http.Server{
-			Handler:           p.HTTP,
+			Handler:           instrumentHTTP(d.Metrics, p.HTTP),
 			ReadHeaderTimeout: 5 * time.Second,
 			ReadTimeout:       30 * time.Second,
 			WriteTimeout:      30 * time.Second,
@@ -195,6 +196,9 @@ func Readiness(ctx context.Context, d Deps, p Parts) error {
 			return errs.Wrap(errs.Unavailable, err, "PostgreSQL not answering")
 		}
 	}
+	if err := d.Consumers.Ready(ctx); err != nil {
+		return err
+	}
 	for _, c := range p.Ready {
 		if err := c(ctx); err != nil {
 			return err
@@ -247,4 +251,39 @@ func opsTask(d Deps, p Parts) Task {
 		}
 		return nil
 	}
+}
+
+// instrumentHTTP counts and times the public HTTP API's requests by method
+// (mgm_http_requests_total, mgm_http_request_duration_seconds). It does not wrap the
+// ResponseWriter: http.MaxBytesReader and the gateway's EventSub proxy need the
+// server's own (a wrapper hides the "request too large" signal, and the connection is
+// then reset under a client still sending); statuses are counted where the routes are
+// known (the gateway by route, ingest by refusal code).
+func instrumentHTTP(reg prometheus.Registerer, h http.Handler) http.Handler {
+	if reg == nil {
+		return h
+	}
+	requests := natsx.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "mgm_http_requests_total", Help: "Public HTTP requests answered, by method.",
+	}, []string{"method"}))
+	seconds := natsx.Register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "mgm_http_request_duration_seconds", Help: "Time to answer a public HTTP request, by method.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+	}, []string{"method"}))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		h.ServeHTTP(w, r)
+		m := methodLabel(r.Method)
+		requests.WithLabelValues(m).Inc()
+		seconds.WithLabelValues(m).Observe(time.Since(start).Seconds())
+	})
+}
+
+// methodLabel keeps the label's values few whatever a client sends.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
+		return m
+	}
+	return "other"
 }

@@ -42,6 +42,9 @@ type Deps struct {
 	Metrics *prometheus.Registry
 	// Now is the clock; nil means time.Now. Tests pass a controllable one.
 	Now func() time.Time
+	// Consumers tracks the service's durable consumers (built on Bus) for readiness;
+	// WithDefaults creates it.
+	Consumers *natsx.Attachments
 }
 
 // Clock returns d.Now or time.Now.
@@ -60,6 +63,16 @@ func (d Deps) Logger() *zap.Logger {
 	return zap.NewNop()
 }
 
+// Bus is what the service's JetStream consumers need (natsx.Durable): JetStream, the
+// logger and the metrics registry.
+func (d Deps) Bus() natsx.Bus {
+	b := natsx.Bus{JS: d.JS, Log: d.Logger(), Attached: d.Consumers}
+	if d.Metrics != nil {
+		b.Metrics = d.Metrics
+	}
+	return b
+}
+
 // WithDefaults fills what a Run may leave unset (a logger, a metrics registry), so the
 // Run and its Serve share them.
 func (d Deps) WithDefaults() Deps {
@@ -67,16 +80,28 @@ func (d Deps) WithDefaults() Deps {
 	if d.Metrics == nil {
 		d.Metrics = prometheus.NewRegistry()
 	}
+	if d.Consumers == nil {
+		d.Consumers = &natsx.Attachments{}
+	}
 	return d
 }
 
 // RunFunc is a service's entry point; it blocks until ctx ends or the service fails.
 type RunFunc func(ctx context.Context, d Deps) error
 
-// Main is the whole of a standalone service's main: config from the environment,
+// Main is the whole of a standalone service's main — with arguments, one of the common
+// commands (TryCommand: dead letters, health check) — otherwise config from the environment,
 // logger, NATS (NATS_URL, required), the ops listener (MGM_OPS_ADDR, when set), a
 // metrics registry with the Go runtime's collectors, then run until SIGINT/SIGTERM.
 func Main(name string, run RunFunc) {
+	if len(os.Args) > 1 {
+		code, ok := TryCommand(name, os.Args[1:], os.Stdout, os.Stderr)
+		if !ok {
+			fmt.Fprintf(os.Stderr, "usage:\n  %[1]s                      run the service (NATS_URL, DATABASE_URL, …)\n"+CommandUsage+"\n", name)
+			code = 2
+		}
+		os.Exit(code)
+	}
 	if err := mainErr(name, run); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
 		os.Exit(1)

@@ -12,6 +12,9 @@ import (
 
 func main() {
 	if len(os.Args) > 1 {
+		if code, ok := svc.TryCommand("helix-notifier", os.Args[1:], os.Stdout, os.Stderr); ok {
+			os.Exit(code)
+		}
 		os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr))
 	}
 	svc.Main("helix-notifier", service.Run)

@@ -19,6 +19,9 @@ import (
 
 func main() {
 	if len(os.Args) > 1 { // any argument is a subcommand; unknown ones print usage
+		if code, ok := svc.TryCommand("ingest", os.Args[1:], os.Stdout, os.Stderr); ok {
+			os.Exit(code)
+		}
 		os.Exit(command(os.Args[1:]))
 	}
 	svc.Main("ingest", service.Run)

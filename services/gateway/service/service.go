@@ -46,7 +46,14 @@ const (
 type Option func(*options)
 
 type options struct {
-	checker SubscriptionChecker
+	checker  SubscriptionChecker
+	eventsub http.Handler
+}
+
+// WithEventSub serves POST /api/twitch/eventsub with h — ingest's own handler, in the
+// one-process mode — instead of proxying it to MGM_INGEST_URL over HTTP.
+func WithEventSub(h http.Handler) Option {
+	return func(o *options) { o.eventsub = h }
 }
 
 // WithSubscriptionChecker replaces the Helix client (tests, benchmarks).
@@ -70,6 +77,7 @@ type Gateway struct {
 	checker  SubscriptionChecker // nil: subscriber check skipped (development only)
 
 	viewerReads, viewerWrites, desktop *ratelimit.Limiter
+	metrics                            *routeMetrics
 }
 
 // Run serves the gateway on d.Listener (or d.Config.HTTPAddr) until ctx ends.
@@ -143,6 +151,7 @@ func New(d svc.Deps, opts ...Option) (*Gateway, error) {
 		viewerReads:  ratelimit.New(cfg.ViewerReadPerMin, now),
 		viewerWrites: ratelimit.New(cfg.ViewerWritePerMin, now),
 		desktop:      ratelimit.New(cfg.DesktopPerMin, now),
+		metrics:      newRouteMetrics(d.Metrics),
 	}
 	switch {
 	case cfg.DevSkipSubscriber:
@@ -163,7 +172,11 @@ func New(d svc.Deps, opts ...Option) (*Gateway, error) {
 	}
 	g.js = d.JS
 	g.viewers = newViewerDirectory(d.JS, log, now)
-	g.echo = g.routes(newEventSubProxy(ingest, g))
+	if o.eventsub != nil {
+		g.echo = g.routes(o.eventsub)
+	} else {
+		g.echo = g.routes(newEventSubProxy(ingest, g))
+	}
 	return g, nil
 }
 
@@ -195,6 +208,7 @@ func (g *Gateway) routes(eventsub http.Handler) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = g.handleError
+	e.Use(g.observe)
 	e.Use(g.recoverPanics)
 	if len(g.cfg.CORSOrigins) > 0 {
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{

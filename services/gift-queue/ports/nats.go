@@ -7,7 +7,6 @@ import (
 	"context"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"go.uber.org/zap"
 
 	shared "github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/events"
@@ -73,15 +72,14 @@ func reply(r *domain.Request, err error) (any, error) {
 }
 
 // Chat applies `!twgift` chat commands until ctx ends. A body that does not decode is
-// poison (terminated); storage failures are retried.
-func Chat(js jetstream.JetStream, s *app.Service, log *zap.Logger) svc.Task {
-	return natsx.Durable(js, events.StreamChat.Name, jetstream.ConsumerConfig{
+// poison (kept as a dead letter after a few tries); storage failures are retried.
+func Chat(b natsx.Bus, s *app.Service) svc.Task {
+	return natsx.Durable(b, events.StreamChat.Name, jetstream.ConsumerConfig{
 		Durable:       ChatConsumer,
 		FilterSubject: events.ChatTwGift,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 		MaxAckPending: 1000,
-		MaxDeliver:    50,
-	}, log, 0, func(ctx context.Context, msg jetstream.Msg) error {
+	}, 0, func(ctx context.Context, msg jetstream.Msg) error {
 		var c events.ChatCommand
 		if _, err := natsx.DecodeEvent(msg, &c); err != nil {
 			return err

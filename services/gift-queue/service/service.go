@@ -55,7 +55,7 @@ func RunWith(ctx context.Context, d svc.Deps, opts Options) error {
 	}
 	defer pool.Close()
 	repo := adapters.New(pool, ports.EncodeChange)
-	relay := Relay(ctx, repo, d.JS, log, opts.RelayInterval)
+	relay := Relay(ctx, repo, d.JS, log, opts.RelayInterval).WithMetrics(d.Metrics)
 	if d.Config.BroadcasterID == "" {
 		log.Warn("TWITCH_BROADCASTER_ID is not set: !twgift from any channel is queued under that channel")
 	}
@@ -78,7 +78,7 @@ func RunWith(ctx context.Context, d svc.Deps, opts Options) error {
 				_, err := s.Sweep(ctx)
 				return err
 			}),
-			ports.Chat(d.JS, s, log),
+			ports.Chat(d.Bus(), s),
 		},
 	})
 }

@@ -83,7 +83,7 @@ type Request struct {
 	CharacterName string
 	OccurredAt    time.Time // when the payout became Sent (zero for replays)
 	Delivery      int       // JetStream delivery count of this message, from 1
-	LastDelivery  bool      // no redelivery will follow
+	LastDelivery  bool      // time to give up on Helix (deliveries go on while the give-up cannot be recorded)
 }
 
 // NewBreaker builds the circuit breaker guarding Helix: it opens after failures
@@ -356,8 +356,9 @@ func (s *Service) gaveUp(ctx context.Context, log *zap.Logger, a *domain.Announc
 // unless this was the last delivery.
 func (s *Service) retryInfra(log *zap.Logger, r Request, err error) error {
 	if r.LastDelivery {
-		log.Error("announcement abandoned on its last delivery", zap.Error(err))
-		return nil
+		// Time to give up on Helix, but the record of it cannot be written: the next
+		// delivery tries again (a temporary failure is never the end of an announcement).
+		log.Error("announcement could not be recorded on its last delivery; will try again", zap.Error(err))
 	}
 	return errs.Later(domain.Backoff(s.S.Backoff, r.Delivery), errs.Wrap(errs.Unavailable, err, "announce %s", r.PayoutID))
 }

@@ -35,7 +35,10 @@ const Usage = `usage:
   helix-notifier                               run the notifier (NATS_URL, DATABASE_URL)
   helix-notifier failures list [--json]        announcements that need an operator
   helix-notifier failures replay <payoutId>    post a failed/unknown announcement again
-  helix-notifier twitch login|status|logout    the Twitch accounts the announcement is posted with`
+  helix-notifier twitch login|status|logout    the Twitch accounts the announcement is posted with
+  helix-notifier dead list [--json]            events its consumers gave up on (undecodable; MGM_DEAD)
+  helix-notifier dead replay <seq>             hand one back to its consumer after a fix
+  helix-notifier healthcheck [live]            exit 0 when MGM_OPS_ADDR answers /readyz (/healthz)`
 
 // Main runs the command in args (without the program name) and returns the exit code.
 func Main(args []string, stdout, stderr io.Writer) int {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
-	"go.uber.org/zap"
 
 	shared "github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/events"
@@ -58,24 +57,25 @@ func Handlers(s *app.Service) map[string]natsx.Handler {
 }
 
 // Consumers are the two durable consumers that feed the announcer: payout Sent
-// transitions and operator replays. cfg carries AckWait and MaxDeliver (the announcer
-// gives up, and records why, on the MaxDeliver-th delivery).
-func Consumers(js jetstream.JetStream, s *app.Service, cfg jetstream.ConsumerConfig, log *zap.Logger) []svc.Task {
+// transitions and operator replays. cfg carries AckWait; the announcer gives up, and
+// records why, from the giveUpAt-th delivery on (JetStream itself never stops
+// delivering: a database that is down when the time comes is waited for).
+func Consumers(b natsx.Bus, s *app.Service, cfg jetstream.ConsumerConfig, giveUpAt int) []svc.Task {
 	sent, replays := cfg, cfg
 	sent.Durable, sent.FilterSubject = Durable, events.PayoutStatusChanged
 	replays.Durable, replays.FilterSubject = ReplayDurable, events.NotifyRewardReplay
-	return []svc.Task{consume(js, events.StreamPayout.Name, sent, s, log), consume(js, events.StreamNotify.Name, replays, s, log)}
+	return []svc.Task{consume(b, events.StreamPayout.Name, sent, s, giveUpAt), consume(b, events.StreamNotify.Name, replays, s, giveUpAt)}
 }
 
-func consume(js jetstream.JetStream, stream string, cfg jetstream.ConsumerConfig, s *app.Service, log *zap.Logger) svc.Task {
+func consume(b natsx.Bus, stream string, cfg jetstream.ConsumerConfig, s *app.Service, giveUpAt int) svc.Task {
 	cfg.DeliverPolicy, cfg.MaxAckPending = jetstream.DeliverAllPolicy, 64
-	return natsx.Durable(js, stream, cfg, log, Prefetch, func(ctx context.Context, msg jetstream.Msg) error {
+	return natsx.Durable(b, stream, cfg, Prefetch, func(ctx context.Context, msg jetstream.Msg) error {
 		req, ok, err := Request(msg)
 		if err != nil || !ok {
 			return err // undecodable: rejected; not a Sent transition: done
 		}
 		req.Delivery = natsx.Delivery(msg)
-		req.LastDelivery = cfg.MaxDeliver > 0 && req.Delivery >= cfg.MaxDeliver
+		req.LastDelivery = giveUpAt > 0 && req.Delivery >= giveUpAt
 		return s.Announce(ctx, req)
 	})
 }

@@ -2,6 +2,7 @@ package ports
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -19,6 +20,10 @@ import (
 // whispers to their panel, one per stream: "helix-notifier-panel-pool", "-payout",
 // "-gift".
 const PanelDurable = "helix-notifier-panel"
+
+// PanelAckWait: the panel consumers hold a batch while its whispers go out (Helix's
+// Extension PubSub); a push is a convenience, not on the recovery path.
+const PanelAckWait = 30 * time.Second
 
 // PanelPrefetch is the most events taken (and coalesced per viewer) at once; whispers
 // are small and quick, so a modest batch never waits past AckWait.
@@ -41,13 +46,13 @@ type GiftMine interface {
 // version is the event's stream sequence (the panel drops anything older); the events
 // of one viewer that are waiting together are coalesced into one whisper carrying the
 // newest of each part.
-func PanelConsumers(js jetstream.JetStream, p *app.Panel, gifts GiftMine, cfg jetstream.ConsumerConfig, log *zap.Logger) []svc.Task {
+func PanelConsumers(b natsx.Bus, p *app.Panel, gifts GiftMine, cfg jetstream.ConsumerConfig) []svc.Task {
 	pool, payout, gift := cfg, cfg, cfg
 	pool.Durable, pool.FilterSubject = PanelDurable+"-pool", "mgm.pool.member.>"
 	payout.Durable, payout.FilterSubject = PanelDurable+"-payout", "mgm.payout.>"
 	gift.Durable, gift.FilterSubject = PanelDurable+"-gift", events.GiftRequestChanged
 	return []svc.Task{
-		panelConsume(js, events.StreamPool.Name, pool, p, log, func(_ context.Context, msg jetstream.Msg, seq uint64) (change, error) {
+		panelConsume(b, events.StreamPool.Name, pool, p, func(_ context.Context, msg jetstream.Msg, seq uint64) (change, error) {
 			var m events.PoolMember
 			env, err := natsx.DecodeEvent(msg, &m)
 			if err != nil {
@@ -60,7 +65,7 @@ func PanelConsumers(js jetstream.JetStream, p *app.Panel, gifts GiftMine, cfg je
 			}
 			return change{user: m.TwitchUserID, at: env.OccurredAt, push: domain.ViewerPush{Version: seq, Pool: &domain.Part{Version: seq, Value: part}}}, nil
 		}),
-		panelConsume(js, events.StreamPayout.Name, payout, p, log, func(_ context.Context, msg jetstream.Msg, seq uint64) (change, error) {
+		panelConsume(b, events.StreamPayout.Name, payout, p, func(_ context.Context, msg jetstream.Msg, seq uint64) (change, error) {
 			var e events.PayoutEvent
 			env, err := natsx.DecodeEvent(msg, &e)
 			if err != nil || e.Payout.ID == "" {
@@ -68,7 +73,7 @@ func PanelConsumers(js jetstream.JetStream, p *app.Panel, gifts GiftMine, cfg je
 			}
 			return change{user: e.Payout.TwitchUserID, at: env.OccurredAt, push: domain.ViewerPush{Version: seq, Payout: &domain.Part{Version: seq, Value: PanelPayout(e.Payout)}}}, nil
 		}),
-		panelConsume(js, events.StreamGift.Name, gift, p, log, func(ctx context.Context, msg jetstream.Msg, seq uint64) (change, error) {
+		panelConsume(b, events.StreamGift.Name, gift, p, func(ctx context.Context, msg jetstream.Msg, seq uint64) (change, error) {
 			var e events.GiftRequestEvent
 			env, err := natsx.DecodeEvent(msg, &e)
 			if err != nil || e.Request.TwitchUserID == "" {
@@ -110,14 +115,21 @@ func merge(a, b change) change {
 	return a
 }
 
-func panelConsume(js jetstream.JetStream, stream string, cfg jetstream.ConsumerConfig, p *app.Panel, log *zap.Logger, read func(ctx context.Context, msg jetstream.Msg, seq uint64) (change, error)) svc.Task {
+func panelConsume(b natsx.Bus, stream string, cfg jetstream.ConsumerConfig, p *app.Panel, read func(ctx context.Context, msg jetstream.Msg, seq uint64) (change, error)) svc.Task {
 	cfg.DeliverPolicy, cfg.MaxAckPending = jetstream.DeliverAllPolicy, 64
+	log := b.Log
+	if log == nil {
+		log = zap.NewNop()
+	}
+	attached := b.Attached.Expect()
 	return func(ctx context.Context) error {
-		c, err := natsx.EnsureConsumer(ctx, js, stream, cfg)
+		c, err := natsx.EnsureConsumer(ctx, b.JS, stream, cfg)
 		if err != nil {
 			return err
 		}
-		handle := func(msgs []jetstream.Msg) []error {
+		settler := natsx.NewSettler(b, stream, cfg.Durable)
+		go natsx.SampleLag(ctx, c, settler)
+		handle := func(ctx context.Context, msgs []jetstream.Msg) []error {
 			results := make([]error, len(msgs))
 			byUser := map[string]change{}
 			members := map[string][]int{}
@@ -128,7 +140,12 @@ func panelConsume(js jetstream.JetStream, stream string, cfg jetstream.ConsumerC
 					results[i] = err
 					continue
 				}
-				ch, err := read(ctx, msg, md.Sequence.Stream)
+				seq := md.Sequence.Stream
+				if v := msg.Headers().Get(natsx.HeaderDeadStreamSeq); v != "" {
+					// An operator's replay of a dead letter: versioned as the original.
+					seq, _ = strconv.ParseUint(v, 10, 64)
+				}
+				ch, err := read(ctx, msg, seq)
 				if err != nil || ch.user == "" {
 					results[i] = err
 					continue
@@ -150,6 +167,10 @@ func panelConsume(js jetstream.JetStream, stream string, cfg jetstream.ConsumerC
 			}
 			return results
 		}
+		replays := make(chan error, 1)
+		go func() { replays <- natsx.DeadReplays(b, cfg.Durable, handle)(ctx) }()
+		defer func() { <-replays }()
+		attached()
 		// A pull that stays open for PanelCoalesce gathers the events of a burst (a
 		// payout moved several times in a row) into one batch.
 		for ctx.Err() == nil {
@@ -183,8 +204,8 @@ func panelConsume(js jetstream.JetStream, stream string, cfg jetstream.ConsumerC
 			if len(msgs) == 0 {
 				continue
 			}
-			for i, err := range handle(msgs) {
-				natsx.Settle(msgs[i], err, log)
+			for i, err := range handle(ctx, msgs) {
+				settler.Settle(msgs[i], err)
 			}
 		}
 		return nil

@@ -69,7 +69,9 @@ type Options struct {
 	MaxDeliver int
 	// MaxRateWait caps a wait for Ratelimit-Reset.
 	MaxRateWait time.Duration
-	// AckWait is JetStream's redelivery timer; it must exceed PostTimeout.
+	// AckWait is JetStream's redelivery timer: how long an event held by a notifier that
+	// died waits for another (a live notifier reports the event in progress while it
+	// posts, however long the post takes).
 	AckWait time.Duration
 	// PostTimeout bounds one Helix call.
 	PostTimeout time.Duration
@@ -110,7 +112,7 @@ func DefaultOptions() Options {
 			time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute},
 		MaxDeliver:      14,
 		MaxRateWait:     5 * time.Minute,
-		AckWait:         60 * time.Second,
+		AckWait:         natsx.AckWait,
 		PostTimeout:     10 * time.Second,
 		StaleAfter:      2 * time.Minute,
 		BreakerFailures: 5,
@@ -134,8 +136,8 @@ func Run(ctx context.Context, d svc.Deps) error { return RunWith(ctx, d, Default
 
 // RunWith runs the notifier until ctx ends.
 func RunWith(ctx context.Context, d svc.Deps, o Options) error {
-	if o.AckWait <= o.PostTimeout || o.StaleAfter <= o.PostTimeout {
-		return fmt.Errorf("helix-notifier: AckWait and StaleAfter must exceed PostTimeout")
+	if o.StaleAfter <= o.PostTimeout {
+		return fmt.Errorf("helix-notifier: StaleAfter must exceed PostTimeout")
 	}
 	cfg := d.Config
 	if cfg.BroadcasterID == "" {
@@ -190,7 +192,7 @@ func RunWith(ctx context.Context, d svc.Deps, o Options) error {
 			StaleAfter: o.StaleAfter, MaxEventAge: o.MaxEventAge,
 		},
 	}
-	tasks := ports.Consumers(d.JS, s, jetstream.ConsumerConfig{AckWait: o.AckWait, MaxDeliver: o.MaxDeliver}, log)
+	tasks := ports.Consumers(d.Bus(), s, jetstream.ConsumerConfig{AckWait: o.AckWait}, o.MaxDeliver)
 	panelTasks, err := panelPush(ctx, d, o, hc, now, host, log)
 	if err != nil {
 		return err
@@ -273,7 +275,7 @@ func panelPush(ctx context.Context, d svc.Deps, o Options, hc *http.Client, now 
 		Now:           now,
 	}
 	gifts := adapters.GiftView{NC: d.NC, BroadcasterID: cfg.BroadcasterID, RPCTimeout: rpc}
-	tasks := ports.PanelConsumers(d.JS, p, gifts, jetstream.ConsumerConfig{AckWait: o.AckWait, MaxDeliver: o.MaxDeliver}, log)
+	tasks := ports.PanelConsumers(d.Bus(), p, gifts, jetstream.ConsumerConfig{AckWait: ports.PanelAckWait})
 	tasks = append(tasks,
 		func(ctx context.Context) error { return shared.Watch(ctx, d.JS) },
 		p.RunBroadcasts,

@@ -372,20 +372,20 @@ func TestOps_MetricsAndHealthServedOnTheOpsAddress(t *testing.T) {
 	id := h.sent("Калесгос")
 	h.waitNotice(events.NotifyRewardPosted, id)
 	m := scrape(t, base+"/metrics")
-	assert.Equal(t, int64(1), m["mgm_helix_notifier_posted_total"])
+	assert.Equal(t, float64(1), m["mgm_helix_notifier_posted_total"])
 	for _, name := range []string{"failed", "unknown", "retried", "dropped"} {
 		assert.Contains(t, m, "mgm_helix_notifier_"+name+"_total")
 	}
 }
 
 // scrape reads a Prometheus text page into name → value.
-func scrape(t *testing.T, url string) map[string]int64 {
+func scrape(t *testing.T, url string) map[string]float64 {
 	t.Helper()
 	resp, err := http.Get(url)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	out := map[string]int64{}
+	out := map[string]float64{}
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		line := sc.Text()
@@ -394,7 +394,7 @@ func scrape(t *testing.T, url string) map[string]int64 {
 		}
 		name, v, ok := strings.Cut(line, " ")
 		require.True(t, ok, line)
-		n, err := strconv.ParseInt(v, 10, 64)
+		n, err := strconv.ParseFloat(v, 64)
 		require.NoError(t, err, line)
 		out[name] = n
 	}

@@ -39,6 +39,7 @@ const usage = `usage:
   ingest twitch login|status|logout
                                   log the broadcaster (or -account bot) in, show what is
                                   missing, log out (see: ingest twitch help)
+  ingest healthcheck [live]       exit 0 when MGM_OPS_ADDR answers /readyz (/healthz)
 
 ingest itself reconciles the subscription at start (TWITCH_EVENTSUB_CALLBACK_URL set) or
 reads chat over the EventSub WebSocket (TWITCH_EVENTSUB_TRANSPORT=websocket); these commands

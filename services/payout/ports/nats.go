@@ -8,7 +8,6 @@ import (
 	"context"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"go.uber.org/zap"
 
 	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/natsx"
@@ -70,13 +69,12 @@ func reply(p *domain.Payout, err error) (any, error) {
 // RewardPosted folds helix-notifier's mgm.notify.reward.posted into
 // isRewardSentAnnouncedToChat until ctx ends. Redeliveries are harmless: marking an
 // announced payout again changes nothing.
-func RewardPosted(js jetstream.JetStream, s *app.Service, log *zap.Logger) svc.Task {
-	return natsx.Durable(js, events.StreamNotify.Name, jetstream.ConsumerConfig{
+func RewardPosted(b natsx.Bus, s *app.Service) svc.Task {
+	return natsx.Durable(b, events.StreamNotify.Name, jetstream.ConsumerConfig{
 		Durable:       RewardConsumer,
 		FilterSubject: events.NotifyRewardPosted,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
-		MaxDeliver:    50,
-	}, log, 0, func(ctx context.Context, msg jetstream.Msg) error {
+	}, 0, func(ctx context.Context, msg jetstream.Msg) error {
 		var n events.RewardNotice
 		if _, err := natsx.DecodeEvent(msg, &n); err != nil {
 			return err

@@ -54,7 +54,7 @@ func RunWith(ctx context.Context, d svc.Deps, opts Options) error {
 	}
 	defer pool.Close()
 	repo := adapters.New(pool)
-	relay := Relay(ctx, repo, d.JS, d.Log, opts.RelayInterval)
+	relay := Relay(ctx, repo, d.JS, d.Log, opts.RelayInterval).WithMetrics(d.Metrics)
 	s := app.New(repo, d.Clock(), relay.Kick)
 	return svc.Serve(ctx, d, svc.Parts{
 		Queue:    ports.Queue,
@@ -70,7 +70,7 @@ func RunWith(ctx context.Context, d svc.Deps, opts Options) error {
 				}
 				return err
 			}),
-			ports.RewardPosted(d.JS, s, d.Log),
+			ports.RewardPosted(d.Bus(), s),
 		},
 	})
 }

@@ -7,7 +7,6 @@ import (
 	"context"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"go.uber.org/zap"
 
 	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/natsx"
@@ -68,25 +67,25 @@ func Stats(st domain.Stats) events.PoolStats {
 }
 
 // Chat applies `!twgold` chat commands in batches until ctx ends.
-func Chat(js jetstream.JetStream, s *app.Service, log *zap.Logger) svc.Task {
-	return natsx.DurableBatches(js, events.StreamChat.Name, jetstream.ConsumerConfig{
+func Chat(b natsx.Bus, s *app.Service) svc.Task {
+	return natsx.DurableBatches(b, events.StreamChat.Name, jetstream.ConsumerConfig{
 		Durable:       ChatConsumer,
 		FilterSubject: events.ChatTwGold,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 		MaxAckPending: 1000,
-	}, log, ChatBatch, ChatBatchHandler(s))
+	}, ChatBatch, ChatBatch, ChatBatchHandler(s))
 }
 
 // Payouts folds payout events into eligibility until ctx ends.
-func Payouts(js jetstream.JetStream, s *app.Service, log *zap.Logger) svc.Task {
+func Payouts(b natsx.Bus, s *app.Service) svc.Task {
 	// One wildcard filter rather than FilterSubjects: servers before 2.10 (Debian's
 	// nats-server among them) refuse several filters; PayoutHandler skips the rest.
-	return natsx.Durable(js, events.StreamPayout.Name, jetstream.ConsumerConfig{
+	return natsx.Durable(b, events.StreamPayout.Name, jetstream.ConsumerConfig{
 		Durable:       PayoutConsumer,
 		FilterSubject: "mgm.payout.>",
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 		MaxAckPending: 1000,
-	}, log, 0, PayoutHandler(s))
+	}, 0, PayoutHandler(s))
 }
 
 // PayoutHandler decodes a payout created/status-changed event and folds it into

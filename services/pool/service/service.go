@@ -38,7 +38,7 @@ func Run(ctx context.Context, d svc.Deps) error {
 		return fmt.Errorf("pool: %w", err)
 	}
 	repo := adapters.New(pg)
-	relay := Relay(ctx, repo, d.JS, kv, log)
+	relay := Relay(ctx, repo, d.JS, kv, log).WithMetrics(d.Metrics)
 	if d.Config.BroadcasterID == "" {
 		log.Warn("TWITCH_BROADCASTER_ID is not set: chat commands for any channel enroll")
 	}
@@ -55,8 +55,8 @@ func Run(ctx context.Context, d svc.Deps) error {
 		DB:       pg,
 		Tasks: []svc.Task{
 			svc.Loop(relay.Run),
-			ports.Chat(d.JS, s, log),
-			ports.Payouts(d.JS, s, log),
+			ports.Chat(d.Bus(), s),
+			ports.Payouts(d.Bus(), s),
 		},
 	})
 }

@@ -98,6 +98,15 @@ type Service struct {
 	MaxIdle time.Duration
 	Now     func() time.Time
 	Log     *zap.Logger
+	// Counted, when set, is told each cycle transition this replica committed: "drawn",
+	// "empty", "missed", "winner", "offline", "no_report" (the draw outcomes metric).
+	Counted func(outcome string, n int)
+}
+
+func (a *Service) count(outcome string, n int) {
+	if a.Counted != nil && n > 0 {
+		a.Counted(outcome, n)
+	}
 }
 
 // New builds the service with the default timings.

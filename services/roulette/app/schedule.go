@@ -34,6 +34,7 @@ func (a *Service) Tick(ctx context.Context, now time.Time) (time.Time, error) {
 		errList = append(errList, err)
 	} else if n > 0 {
 		a.Log.Warn("spin boundaries passed undrawn (pool unreachable or service down)", zap.Int("cycles", n))
+		a.count(string(domain.StateMissed), n)
 	}
 	expired, err := a.Repo.ExpireOverdue(ctx, now)
 	if err != nil {
@@ -42,6 +43,7 @@ func (a *Service) Tick(ctx context.Context, now time.Time) (time.Time, error) {
 	for _, c := range expired {
 		a.Log.Info("cycle completed without report", zap.String("spinCycleId", c.ID))
 	}
+	a.count(string(domain.NoReport), len(expired))
 	// Always reconcile: a replica that committed a change and died before publishing
 	// is covered by whichever replica ticks next. A failure makes the loop retry soon.
 	if err := a.flush(ctx); err != nil {
@@ -74,6 +76,7 @@ func (a *Service) draw(ctx context.Context, b, now time.Time) (bool, error) {
 		return false, err
 	}
 	var poolErr error
+	var state domain.State
 	drew, err := a.Repo.DrawPending(ctx, c.ID, func(c *domain.Cycle) error {
 		timeout := min(a.DrawTimeout, b.Add(domain.DrawWindow(a.Interval)).Sub(now)+100*time.Millisecond)
 		rctx, cancel := context.WithTimeout(ctx, timeout)
@@ -83,7 +86,9 @@ func (a *Service) draw(ctx context.Context, b, now time.Time) (bool, error) {
 			poolErr = err
 			return err
 		}
-		return c.RecordDraw(cand, eligible, now)
+		err = c.RecordDraw(cand, eligible, now)
+		state = c.State
+		return err
 	})
 	if poolErr != nil {
 		a.Log.Warn("pool draw failed, will retry within the draw window",
@@ -95,6 +100,11 @@ func (a *Service) draw(ctx context.Context, b, now time.Time) (bool, error) {
 	}
 	if drew {
 		a.Log.Info("cycle drawn", zap.String("spinCycleId", c.ID), zap.Time("boundary", b))
+		if state == domain.StateEmpty {
+			a.count(string(domain.StateEmpty), 1)
+		} else {
+			a.count("drawn", 1)
+		}
 	}
 	return false, nil
 }

@@ -43,7 +43,9 @@ func (a *Service) Verify(ctx context.Context, in Report) (Verdict, error) {
 	}
 	now := a.now()
 	var created *Payout
+	var decided domain.Outcome
 	c, err := a.Repo.UpdateCycle(ctx, r.SpinCycleID, func(c *domain.Cycle) (bool, error) {
+		decided = ""
 		v, err := c.Judge(r, now)
 		if err != nil {
 			return false, err
@@ -52,6 +54,7 @@ func (a *Service) Verify(ctx context.Context, in Report) (Verdict, error) {
 		case domain.Repeat:
 			return false, nil
 		case domain.RecordOffline:
+			decided = domain.Offline
 			return true, c.CompleteOffline(now)
 		case domain.CreatePayout:
 			p, err := a.Payouts.Create(ctx, *c)
@@ -59,6 +62,7 @@ func (a *Service) Verify(ctx context.Context, in Report) (Verdict, error) {
 				return false, fmt.Errorf("create payout for cycle %s: %w", c.ID, err)
 			}
 			created = &p
+			decided = domain.Winner
 			return true, c.CompleteWinner(p.ID, now)
 		}
 		return false, fmt.Errorf("verify cycle %s: unknown verdict %d", c.ID, v)
@@ -69,6 +73,7 @@ func (a *Service) Verify(ctx context.Context, in Report) (Verdict, error) {
 	if err != nil {
 		return Verdict{}, err
 	}
+	a.count(string(decided), 1)
 	out := Verdict{Cycle: c}
 	if created != nil {
 		out.Payout = created

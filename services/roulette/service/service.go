@@ -5,6 +5,7 @@ package service
 
 import (
 	"context"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"go.uber.org/zap"
 
@@ -60,7 +61,7 @@ func build(ctx context.Context, d svc.Deps) (*app.Service, *pgxpool.Pool, error)
 		return nil, nil, err
 	}
 	repo := adapters.New(pool)
-	relay := outbox.NewRelay("roulette relay", outbox.Mapped(repo.RelayBatch, ports.Envelope, outbox.JetStream(d.JS, false)), d.Log, 0)
+	relay := outbox.NewRelay("roulette relay", outbox.Mapped(repo.RelayBatch, ports.Envelope, outbox.JetStream(d.JS, false)), d.Log, 0).WithMetrics(d.Metrics)
 	a := app.New(
 		repo,
 		adapters.PoolClient{NC: d.NC},
@@ -72,5 +73,12 @@ func build(ctx context.Context, d svc.Deps) (*app.Service, *pgxpool.Pool, error)
 		d.Log,
 	)
 	a.DrawTimeout = d.Config.RPCTimeout
+	if d.Metrics != nil {
+		cycles := natsx.Register(d.Metrics, prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mgm_roulette_cycles_total",
+			Help: "Spin cycles by what this replica decided: drawn, empty, missed, winner, offline, no_report.",
+		}, []string{"outcome"}))
+		a.Counted = func(outcome string, n int) { cycles.WithLabelValues(outcome).Add(float64(n)) }
+	}
 	return a, pool, nil
 }

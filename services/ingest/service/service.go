@@ -5,6 +5,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -32,6 +33,10 @@ type Options struct {
 	// Backlog tunes the WebSocket transport's backlog of chat commands waiting for the
 	// message bus (see ports.Backlog).
 	Backlog BacklogOptions
+	// Handler, when set, is given the HTTP handler ingest serves, before it serves it:
+	// the one-process mode hands it to the gateway, so the public address reaches the
+	// webhook without an HTTP hop inside the process.
+	Handler func(http.Handler)
 }
 
 // BacklogOptions tune ports.Backlog; zero values are production's (20,000 commands,
@@ -95,8 +100,12 @@ func RunWith(ctx context.Context, d svc.Deps, o Options) error {
 		tw.close()
 	}()
 	metrics := promhttp.HandlerFor(d.Metrics, promhttp.HandlerOpts{Registry: d.Metrics})
+	routes := ports.Routes(hook, d.NC, metrics, tw.ready)
+	if o.Handler != nil {
+		o.Handler(routes)
+	}
 	return svc.Serve(ctx, d, svc.Parts{
-		HTTP:  ports.Routes(hook, d.NC, metrics, tw.ready),
+		HTTP:  routes,
 		Addr:  d.Config.IngestAddr,
 		Ready: []svc.Check{tw.ready},
 	})

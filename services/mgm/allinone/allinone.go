@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -94,16 +95,23 @@ type Service struct {
 // Services lists every service the one-process mode starts, in start order. It is the
 // one list: start-up, listeners and readiness all follow it.
 func Services() []Service {
+	// The public address reaches ingest's webhook in the process, without an HTTP hop:
+	// ingest hands its handler over, the gateway serves the webhook route with it.
+	webhook := &inProcess{}
 	return []Service{
 		{Name: "pool", Run: pool.Run},
 		{Name: "payout", Run: payout.Run},
 		{Name: "gift-queue", Run: giftqueue.Run},
 		{Name: "roulette", Run: roulette.Run},
 		{Name: "helix-notifier", Run: notifier.Run},
-		{Name: "ingest", Run: ingest.Run,
+		{Name: "ingest", Run: func(ctx context.Context, d svc.Deps) error {
+			return ingest.RunWith(ctx, d, ingest.Options{Handler: webhook.set})
+		},
 			Addr:  func(c config.Config) string { return c.IngestAddr },
 			Bound: func(c *config.Config, a string) { c.IngestAddr, c.IngestURL = a, "http://"+a }},
-		{Name: "gateway", Run: gateway.Run,
+		{Name: "gateway", Run: func(ctx context.Context, d svc.Deps) error {
+			return gateway.RunWith(ctx, d, gateway.WithEventSub(webhook))
+		},
 			Addr:  func(c config.Config) string { return c.HTTPAddr },
 			Bound: func(c *config.Config, a string) { c.HTTPAddr = a }},
 	}
@@ -354,4 +362,20 @@ func (s *System) Stop() {
 	if s.ownHelix && s.Helix != nil {
 		s.Helix.Close()
 	}
+}
+
+// inProcess is ingest's HTTP handler as the gateway reaches it in the one-process mode:
+// 503 unavailable (as from an ingest that is not up) until ingest has handed it over.
+type inProcess struct{ h atomic.Pointer[http.Handler] }
+
+func (p *inProcess) set(h http.Handler) { p.h.Store(&h) }
+
+func (p *inProcess) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h := p.h.Load(); h != nil {
+		(*h).ServeHTTP(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	_, _ = w.Write([]byte(`{"code":"unavailable","message":"event intake not started yet","details":{}}`))
 }

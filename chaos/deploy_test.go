@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -212,6 +213,64 @@ func TestDeployments_ComposeRendersWhatChaosRuns(t *testing.T) {
 		assert.Equal(t, "3", str(dig(s, "environment", "MGM_NATS_REPLICAS")), name)
 		assert.Len(t, strings.Split(str(dig(s, "environment", "NATS_URL")), ","), 3, name)
 		assert.NotEmpty(t, str(dig(s, "environment", "MGM_OPS_ADDR")), name)
+		assert.Equal(t, "healthcheck", str(dig(s, "healthcheck", "test", "2")), "%s: the binary checks its own /readyz", name)
 	}
 	assert.NotNil(t, services["edge"], "one public address in front of the replicas")
+}
+
+// The dashboard charts metrics the services export: every mgm_* name in its queries is
+// a metric name written in the services' or pkg's Go code (helix-notifier builds its
+// names from a prefix, which counts).
+func TestDeployments_DashboardChartsMetricsTheServicesExport(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile(filepath.Join(root(t), "deployments", "grafana", "mgm-dashboard.json"))
+	require.NoError(t, err)
+	var dash struct {
+		Panels []struct {
+			Type    string `json:"type"`
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &dash))
+	var literals []string
+	re := regexp.MustCompile(`"(mgm_[a-z_]+)"`)
+	for _, dir := range []string{"pkg", "services"} {
+		require.NoError(t, filepath.WalkDir(filepath.Join(root(t), dir), func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
+				return err
+			}
+			b, err := os.ReadFile(p)
+			for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+				literals = append(literals, m[1])
+			}
+			return err
+		}))
+	}
+	exported := func(name string) bool {
+		for _, l := range literals {
+			if l == name || strings.HasSuffix(l, "_") && strings.HasPrefix(name, l) {
+				return true
+			}
+		}
+		return false
+	}
+	names := regexp.MustCompile(`mgm_[a-z_]+`)
+	charted := 0
+	for _, p := range dash.Panels {
+		if p.Type == "row" {
+			continue
+		}
+		require.NotEmpty(t, p.Targets, p.Title)
+		for _, tg := range p.Targets {
+			for _, n := range names.FindAllString(tg.Expr, -1) {
+				n = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(n, "_bucket"), "_count"), "_sum")
+				assert.True(t, exported(n), "panel %q charts %s, which no service exports", p.Title, n)
+				charted++
+			}
+		}
+	}
+	assert.Greater(t, charted, 10)
 }

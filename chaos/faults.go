@@ -45,7 +45,7 @@ func (f *fault) String() string {
 }
 
 // schedule spreads the faults over a drive of length d: kill -9 of a replica about
-// every d/12 (every service in turn, a random replica of it), the NATS node leading the
+// every d/12 (every service in turn — the pool first — a random replica of it), the NATS node leading the
 // chat stream killed at a quarter and brought back, PostgreSQL restarted in immediate
 // mode at half time, Helix failing for a stretch at two thirds. The outages do not
 // overlap each other; kills land between them.
@@ -67,6 +67,13 @@ func schedule(d time.Duration, rnd *rand.Rand) []*fault {
 	}
 	services := append([]string(nil), serviceNames...)
 	rnd.Shuffle(len(services), func(i, j int) { services[i], services[j] = services[j], services[i] })
+	// The pool first, while enrollments pour in: a killed pool holds a batch of them
+	// unacknowledged (the case the recovery target is about).
+	for i, s := range services {
+		if s == "pool" {
+			services[0], services[i] = services[i], services[0]
+		}
+	}
 	step := d / 12
 	n := 0
 	for t := step / 2; t < d-step/2; t += step {

@@ -1,8 +1,11 @@
 package wowclient
 
-// Money and bags.
+// Money and bags, and finding an item by its link, id or name.
 
 import (
+	"regexp"
+	"strconv"
+
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -61,4 +64,38 @@ func (c *Client) BagItems() []BagSlot {
 type BagSlot struct {
 	Bag, Slot int
 	Item      Item
+}
+
+var itemIDRe = regexp.MustCompile(`item:(\d+)`)
+
+func (c *Client) itemFromArg(s string) (Item, bool) {
+	if m := itemIDRe.FindStringSubmatch(s); m != nil {
+		s = m[1]
+	}
+	if id, err := strconv.Atoi(s); err == nil {
+		it, ok := c.items[id]
+		return it, ok
+	}
+	for _, it := range c.items {
+		if it.Name == s {
+			return it, true
+		}
+	}
+	return Item{}, false
+}
+
+func (c *Client) bagItem(b, s int) *Item {
+	if b < 0 || b >= len(c.bags) || s < 1 || s > len(c.bags[b]) {
+		return nil
+	}
+	return c.bags[b][s-1]
+}
+
+func (c *Client) locked(b, s int) bool {
+	for _, a := range c.attach {
+		if a != nil && a.bag == b && a.slot == s {
+			return true
+		}
+	}
+	return false
 }

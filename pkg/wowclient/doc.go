@@ -104,7 +104,7 @@
 //     oneself or the money is short (UI_ERROR_MESSAGE + MAIL_FAILED). The server acts on
 //     the mail whatever happens meanwhile, but a /reload, Logout or Login within
 //     MailLatency means the answer (MAIL_SEND_SUCCESS or MAIL_FAILED) never reaches the
-//     UI: the new session does not see it. Server rules (api.go sendMail, after
+//     UI: the new session does not see it. Server rules (mailbox.go sendMail, after
 //     HandleSendMail): some mails get no answer at all (DropNextMail, a subject holding
 //     "| |"); soulbound, quest, conjured and limited-duration items are refused; the
 //     other faction is refused; items to another account arrive MailDeliveryDelay (1 h)

@@ -127,10 +127,34 @@ func TestRecoveries_CountFromTheLaterOfAcknowledgementAndClearing(t *testing.T) 
 	assert.Equal(t, "enrollment of Later", rs[1].lagWhat)
 	assert.Equal(t, 1, rs[1].acked)
 
+	// A NATS node is a kill the cluster absorbs: work acknowledged while it is down is
+	// counted from its acknowledgement, not from the node's return.
+	node := &fault{Kind: faultNATS, Target: "n2", For: 8 * time.Second, Start: at(11), Clear: at(19)}
+	wn := newWatcher(nil)
+	wn.enrolled["chat:c"] = at(18)
+	rs = recoveries([]*fault{node}, []chatMessage{{Name: "During", MessageID: "c", FirstSent: at(12), AckedAt: at(12.5)}}, wn, nil)
+	require.Len(t, rs, 1)
+	assert.InDelta(t, 5.5, rs[0].lag.Seconds(), 0.01, "acknowledged at 12.5 s, in the pool at 18 s, before the node is back")
+
 	// Work that never became visible is reported as such.
 	delete(w.enrolled, "chat:a")
 	rs = recoveries([]*fault{kill}, msgs, w, posts)
 	assert.Equal(t, never, rs[0].lag)
+}
+
+// The 5 s target is the issue's, for kills (a replica, a NATS node, PostgreSQL); Helix
+// failing is bounded by helix-notifier's own retries: its first try after the breaker's
+// open time, from the notifier's defaults (2+5+15+30 s).
+func TestFaultTarget_KillsFiveSecondsHelixTheNotifiersRetrySchedule(t *testing.T) {
+	t.Parallel()
+	for _, k := range []string{faultKill, faultNATS, faultPostgres} {
+		d, why := faultTarget(k)
+		assert.Equal(t, 5*time.Second, d, k)
+		assert.Equal(t, "issue 14", why)
+	}
+	d, why := faultTarget(faultHelix)
+	assert.Equal(t, 52*time.Second, d)
+	assert.Contains(t, why, "helix-notifier")
 }
 
 func TestMentions_MatchesWholeNamesOnly(t *testing.T) {

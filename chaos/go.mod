@@ -21,6 +21,7 @@ require (
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/mimiron/mgm/desktop v0.0.0
 	github.com/mimiron/mgm/pkg v0.0.0
+	github.com/mimiron/mgm/services/helix-notifier v0.0.0
 	github.com/nats-io/nats-server/v2 v2.15.2
 	github.com/nats-io/nats.go v1.55.0
 	github.com/stretchr/testify v1.12.1

@@ -7,11 +7,14 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -170,6 +173,76 @@ func TestOps_HealthReadinessAndMetrics(t *testing.T) {
 	code, body = get("/metrics")
 	assert.Equal(t, http.StatusOK, code)
 	assert.True(t, strings.Contains(body, "mgm_test_things_total 3"), body)
+
+	cancel()
+	require.NoError(t, <-done)
+}
+
+// Readiness means the service can work (issue 14, "What operators expect"): its NATS
+// connected, its PostgreSQL answering — here a real database that stops taking
+// connections and comes back — and its durable consumers attached.
+func TestOps_ReadinessFollowsPostgreSQLAndTheConsumers(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dbURL := testenv.Postgres(t)
+	u, err := url.Parse(dbURL)
+	require.NoError(t, err)
+	dbName := strings.TrimPrefix(u.Path, "/")
+	admin, err := pgx.Connect(ctx, strings.Replace(dbURL, "/"+dbName, "/postgres", 1))
+	require.NoError(t, err)
+	defer admin.Close(context.Background())
+	pool, err := pgxpool.New(ctx, dbURL)
+	require.NoError(t, err)
+	defer pool.Close()
+
+	d := deps(t)
+	d.Ops = listen(t)
+	d.Consumers = &natsx.Attachments{}
+	attached := d.Consumers.Expect()
+	done := make(chan error, 1)
+	go func() { done <- svc.Serve(ctx, d, svc.Parts{DB: pool}) }()
+	base := "http://" + d.Ops.Addr().String()
+	readyz := func() (int, errs.Error) {
+		var e errs.Error
+		resp, err := http.Get(base + "/readyz")
+		if err != nil {
+			return 0, e
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		_ = json.Unmarshal(b, &e)
+		return resp.StatusCode, e
+	}
+	var (
+		code int
+		body errs.Error
+	)
+	testenv.Eventually(t, 5*time.Second, func() bool { code, body = readyz(); return code != 0 }, "ops listener")
+	assert.Equal(t, http.StatusServiceUnavailable, code, "a consumer not attached yet")
+	assert.Contains(t, body.Message, "not attached")
+	attached()
+	code, _ = readyz()
+	assert.Equal(t, http.StatusOK, code)
+
+	// PostgreSQL stops taking connections for this database; the pool's are cut.
+	_, err = admin.Exec(ctx, "ALTER DATABASE "+dbName+" ALLOW_CONNECTIONS false")
+	require.NoError(t, err)
+	_, err = admin.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", dbName)
+	require.NoError(t, err)
+	testenv.Eventually(t, 10*time.Second, func() bool { code, body = readyz(); return code == http.StatusServiceUnavailable }, "ready without PostgreSQL")
+	assert.Equal(t, errs.Unavailable, body.Code)
+	assert.Contains(t, body.Message, "PostgreSQL")
+	code, _ = readyz()
+	assert.Equal(t, http.StatusServiceUnavailable, code, "still not ready")
+
+	_, err = admin.Exec(ctx, "ALTER DATABASE "+dbName+" ALLOW_CONNECTIONS true")
+	require.NoError(t, err)
+	testenv.Eventually(t, 10*time.Second, func() bool { code, _ = readyz(); return code == http.StatusOK }, "ready again once PostgreSQL answers")
+	resp, err := http.Get(base + "/healthz")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "alive all along")
 
 	cancel()
 	require.NoError(t, <-done)

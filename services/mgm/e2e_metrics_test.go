@@ -2,7 +2,9 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/testenv"
+	"github.com/mimiron/mgm/pkg/twitch/eventsub"
 	"github.com/mimiron/mgm/services/mgm/allinone/allinonetest"
 )
 
@@ -54,6 +57,19 @@ func TestOps_EveryServiceReportsItsWorkOnMetrics(t *testing.T) {
 		require.Equal(t, http.StatusOK, status, string(body))
 	}
 	testenv.Eventually(t, 10*time.Second, func() bool { return len(sys.Helix.Posts()) == 1 }, "no announcement")
+	// And a gift request from chat, which the Desktop lists.
+	resp, err := sys.Sender().ChatMessage(context.Background(), eventsub.ChatMessageOpts{
+		BroadcasterID: sys.Config.BroadcasterID, UserID: "7302", UserName: "viewer7302",
+		Text: "!twgift Jaina", Badges: []string{"subscriber"},
+	})
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, 2, resp.StatusCode/100)
+	testenv.Eventually(t, 10*time.Second, func() bool {
+		var list []events.GiftRequest
+		status, _ := sys.Do(t, http.MethodGet, "/api/gift-requests", "apikey", nil, &list)
+		return status == http.StatusOK && len(list) == 1
+	}, "the gift request never reached the Desktop's list")
 
 	want := map[string][]string{
 		"pool": {`mgm_consumer_messages_total{consumer="pool-chat",outcome="ack"}`, `mgm_consumer_pending_messages{consumer="pool-chat"}`,
@@ -69,8 +85,22 @@ func TestOps_EveryServiceReportsItsWorkOnMetrics(t *testing.T) {
 			`mgm_gateway_request_duration_seconds_count{route="/api/roulette/candidate"}`, `mgm_http_requests_total{method="PATCH"}`,
 			`mgm_http_request_duration_seconds_count{method="POST"}`},
 		// The webhook reached ingest in the process (the gateway hands it ingest's handler).
-		"ingest":     {`mgm_ingest_chat_commands_published_total`},
-		"gift-queue": {`mgm_consumer_pending_messages{consumer="gift-queue-chat"}`},
+		"ingest": {`mgm_ingest_chat_commands_published_total`},
+		"gift-queue": {`mgm_consumer_messages_total{consumer="gift-queue-chat",outcome="ack"}`,
+			`mgm_consumer_pending_messages{consumer="gift-queue-chat"}`, `mgm_outbox_event_age_seconds_count{relay="gift"}`,
+			`mgm_rpc_requests_total{code="ok",subject="mgm.rpc.gift.list"}`},
+	}
+	// Counters and histograms count the work above: present is not enough, they must
+	// have counted it. Gauges (lag, outbox age) are read as they are.
+	counted := func(name, value string) bool {
+		if strings.HasSuffix(name, "}") {
+			name = name[:strings.IndexByte(name, '{')]
+		}
+		if !strings.HasSuffix(name, "_total") && !strings.HasSuffix(name, "_count") {
+			return true
+		}
+		v, err := strconv.ParseFloat(value, 64)
+		return err == nil && v > 0
 	}
 	for service, names := range want {
 		var m map[string]string
@@ -78,11 +108,11 @@ func TestOps_EveryServiceReportsItsWorkOnMetrics(t *testing.T) {
 		testenv.Eventually(t, 15*time.Second, func() bool {
 			m = series(t, sys, service)
 			for _, n := range names {
-				if _, ok := m[n]; !ok {
+				if v, ok := m[n]; !ok || !counted(n, v) {
 					return false
 				}
 			}
 			return true
-		}, "%s lacks one of %v", service, names)
+		}, "%s lacks one of %v, or it counted nothing", service, names)
 	}
 }

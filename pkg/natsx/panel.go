@@ -32,7 +32,21 @@ func PanelBucket(ctx context.Context, js jetstream.JetStream) (jetstream.KeyValu
 	return openBucket(ctx, js, jetstream.KeyValueConfig{Bucket: events.PanelBucket, History: 1, TTL: PanelLeaseTTL, Storage: jetstream.FileStorage})
 }
 
+// openBucket opens a bucket or creates it. Like EnsureStreams, it waits out a cluster
+// too busy to answer in time (up to EnsureAttempts tries): on make chaos's three-node
+// cluster a roulette replica starting with fourteen others ended its start on "open KV
+// MGM_STATE: context deadline exceeded" and had to be restarted.
 func openBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+	for attempt := 1; ; attempt++ {
+		kv, err := openBucketOnce(ctx, js, cfg)
+		if err == nil || !slowCluster(err) || ctx.Err() != nil || attempt >= EnsureAttempts {
+			return kv, err
+		}
+		pause(ctx)
+	}
+}
+
+func openBucketOnce(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
 	kv, err := js.KeyValue(ctx, cfg.Bucket)
 	if err == nil {
 		return kv, nil

@@ -17,22 +17,7 @@ import (
 // file storage) when missing. Services and replicas racing to create it all end with
 // the bucket.
 func StateBucket(ctx context.Context, js jetstream.JetStream) (jetstream.KeyValue, error) {
-	kv, err := js.KeyValue(ctx, events.StateBucket)
-	if err == nil {
-		return kv, nil
-	}
-	if !errors.Is(err, jetstream.ErrBucketNotFound) {
-		return nil, fmt.Errorf("open KV %s: %w", events.StateBucket, err)
-	}
-	kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: events.StateBucket, History: 1, Storage: jetstream.FileStorage})
-	if err != nil {
-		// Another service created it meanwhile.
-		if kv2, err2 := js.KeyValue(ctx, events.StateBucket); err2 == nil {
-			return kv2, nil
-		}
-		return nil, fmt.Errorf("create KV %s: %w", events.StateBucket, err)
-	}
-	return kv, nil
+	return openBucket(ctx, js, jetstream.KeyValueConfig{Bucket: events.StateBucket, History: 1, Storage: jetstream.FileStorage})
 }
 
 // maxStateAttempts bounds PutState's compare-and-set retries under contention.

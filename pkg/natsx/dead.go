@@ -241,3 +241,32 @@ func ReplayDead(ctx context.Context, js jetstream.JetStream, seq uint64, keep fu
 	}
 	return d, nil
 }
+
+// DeadReplays is the task that hands the operator's replays of durable's dead letters
+// (ReplayDead) to h, as the original messages. Durable runs it; a consumer with a loop
+// of its own runs it beside that loop.
+func DeadReplays(b Bus, durable string, h BatchHandler) func(context.Context) error {
+	return func(ctx context.Context) error {
+		replay, err := deadReplayConsumer(ctx, b, durable)
+		if err != nil {
+			return err
+		}
+		return consumeReplays(ctx, b, durable, replay, h, nil)
+	}
+}
+
+func deadReplayConsumer(ctx context.Context, b Bus, durable string) (jetstream.Consumer, error) {
+	if err := EnsureStreams(ctx, b.JS, events.StreamDead); err != nil {
+		return nil, err
+	}
+	return EnsureConsumer(ctx, b.JS, events.StreamDead.Name, jetstream.ConsumerConfig{
+		Durable: durable + "-dead-replay", FilterSubject: DeadReplayPrefix + durable,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+	})
+}
+
+func consumeReplays(ctx context.Context, b Bus, durable string, replay jetstream.Consumer, h BatchHandler, started func()) error {
+	return consumeBatches(ctx, replay, NewSettler(b, events.StreamDead.Name, durable), 1, 1, func(ctx context.Context, msgs []jetstream.Msg) []error {
+		return h(ctx, []jetstream.Msg{replayed{msgs[0]}})
+	}, started)
+}

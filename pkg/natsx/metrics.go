@@ -1,8 +1,11 @@
 package natsx
 
 import (
+	"context"
 	"errors"
+	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -95,5 +98,32 @@ func newConsumerMetrics(reg prometheus.Registerer) *consumerMetrics {
 			Name: "mgm_consumer_ack_pending_messages",
 			Help: "Messages delivered to the consumer and not yet acknowledged (JetStream's num_ack_pending), by consumer.",
 		}, []string{"consumer"})),
+	}
+}
+
+// LagEvery is how often a consumer's lag is read from JetStream for its metrics.
+const LagEvery = 5 * time.Second
+
+// SampleLag reports c's lag (mgm_consumer_pending_messages, ..._ack_pending_messages)
+// every LagEvery until ctx ends.
+func SampleLag(ctx context.Context, c jetstream.Consumer, s *Settler) {
+	if s.metrics == nil {
+		return
+	}
+	t := time.NewTicker(LagEvery)
+	defer t.Stop()
+	for {
+		ictx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		info, err := c.Info(ictx)
+		cancel()
+		if err == nil {
+			s.metrics.pending.WithLabelValues(s.Consumer).Set(float64(info.NumPending))
+			s.metrics.ackPending.WithLabelValues(s.Consumer).Set(float64(info.NumAckPending))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 	}
 }

@@ -157,6 +157,23 @@ func TestFaultTarget_KillsFiveSecondsHelixTheNotifiersRetrySchedule(t *testing.T
 	assert.Contains(t, why, "helix-notifier")
 }
 
+func TestSumMetrics_AddsEverySeriesOfTheNamedMetrics(t *testing.T) {
+	t.Parallel()
+	text := `# HELP mgm_consumer_messages_total Messages.
+# TYPE mgm_consumer_messages_total counter
+mgm_consumer_messages_total{consumer="pool-chat",outcome="ack"} 1990
+mgm_consumer_messages_total{consumer="pool-payout",outcome="retry"} 3
+mgm_consumer_messages_total_other 7
+mgm_rpc_requests_total{code="ok",subject="mgm.rpc.pool.draw"} 31
+go_goroutines 42
+`
+	m, err := sumMetrics(strings.NewReader(text), []string{"mgm_consumer_messages_total", "mgm_rpc_requests_total", "mgm_roulette_cycles_total"})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]float64{"mgm_consumer_messages_total": 1993, "mgm_rpc_requests_total": 31}, m)
+	_, err = sumMetrics(strings.NewReader("mgm_rpc_requests_total{} x\n"), []string{"mgm_rpc_requests_total"})
+	assert.Error(t, err)
+}
+
 func TestMentions_MatchesWholeNamesOnly(t *testing.T) {
 	t.Parallel()
 	msg := "Награда отправлена персонажу Babaric на почту, проверяй ящик!"

@@ -28,6 +28,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -280,6 +281,12 @@ func chaos(ctx context.Context, o options, root, dir string, out io.Writer, say 
 	for _, p := range st.problems() {
 		v.fact("streamer: %s", p)
 	}
+	// Every service reports its work on its own /metrics (prometheus client_golang).
+	work, silent := sys.workReport(actx)
+	for _, l := range work {
+		v.fact("metrics: %s", l)
+	}
+
 	if u := st.app.State().Undelivered; len(u) > 0 {
 		v.fact("Desktop: %d tags still undelivered", len(u))
 	}
@@ -290,6 +297,10 @@ func chaos(ctx context.Context, o options, root, dir string, out io.Writer, say 
 	code = 0
 	if sent < o.minPayouts {
 		fmt.Fprintf(out, "chaos: only %d payouts reached Sent (want at least %d)\n", sent, o.minPayouts)
+		code = 1
+	}
+	if len(silent) > 0 {
+		fmt.Fprintf(out, "chaos: no work counted on the /metrics of %s\n", strings.Join(silent, ", "))
 		code = 1
 	}
 	if !v.ok() {

@@ -1,5 +1,9 @@
 package eventsubws
 
+// client.go stays whole (about 400 lines): session is one select loop over a session's
+// states (welcome, keepalive, session_reconnect, the old connection's drain), and the
+// rest of the file only serves that loop.
+
 import (
 	"context"
 	"errors"

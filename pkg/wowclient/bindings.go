@@ -11,7 +11,7 @@ import (
 
 // Key bindings. The defaults are the few of FrameXML/Bindings.xml a test can need;
 // override bindings (SetOverrideBinding, SetOverrideBindingClick: FrameXML/
-// RestrictedFrames.lua:527-556 uses both in 3.3.5) win over them.
+// RestrictedFrames.lua:525-556 uses both in 3.3.5) win over them.
 var defaultBindings = map[string]string{
 	"ENTER": "OPENCHAT",      // FrameXML/Bindings.xml:93-95
 	"/":     "OPENCHATSLASH", // FrameXML/Bindings.xml:96-98
@@ -73,7 +73,7 @@ func (c *Client) clearOverrides(owner *widget) {
 	}
 }
 
-// bindingAPI is the 3.3.5a key binding functions an addon uses (whoahq/whoa
+// bindingAPI is the 3.3.5a key binding functions an addon uses (whoahq/whoa@ea13456
 // src/ui/game/UIBindingsScript.cpp:114-133 lists them). They are protected: in combat
 // they do nothing and fire ADDON_ACTION_BLOCKED (unknown exactly what the client does
 // beyond refusing; refusing is what matters).

@@ -15,8 +15,12 @@ import (
 // clean exit). The worst case we can justify is the Microsoft C runtime's default file
 // buffer of 4096 bytes with no timed flush: then a quiet session may leave a tag unread
 // for minutes. Whether LoggingChat(false) followed by LoggingChat(true) forces a flush
-// (closing and reopening the file) is unknown too; Options.LogFlushOnToggle models a
-// client that does, it is off by default, and the addon does not rely on it.
+// (closing and reopening the file) is unknown too: FrameXML's only caller, the /chatlog
+// command (tekkub/wow-ui-source@3.3.5 FrameXML/ChatFrame.lua:1437-1446), just toggles it
+// and prints CHATLOGENABLED "Chat being logged to Logs\WoWChatLog.txt"
+// (GlobalStrings.lua:1388), and whoahq/whoa@ea13456 has no LoggingChat at all.
+// Options.LogFlushOnToggle models a client that does; it is off by default, and neither
+// the addon nor the Desktop relies on it (TestChatLog_* in chatlog_test.go).
 
 func (c *Client) writeLog(line string) {
 	if c.opts.LogBuffer <= 0 {

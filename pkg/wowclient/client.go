@@ -67,7 +67,7 @@ type Options struct {
 	// FloodCount, FloodDelay and FloodMute are the server's chat flood protection
 	// (flood.go): FloodCount messages each sent before the previous one's whole second
 	// plus FloodDelay has passed mute the character for FloodMute. Defaults 10, 1 s,
-	// 10 s (TrinityCore's ChatFlood.MessageCount/MessageDelay/MuteTime); a negative
+	// 10 s (the cores' ChatFlood.MessageCount/MessageDelay/MuteTime); a negative
 	// FloodCount switches it off.
 	FloodCount            int
 	FloodDelay, FloodMute time.Duration

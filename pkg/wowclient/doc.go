@@ -86,10 +86,11 @@
 //   - Options.Locale "ruRU" switches the global strings (locale.go) the addon and the
 //     emulation use; Options.ExtraAddons loads other addons beside ours, in folder-name
 //     order (testdata/addons/LibWhoLike takes over SendWho like LibWho-2.0).
-//   - Chat flood protection (flood.go, TrinityCore's rule): ten messages each within
+//   - Chat flood protection (flood.go, AzerothCore's rule): ten messages each within
 //     the whole second after the previous one mute the character for 10 s, whispers
-//     included; a muted character's messages are dropped with a notification that
-//     never reaches the chat log (Muted, DroppedMessages, Notifications).
+//     included, from the tenth on; a muted character's messages are dropped with a
+//     notification that never reaches the chat log (Muted, DroppedMessages,
+//     Notifications), and flooding on while muted extends the mute.
 //   - SendChatMessage WHISPER to an online player is delivered (CHAT_MSG_WHISPER_INFORM),
 //     to an offline one produces the "No player named …" system line, to oneself also
 //     echoes CHAT_MSG_WHISPER (how the addon's whisper emit mode reaches the log).

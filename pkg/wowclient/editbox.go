@@ -21,8 +21,8 @@ func (c *Client) autoFocusBox() *widget {
 }
 
 // setFocus gives w the keyboard focus: the old box's OnEditFocusLost runs first, then
-// w's OnEditFocusGained (whoahq/whoa src/ui/simple/CSimpleEditBox.cpp:42-79). A hidden
-// box cannot take focus (CSimpleEditBox.cpp:43-45).
+// w's OnEditFocusGained (whoahq/whoa@ea13456 src/ui/simple/CSimpleEditBox.cpp:42-80).
+// A hidden box cannot take focus (CSimpleEditBox.cpp:43-45).
 func (c *Client) setFocus(w *widget) {
 	if !w.visible() || c.focus == w {
 		return
@@ -34,7 +34,7 @@ func (c *Client) setFocus(w *widget) {
 	w.callScript("OnEditFocusGained")
 }
 
-// clearFocus drops w's focus (CSimpleEditBox.cpp:81-101).
+// clearFocus drops w's focus (CSimpleEditBox.cpp:82-104).
 func (c *Client) clearFocus(w *widget, dispatch bool) {
 	if c.focus != w {
 		return

@@ -5,39 +5,44 @@ import (
 	"time"
 )
 
-// canSpeak is the server's chat flood protection, as TrinityCore 3.3.5's
-// WorldSession::HandleMessagechatOpcode (src/server/game/Handlers/ChatHandler.cpp) runs it
-// for every chat message but AFK/DND, whispers included: a muted sender gets the
-// notification LANG_WAIT_BEFORE_SPEAKING and the message is dropped (CanSpeak);
-// otherwise Player::UpdateSpeakTime counts it — a message sent before the previous one's
-// whole second plus ChatFlood.MessageDelay (1 s) adds one, the ChatFlood.MessageCount-th
-// (10) such message in a row mutes for ChatFlood.MuteTime (10 s), any other starts the
-// count again at one (src/server/game/Entities/Player/Player.cpp UpdateSpeakTime; code
-// corpus file ids 70029123, 54612953236 show the same rule; defaults from
-// worldserver.conf.dist). The time is whole seconds (time_t), as on the server. Blizzard's
-// own servers are unknown; the addon keeps to at most one message a second, which no
-// variant of this rule (whole seconds or a sliding window) counts as flooding.
+// canSpeak is the server's chat flood protection as AzerothCore runs it for every chat
+// message but AFK/DND, whispers included (azerothcore/azerothcore-wotlk@57e0c7a
+// src/server/game/Handlers/ChatHandler.cpp): first Player::UpdateSpeakTime counts the
+// message (:234-235), then a muted sender's message is dropped with the notification
+// LANG_WAIT_BEFORE_SPEAKING (:289-294). UpdateSpeakTime (azerothcore-wotlk@e2c07bf
+// src/server/game/Entities/Player/PlayerMisc.cpp:15-43, CanSpeak :45-48): a message sent
+// before the previous one's whole second plus ChatFlood.MessageDelay (1 s) adds one, the
+// ChatFlood.MessageCount-th (10) such message in a row mutes for ChatFlood.MuteTime
+// (10 s) — so that tenth message is itself dropped, and flooding on while muted extends
+// the mute — and any other message starts the count again at one (defaults 10/1/10:
+// worldserver.conf.dist's ChatFlood.* settings). The time is whole seconds (time_t), as
+// on the server. A TrinityCore 3.3.5 handler in the code corpus checks the mute before it
+// counts, which lets the tenth message through; the stricter order is modelled. The
+// addon never sends faster than one message a second, which neither order nor a sliding
+// window counts as flooding. Blizzard's own servers are unknown.
 func (c *Client) canSpeak(kind string) bool {
 	if c.opts.FloodCount < 0 || kind == "AFK" || kind == "DND" {
 		return true
 	}
 	now := c.now.Unix()
-	if now < c.muteUntil {
-		c.dropped++
-		left := time.Duration(c.muteUntil-now) * time.Second
-		c.notify(fmt.Sprintf(c.gs("LANG_WAIT_BEFORE_SPEAKING"), left.String()))
-		return false
-	}
 	if c.speakTime > now {
 		c.speakCount++
 		if c.speakCount >= int64(c.opts.FloodCount) {
-			c.muteUntil = now + int64(c.opts.FloodMute/time.Second)
+			if mute := now + int64(c.opts.FloodMute/time.Second); c.muteUntil < mute {
+				c.muteUntil = mute
+			}
 			c.speakCount = 0
 		}
 	} else {
 		c.speakCount = 1
 	}
 	c.speakTime = now + int64(c.opts.FloodDelay/time.Second)
+	if now < c.muteUntil {
+		c.dropped++
+		left := time.Duration(c.muteUntil-now) * time.Second
+		c.notify(fmt.Sprintf(c.gs("LANG_WAIT_BEFORE_SPEAKING"), left.String()))
+		return false
+	}
 	return true
 }
 

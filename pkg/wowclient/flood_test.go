@@ -21,14 +21,38 @@ func TestFlood_TenMessagesInASecondMuteForTenSeconds(t *testing.T) {
 		typeLine(t, c, fmt.Sprintf("/w Norinn line %d", i))
 	}
 	ws := c.SentWhispers()
-	assert.Len(t, ws, 10, "the tenth goes out and mutes; the rest are dropped")
+	assert.Len(t, ws, 9, "the tenth is counted first, mutes and is dropped itself; so are the rest")
 	assert.True(t, c.Muted())
-	assert.Equal(t, 2, c.DroppedMessages())
+	assert.Equal(t, 3, c.DroppedMessages())
 	require.NotEmpty(t, c.Notifications())
 	c.Advance(11 * time.Second)
 	assert.False(t, c.Muted())
 	typeLine(t, c, "/w Norinn back")
-	assert.Len(t, c.SentWhispers(), 11)
+	assert.Len(t, c.SentWhispers(), 10)
+}
+
+// AzerothCore counts a message before it checks the mute (flood.go): a sender who keeps
+// flooding while muted is muted again from the tenth such message on.
+func TestFlood_FloodingWhileMutedExtendsTheMute(t *testing.T) {
+	t.Parallel()
+	c := newClient(t)
+	c.SetOnline("Norinn")
+	for i := 0; i < 10; i++ {
+		typeLine(t, c, fmt.Sprintf("/w Norinn line %d", i))
+	}
+	require.True(t, c.Muted())
+	c.Advance(8 * time.Second) // two seconds of the mute left
+	for i := 0; i < 10; i++ {
+		typeLine(t, c, fmt.Sprintf("/w Norinn again %d", i))
+	}
+	c.Advance(5 * time.Second) // the first mute is over; the second is not
+	assert.True(t, c.Muted(), "muted again while muted")
+	typeLine(t, c, "/w Norinn still muted")
+	assert.Len(t, c.SentWhispers(), 9)
+	c.Advance(6 * time.Second)
+	assert.False(t, c.Muted())
+	typeLine(t, c, "/w Norinn back")
+	assert.Len(t, c.SentWhispers(), 10)
 }
 
 func TestFlood_OneMessageASecondNeverMutes(t *testing.T) {

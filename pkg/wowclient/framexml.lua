@@ -65,7 +65,7 @@ function seterrorhandler(f) errorHandler = f end
 SlashCmdList = {}
 
 NUM_BAG_SLOTS = 4
-ATTACHMENTS_MAX_SEND = 12
+ATTACHMENTS_MAX_SEND = 12 -- FrameXML/MailFrame.lua:6
 BACKPACK_CONTAINER = 0
 
 UIParent = CreateFrame("Frame", "UIParent")
@@ -88,8 +88,10 @@ ACTIVE_CHAT_EDIT_BOX, LAST_ACTIVE_CHAT_EDIT_BOX = nil, ChatFrame1EditBox
 
 -- ChatEdit_ActivateChat / _DeactivateChat as FrameXML/ChatFrame.lua:3382-3436 with the
 -- "im" chat style (the 3.3.5 default): losing focus empties the box
--- (ChatEdit_SetDeactivated, ChatFrame.lua:3413-3424), which is how a half-typed line is
--- destroyed when anything else takes the focus.
+-- (ChatEdit_SetDeactivated, ChatFrame.lua:3411-3428, the "im" branch :3415-3426), which is
+-- how a half-typed line is destroyed when anything else takes the focus. The box is also
+-- hidden here, as the "classic" branch does (:3413-3414); in "im" style it stays shown,
+-- empty, unfocused and faded — no key reaches it either way (autoFocus is off).
 function ChatEdit_ActivateChat(editBox)
 	if ACTIVE_CHAT_EDIT_BOX and ACTIVE_CHAT_EDIT_BOX ~= editBox then ChatEdit_DeactivateChat(ACTIVE_CHAT_EDIT_BOX) end
 	ACTIVE_CHAT_EDIT_BOX = editBox
@@ -299,7 +301,7 @@ function SendMailFrame_Reset()
 	SendMailFrame_CanSend()
 end
 
--- SendMailFrame_CanSend (MailFrame.lua:960-993): Send is enabled with a recipient and a
+-- SendMailFrame_CanSend (MailFrame.lua:959-995): Send is enabled with a recipient and a
 -- subject (the stationery check is always met here).
 function SendMailFrame_CanSend()
 	if strlen(SendMailNameEditBox:GetText()) > 0 and strlen(SendMailSubjectEditBox:GetText()) > 0 then

@@ -69,13 +69,13 @@ var ErrNotInWorld = errors.New("wowclient: the game is not in the world")
 //     the emulation knows no password, so the attempt fails and the field is cleared;
 //   - character select: Enter enters the world (after Options.LoadingTime of loading
 //     screen); everything else is ignored;
-//   - world: the focused edit box takes every key (whoahq/whoa
+//   - world: the focused edit box takes every key (whoahq/whoa@ea13456
 //     src/ui/simple/CSimpleEditBox.cpp:829-932, OnLayerKeyDown returns "eaten" for any
 //     key once it has focus; src/ui/simple/CSimpleTop.cpp:84-123 offers a key to frames
 //     first and only an uneaten key reaches the bindings), so no key binding fires while
 //     an edit box has focus. Without focus, a visible edit box whose autoFocus is set
-//     takes the key and the focus (CSimpleEditBox.cpp:844-848, the default for an
-//     EditBox is autoFocus on: CSimpleEditBox.cpp:105); otherwise the key runs its
+//     takes the key and the focus (CSimpleEditBox.cpp:845-849, the default for an
+//     EditBox is autoFocus on: CSimpleEditBox.cpp:106-107); otherwise the key runs its
 //     binding (override bindings first; Enter opens the chat box: tekkub/wow-ui-source@3.3.5
 //     FrameXML/Bindings.xml:93-95). A character without a focused edit box is dropped.
 //
@@ -268,7 +268,7 @@ func (c *Client) char(unit uint16) {
 }
 
 // decodeChar is what a WM_CHAR becomes inside the client. Control characters are
-// dropped (whoahq/whoa src/event/win/Input.cpp:490-493). The client's window is an ANSI
+// dropped (whoahq/whoa@ea13456 src/event/win/Input.cpp:490-493). The client's window is an ANSI
 // window: Windows converts a message posted with PostMessageW to the system's ANSI code
 // page for it, and a character the code page lacks arrives as '?' (the documented
 // best-fit/default-char conversion of WideCharToMultiByte); the client then reads the

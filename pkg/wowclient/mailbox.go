@@ -72,18 +72,25 @@ func (c *Client) uiError(msg string) {
 
 // sendMail is the server side of SendMail, after AzerothCore's (3.3.5)
 // WorldSession::HandleSendMail (azerothcore/azerothcore-wotlk@02453dd
-// src/server/game/Handlers/MailHandler.cpp; TrinityCore's is the same in these points):
+// src/server/game/Handlers/MailHandler.cpp:64-; TrinityCore's is the same in these points):
 //   - some mails are refused without any answer — no MAIL_SEND_SUCCESS, no MAIL_FAILED:
-//     the "return;" after a subject or body holding "| |" ("prevent client crash"), an
-//     empty recipient, a mailbox out of reach (CanOpenMailBox), a sender under the mail
-//     level (a SendNotification only). DropNextMail makes the next one such a mail;
-//   - postage is 30 copper per attached item, 30 without ("price hardcoded in client");
-//   - the other faction is refused (MAIL_ERR_NOT_YOUR_TEAM) unless it is the same account;
-//   - an item that cannot be traded (soulbound, quest), conjured, or with a duration
-//     (ITEM_FIELD_DURATION) is refused (MAIL_ERR_EQUIP_ERROR / EQUIP_ERR_MAIL_BOUND_ITEM);
+//     the "return;" after a subject holding "| |" ("prevent client crash", :77-81; the
+//     server tests the body before it has read it, so only the subject counts there —
+//     the body is tested here too, the stricter choice), an empty recipient or a mailbox
+//     out of reach (CanOpenMailBox, :112-116), a sender under the mail level (a
+//     SendNotification only, :126-130). DropNextMail makes the next one such a mail;
+//   - postage is 30 copper per attached item, 30 without ("price hardcoded in client",
+//     :162); at most MAX_MAIL_ITEMS (12) attachments (:91-96; the client's own limit is
+//     ATTACHMENTS_MAX_SEND = 12, FrameXML/MailFrame.lua:6);
+//   - the other faction is refused (MAIL_ERR_NOT_YOUR_TEAM, :223-227) unless it is the
+//     same account;
+//   - an item that cannot be traded (soulbound, quest: CanBeTraded, :255-259), conjured,
+//     or with a duration (ITEM_FIELD_DURATION, :267-271) is refused (MAIL_ERR_EQUIP_ERROR
+//     / EQUIP_ERR_MAIL_BOUND_ITEM);
 //   - items to a character of another account arrive after MailDeliveryDelay (3600 s by
-//     default: "If theres is an item, there is a one hour delivery delay if sent to
-//     another account's character"); money arrives at once.
+//     default: needItemDelay :348-349, "If theres is an item, there is a one hour
+//     delivery delay if sent to another account's character" :360-361); money arrives
+//     at once.
 //
 // The answer comes MailLatency later. The server acts on the mail whatever the UI does
 // meanwhile, but its answer only reaches the UI session that sent it: after a /reload or

@@ -20,7 +20,7 @@ func setText(_ *Client, L *lua.LState, w *widget) int {
 	v := L.Get(2)
 	if w.typ == "EditBox" {
 		// an edit box's text changes (and OnTextChanged is due) only when it differs
-		// (whoahq/whoa src/ui/simple/CSimpleEditBox.cpp:1151-1164)
+		// (whoahq/whoa@ea13456 src/ui/simple/CSimpleEditBox.cpp:1151-1164)
 		next := ""
 		if v != lua.LNil {
 			next = L.ToStringMeta(v).String()

@@ -122,11 +122,15 @@ func (c *Client) sendChat(msg, kind, target string) {
 }
 
 // sendWho is the server side of /who: at most one query per WhoThrottle is answered; a
-// throttled query is silently dropped, never answered. TrinityCore 3.3.5 itself has no
-// throttle, but its later versions and forks return silently from HandleWhoOpcode when
-// asked again too soon (3 s, 15 s, or a WhoOpcodeInterval setting: code corpus file
-// ids 121039160, 42485874414, 3817161471); Blizzard's own servers are unknown. The
-// default 5 s is settable (Options.WhoThrottle); tests also run the addon at 15 s.
+// throttled query is silently dropped, never answered. The 3.3.5 cores we read have no
+// throttle (azerothcore/azerothcore-wotlk@029fb58
+// src/server/game/Handlers/MiscHandler.cpp:212 HandleWhoOpcode answers every query), but
+// cores for later clients return silently from HandleWhoOpcode when asked again too soon
+// (a TrinityCore fork in the code corpus: "if (now - timeLastWhoCommand <
+// sWorld->getIntConfig(CONFIG_WHO_OPCODE_INTERVAL)) return;", WhoOpcodeInterval default
+// 15 s; its repository is not named by the index); Blizzard's own servers are unknown, so
+// the stricter rule is modelled. The default 5 s is settable (Options.WhoThrottle);
+// tests also run the addon at 15 s.
 func (c *Client) sendWho(filter string) {
 	q := WhoQuery{Filter: filter, At: c.now}
 	switch {
@@ -244,12 +248,13 @@ func stripQuotes(w string) string {
 	return w
 }
 
-// matchWho answers a /who the way TrinityCore 3.3.5's WorldSession::HandleWhoOpcode
-// (src/server/game/Handlers/MiscHandler.cpp; code corpus file id 6693305) does: the name
-// and guild match as case-insensitive substrings (wstrToLower + find), a free word
-// matches if it is in the name, the guild or the zone name, characters of the other
-// faction are left out ("player can see member of other team only if
-// CONFIG_ALLOW_TWO_SIDE_WHO_LIST", off by default), at most CONFIG_MAX_WHO (49) results.
+// matchWho answers a /who the way WorldSession::HandleWhoOpcode does
+// (azerothcore/azerothcore-wotlk@029fb58 src/server/game/Handlers/MiscHandler.cpp:212-416;
+// a 2011 TrinityCore copy in the code corpus reads the same): the name and guild match as
+// case-insensitive substrings (wstrToLower + find, :353-363), a free word matches if it is
+// in the name, the guild or the zone name (:371-391), characters of the other faction are
+// left out ("player can see member of other team only if CONFIG_ALLOW_TWO_SIDE_WHO_LIST",
+// off by default, :292-296), at most 49 results (CONFIG_MAX_WHO_LIST_RETURN, :393-398).
 func (c *Client) matchWho(filter string) []Player {
 	q := c.parseWho(filter)
 	has := func(s, sub string) bool { return strings.Contains(domain.FoldName(s), domain.FoldName(sub)) }

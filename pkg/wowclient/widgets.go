@@ -77,8 +77,9 @@ func (c *Client) newWidget(typ, name string, parent *widget) *widget {
 		name = strings.ReplaceAll(name, "$parent", parent.name)
 	}
 	w := &widget{c: c, typ: typ, name: name, parent: parent, shown: true, enabled: true, scripts: map[string]lua.LValue{}, events: map[string]bool{}}
-	// A new EditBox has autoFocus on (whoahq/whoa src/ui/simple/CSimpleEditBox.cpp:105);
-	// FrameXML's boxes turn it off in XML (e.g. FrameXML/MailFrame.xml:859).
+	// A new EditBox has autoFocus on (whoahq/whoa@ea13456
+	// src/ui/simple/CSimpleEditBox.cpp:106-107); FrameXML's boxes turn it off in XML
+	// (e.g. FrameXML/MailFrame.xml:859).
 	w.autoFocus = typ == "EditBox"
 	w.tbl = c.L.NewTable()
 	ud := c.L.NewUserData()
@@ -168,7 +169,7 @@ func (w *widget) show() {
 	if w.visible() {
 		w.callScript("OnShow")
 		// an edit box shown with autoFocus takes a free focus
-		// (whoahq/whoa src/ui/simple/CSimpleEditBox.cpp:999-1005)
+		// (whoahq/whoa@ea13456 src/ui/simple/CSimpleEditBox.cpp:999-1005)
 		if w.typ == "EditBox" && w.autoFocus && w.c.focus == nil {
 			w.c.setFocus(w)
 		}

@@ -83,8 +83,8 @@ func (o *Other) Whisper(text string) error { return o.event("CHAT_MSG_WHISPER", 
 // tekkub/wow-ui-source@3.3.5 FrameXML/GlobalStrings.lua — CHAT_SAY_GET "%s says: " (1570),
 // CHAT_YELL_GET "%s yells: " (1607), CHAT_GUILD_GET "[Guild] %s: " (1436),
 // CHAT_PARTY_GET "[Party] %s: " (1536), CHAT_EMOTE_GET "%s " (1428) — with the sender as
-// "[Name]" (ChatFrame.lua:2917; "Name" without brackets for an emote, 2911) and a
-// channel's "[N. Name] " in front (ChatFrame.lua:2929). ok is false for the events this
+// "[Name]" (ChatFrame.lua:2917; "Name" without brackets for an emote, 2913) and a
+// channel's "[N. Name] " in front (ChatFrame.lua:2927). ok is false for the events this
 // file does not emulate.
 func chatLine(event, text, sender, channel string) (string, bool) {
 	switch event {

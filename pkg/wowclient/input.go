@@ -14,16 +14,23 @@ import (
 // Screen is what the game window shows, which decides where typed keys go.
 type Screen string
 
-// The screens of the 3.3.5a client that take keyboard input.
+// The screens of the 3.3.5a client that take keyboard input. The glue screens follow a
+// 3.3.5a GlueXML copy (StygianTheBest/StygianCore@758941f Client/Interface/GlueXML/;
+// tekkub/wow-ui-source has no GlueXML).
 const (
 	// ScreenWorld: logged in; keys go to the focused edit box, else to key bindings.
 	ScreenWorld Screen = "world"
 	// ScreenLoading: a loading screen (login, /reload, a portal); it swallows every key.
+	// Unknown in the real client (whoahq/whoa@ea13456 src/gx/LoadingScreen.cpp draws the
+	// screen but shows no input for it); losing the keys is the stricter choice.
 	ScreenLoading Screen = "loading"
-	// ScreenCharSelect: character select; Enter enters the world, characters go nowhere.
+	// ScreenCharSelect: character select; Enter enters the world, characters go nowhere
+	// (CharacterSelect.lua:236-240 CharacterSelect_OnKeyDown: ENTER →
+	// CharacterSelect_EnterWorld).
 	ScreenCharSelect Screen = "charselect"
 	// ScreenLogin: the login screen; characters go into its focused field (the password
-	// when the account name is remembered), Enter tries to log in with it.
+	// when the account name is remembered: AccountLogin.lua:89-93), Enter tries to log in
+	// with it (AccountLogin.xml:278-283, AccountLogin.lua:124-146).
 	ScreenLogin Screen = "login"
 )
 

@@ -2,9 +2,11 @@ package db_test
 
 import (
 	"context"
+	"net"
 	"sync"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
@@ -71,4 +73,33 @@ func TestInTx_RollsBackOnErrorAndReportsUniqueViolations(t *testing.T) {
 	var n int
 	require.NoError(t, p.QueryRow(ctx, `SELECT count(*) FROM members`).Scan(&n))
 	assert.Equal(t, 1, n, "the failed transaction left nothing behind")
+}
+
+// Unreachable tells PostgreSQL out of reach (answered 503, tried again) from a fault of
+// the query (500): a port nobody listens on, a database that takes no connections, a
+// connection cut by the server, against a missing table.
+func TestUnreachable_TellsPostgreSQLOutOfReachFromABadQuery(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	assert.False(t, db.Unreachable(nil))
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	closed := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	_, err = pgx.Connect(ctx, "postgres://postgres@"+closed+"/x?sslmode=disable&connect_timeout=2")
+	require.Error(t, err)
+	assert.True(t, db.Unreachable(err), "connection refused: %v", err)
+
+	url := testenv.Postgres(t)
+	conn, err := pgx.Connect(ctx, url)
+	require.NoError(t, err)
+	defer conn.Close(context.Background())
+	_, err = conn.Exec(ctx, "SELECT FROM no_such_table")
+	require.Error(t, err)
+	assert.False(t, db.Unreachable(err), "a missing table is the query's fault: %v", err)
+	_, err = conn.Exec(ctx, "SELECT pg_terminate_backend(pg_backend_pid())")
+	require.Error(t, err)
+	assert.True(t, db.Unreachable(err), "terminated by the server (57P01): %v", err)
 }

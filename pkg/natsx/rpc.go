@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
 
+	"github.com/mimiron/mgm/pkg/db"
 	"github.com/mimiron/mgm/pkg/errs"
 )
 
@@ -27,6 +28,11 @@ func respond(ctx context.Context, m *nats.Msg, subject string, log *zap.Logger, 
 	code = "ok"
 	out, err := h(ctx, m.Data)
 	reply := nats.NewMsg(m.Reply)
+	if err != nil && errs.CodeOf(err) == errs.Internal && db.Unreachable(err) {
+		// PostgreSQL restarting or out of reach: the caller may try again (503), this
+		// is no bug of ours (500).
+		err = errs.Wrap(errs.Unavailable, err, "database unavailable; try again")
+	}
 	if err != nil {
 		pub := errs.Public(err)
 		code = string(pub.Code)

@@ -13,8 +13,11 @@ import (
 // buffer fills — a chunk may end in the middle of a line or of a UTF-8 character — and
 // otherwise only when Options.LogFlushEvery passes (0: never) or FlushLog is called (a
 // clean exit). The worst case we can justify is the Microsoft C runtime's default file
-// buffer of 4096 bytes with no timed flush: then a quiet session may leave a tag unread
-// for minutes. Whether LoggingChat(false) followed by LoggingChat(true) forces a flush
+// buffer (its internal headers: "Real default size for stdio buffers", _INTERNAL_BUFSIZ
+// 4096; the UCRT's stdio/_getbuf.cpp gives a stream that much on its first write) with no
+// timed flush: then a quiet session may leave a tag unread for minutes. Whether the
+// client writes the log through stdio at all is unknown; a bigger buffer of its own
+// would be worse still. Whether LoggingChat(false) followed by LoggingChat(true) forces a flush
 // (closing and reopening the file) is unknown too: FrameXML's only caller, the /chatlog
 // command (tekkub/wow-ui-source@3.3.5 FrameXML/ChatFrame.lua:1437-1446), just toggles it
 // and prints CHATLOGENABLED "Chat being logged to Logs\WoWChatLog.txt"

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/mimiron/mgm/pkg/events"
@@ -114,5 +115,12 @@ func TestOps_EveryServiceReportsItsWorkOnMetrics(t *testing.T) {
 			}
 			return true
 		}, "%s lacks one of %v, or it counted nothing", service, names)
+	}
+	// Issue 14 item 5: the chat commands reached ingest in the process, not through an
+	// HTTP request to ingest's own listener (which its mgm_http_requests_total counts).
+	for n, v := range series(t, sys, "ingest") {
+		if strings.HasPrefix(n, "mgm_http_requests_total") {
+			assert.Equal(t, "0", v, "%s: the gateway proxied the webhook to ingest over HTTP", n)
+		}
 	}
 }

@@ -47,11 +47,22 @@ func TestGoldLoop_HardWorld(t *testing.T) {
 				},
 				spin: 10 * time.Second,
 			})
+			opened := w.game.Now()
 			require.NoError(t, w.game.OpenMailbox())
 			require.NoError(t, w.game.ClickButton("MailFrameTab2"))
 			require.NoError(t, w.game.Post(wowclient.Chars("Arth")...)) // the streamer types a recipient
 
 			p := w.untilPending()
+			ours := 0
+			for _, q := range w.game.WhoQueries() {
+				if strings.Contains(q.Filter, winner) && !q.At.Before(opened) {
+					ours++
+				}
+			}
+			assert.Positive(t, ours, "our /who was typed while the mailbox was open")
+			libWho, err := w.game.Eval("#LIBWHOLIKE_SENT")
+			require.NoError(t, err)
+			assert.Greater(t, libWho, float64(0), "the LibWho-style addon sent its own queries meanwhile")
 			assert.Equal(t, "Arth", w.game.Text("SendMailNameEditBox"), "the streamer's recipient is untouched")
 			assert.Equal(t, "SendMailNameEditBox", w.game.FocusedEditBox(), "and the focus is theirs again")
 			w.accept(p)
@@ -61,6 +72,9 @@ func TestGoldLoop_HardWorld(t *testing.T) {
 			require.NoError(t, err)
 			assert.Contains(t, msg, "synced 1")
 			w.waitQueued(1)
+			shown, err := w.game.Eval("MailFrame:IsShown() and 1 or 0")
+			require.NoError(t, err)
+			assert.Equal(t, float64(1), shown, "ReceiveGold was typed while the mailbox was open")
 			w.eventually(5*time.Second, func() bool {
 				text, shown := w.game.ChatEditText()
 				return shown && text == "brb 2 min" && w.game.FocusedEditBox() == "ChatFrame1EditBox"
@@ -185,7 +199,9 @@ func TestGoldLoop_FirstTypingOfEveryCommandIsLostAndTypedAgain(t *testing.T) {
 }
 
 // A gift list long enough to trip the chat flood rule, with tags sent as whispers to
-// oneself: the addon paces them, every part arrives, the streamer is never muted.
+// oneself: the addon paces them, every part arrives, the streamer is never muted. The
+// world is the hard one: a chat log written in 4 KiB chunks in a busy city and a
+// LibWho-style addon loaded.
 func TestGiftLoop_LongListInWhisperModeUnderTheFloodRule(t *testing.T) {
 	t.Parallel()
 	for _, locale := range []string{"enUS", "ruRU"} {
@@ -198,8 +214,12 @@ func TestGiftLoop_LongListInWhisperModeUnderTheFloodRule(t *testing.T) {
 
 func giftFloodLoop(t *testing.T, locale string) {
 	w := newWorldWith(t, worldCfg{
-		game: []func(*wowclient.Options){func(o *wowclient.Options) { o.Locale = locale }},
+		game: []func(*wowclient.Options){func(o *wowclient.Options) {
+			o.Locale, o.LogBuffer = locale, 4096
+			o.ExtraAddons = []string{libWhoDir(t)}
+		}},
 		before: func(w *world) {
+			w.game.AmbientChat(50*time.Millisecond, 120)
 			require.NoError(t, w.game.Type("/mgm emit whisper"))
 		},
 		desk: func(o *app.Options) { o.AckTimeout = 30 * time.Second },

@@ -318,42 +318,39 @@ func (j *Journal) Prune(age time.Duration) error {
 	}
 	cut := j.now().UTC().Add(-age)
 	return j.db.Update(func(tx *bolt.Tx) error {
-		tb := tx.Bucket(bTags)
-		var drop [][]byte
-		err := tb.ForEach(func(k, v []byte) error {
+		err := deleteWhere(tx.Bucket(bTags), func(_, v []byte) bool {
 			var r Record
-			if json.Unmarshal(v, &r) == nil && r.State != StatePending && r.DoneAt != nil && r.DoneAt.Before(cut) {
-				drop = append(drop, append([]byte(nil), k...))
-			}
-			return nil
+			return json.Unmarshal(v, &r) == nil && r.State != StatePending && r.DoneAt != nil && r.DoneAt.Before(cut)
 		})
 		if err != nil {
 			return err
 		}
-		for _, k := range drop {
-			if err := tb.Delete(k); err != nil {
-				return err
-			}
-		}
-		ty := tx.Bucket(bTyped)
-		drop = drop[:0]
-		err = ty.ForEach(func(k, v []byte) error {
+		return deleteWhere(tx.Bucket(bTyped), func(_, v []byte) bool {
 			var at time.Time
-			if at.UnmarshalText(v) == nil && at.Before(cut) {
-				drop = append(drop, append([]byte(nil), k...))
-			}
-			return nil
+			return at.UnmarshalText(v) == nil && at.Before(cut)
 		})
-		if err != nil {
-			return err
-		}
-		for _, k := range drop {
-			if err := ty.Delete(k); err != nil {
-				return err
-			}
+	})
+}
+
+// deleteWhere deletes the keys of b whose entry drop says to (bbolt forbids deleting
+// while ForEach walks the bucket, so the keys are collected first).
+func deleteWhere(b *bolt.Bucket, drop func(k, v []byte) bool) error {
+	var keys [][]byte
+	err := b.ForEach(func(k, v []byte) error {
+		if drop(k, v) {
+			keys = append(keys, append([]byte(nil), k...))
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func put(b *bolt.Bucket, key []byte, r Record) error {

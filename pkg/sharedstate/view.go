@@ -83,19 +83,8 @@ func (v *View) Apply(key string, deleted bool, value []byte) error {
 
 // Watch keeps the view current until ctx ends, restarting the watch if it stops.
 func (v *View) Watch(ctx context.Context, js jetstream.JetStream, log *zap.Logger) {
-	for {
-		err := v.watchOnce(ctx, js, log)
-		v.live.Store(false)
-		if ctx.Err() != nil {
-			return
-		}
-		log.Warn("state watch stopped; restarting", zap.Error(err))
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
+	natsx.Rewatch(ctx, log, "state watch", func(ctx context.Context) error { return v.watchOnce(ctx, js, log) },
+		func() { v.live.Store(false) })
 }
 
 var errWatchClosed = errors.New("watch closed")

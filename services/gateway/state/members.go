@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/mimiron/mgm/pkg/events"
+	"github.com/mimiron/mgm/pkg/natsx"
 )
 
 // Members caches GET /api/pool/me answers, so a viewer's panel polling every few
@@ -96,20 +97,8 @@ func (m *Members) invalidateAll() {
 // ctx ends. Whenever the feed restarts, everything cached is dropped, since events may
 // have been missed in between.
 func (m *Members) Watch(ctx context.Context, js jetstream.JetStream, log *zap.Logger) {
-	for ctx.Err() == nil {
-		err := m.watchOnce(ctx, js)
-		m.live.Store(false)
-		m.invalidateAll()
-		if ctx.Err() != nil {
-			return
-		}
-		log.Warn("member cache feed stopped; restarting", zap.Error(err))
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
+	natsx.Rewatch(ctx, log, "member cache feed", func(ctx context.Context) error { return m.watchOnce(ctx, js) },
+		func() { m.live.Store(false); m.invalidateAll() })
 }
 
 var errFeedClosed = errors.New("member feed closed")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // EmbeddedOptions configures an in-process NATS server.
@@ -59,4 +60,20 @@ func Connect(url, name string) (*nats.Conn, error) {
 		return nil, fmt.Errorf("connect nats %s: %w", url, err)
 	}
 	return nc, nil
+}
+
+// Dial is Connect and the deployment's JetStream handle on the connection: every stream
+// and bucket created through it keeps replicas copies (WithReplicas). The caller closes
+// nc; on an error nothing is left open.
+func Dial(url, name string, replicas int) (*nats.Conn, jetstream.JetStream, error) {
+	nc, err := Connect(url, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, nil, err
+	}
+	return nc, WithReplicas(js, replicas), nil
 }

@@ -13,8 +13,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/mimiron/mgm/pkg/config"
 	"github.com/mimiron/mgm/pkg/natsx"
 )
@@ -54,16 +52,11 @@ func Command(ctx context.Context, name string, cfg config.Config, args []string,
 	if cfg.NATSURL == "" {
 		return fmt.Errorf("NATS_URL is required")
 	}
-	nc, err := natsx.Connect(cfg.NATSURL, "mgm-"+name+"-cli")
+	nc, js, err := natsx.Dial(cfg.NATSURL, "mgm-"+name+"-cli", cfg.NATSReplicas)
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
-	js = natsx.WithReplicas(js, cfg.NATSReplicas)
 	mine := Owns(name)
 	switch {
 	case args[1] == "list":

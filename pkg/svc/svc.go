@@ -122,16 +122,11 @@ func mainErr(name string, run RunFunc) error {
 	if cfg.NATSURL == "" {
 		return fmt.Errorf("NATS_URL is required when a service runs alone (or use the one-process mode: make run)")
 	}
-	nc, err := natsx.Connect(cfg.NATSURL, "mgm-"+name)
+	nc, js, err := natsx.Dial(cfg.NATSURL, "mgm-"+name, cfg.NATSReplicas)
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
-	js = natsx.WithReplicas(js, cfg.NATSReplicas)
 	d := Deps{Config: cfg, Log: log, NC: nc, JS: js, Metrics: NewRegistry()}
 	if cfg.OpsAddr != "" {
 		if d.Ops, err = net.Listen("tcp", cfg.OpsAddr); err != nil {

@@ -17,8 +17,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/mimiron/mgm/pkg/config"
 	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/natsx"
@@ -103,17 +101,12 @@ func Run(ctx context.Context, cfg config.Config, args []string, out io.Writer) e
 		if cfg.NATSURL == "" {
 			return fmt.Errorf("NATS_URL is required to queue a replay")
 		}
-		nc, err := natsx.Connect(cfg.NATSURL, "mgm-helix-notifier-cli")
+		// The same copies as the services keep: an update with fewer would shrink the stream.
+		nc, js, err := natsx.Dial(cfg.NATSURL, "mgm-helix-notifier-cli", cfg.NATSReplicas)
 		if err != nil {
 			return err
 		}
 		defer nc.Close()
-		js, err := jetstream.New(nc)
-		if err != nil {
-			return err
-		}
-		// The same copies as the services keep: an update with fewer would shrink the stream.
-		js = natsx.WithReplicas(js, cfg.NATSReplicas)
 		if err := natsx.EnsureStreams(ctx, js, events.StreamNotify); err != nil {
 			return err
 		}

@@ -211,17 +211,11 @@ func Start(ctx context.Context, o Options) (*System, error) {
 		cfg.APIKey = DevAPIKey
 	}
 
-	nc, err := natsx.Connect(cfg.NATSURL, "mgm-allinone")
+	nc, js, err := natsx.Dial(cfg.NATSURL, "mgm-allinone", cfg.NATSReplicas)
 	if err != nil {
 		return nil, err
 	}
-	s.NC = nc
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return nil, err
-	}
-	js = natsx.WithReplicas(js, cfg.NATSReplicas)
-	s.JS = js
+	s.NC, s.JS = nc, js
 	if err := natsx.EnsureStreams(ctx, js, events.AllStreams...); err != nil {
 		return nil, err
 	}

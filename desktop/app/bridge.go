@@ -9,12 +9,12 @@ import (
 	"os"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/mimiron/mgm/desktop/journal"
 	"github.com/mimiron/mgm/desktop/logtail"
 	"github.com/mimiron/mgm/desktop/settings"
 	"github.com/mimiron/mgm/desktop/tags"
+	"github.com/mimiron/mgm/pkg/domain"
 )
 
 // logCandidates are where the chat log may be: the log path of the settings, else the
@@ -231,18 +231,7 @@ func (a *App) refuseLine(line string, why error) {
 		a.refusedPong = why.Error()
 	}
 	a.mu.Unlock()
-	a.eventf("warn", "refused a tag line of the chat log (%v): %s", why, preview(line, 120))
-}
-
-func preview(s string, max int) string {
-	if len(s) <= max {
-		return s
-	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
+	a.eventf("warn", "refused a tag line of the chat log (%v): %s", why, domain.Excerpt(line, 120))
 }
 
 func describe(r journal.Record) string {

@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/tagsig"
 )
 
@@ -126,7 +127,7 @@ func Read(line string) (Line, error) {
 			}
 		}
 		if !ok {
-			return Line{}, refused("not the addon's own line: someone's chat (%s)", preview(body))
+			return Line{}, refused("not the addon's own line: someone's chat (%s)", domain.Excerpt(body, 60))
 		}
 		l.Origin, l.Peer, body = WhisperFrom, name, rest
 	}
@@ -139,10 +140,10 @@ func Read(line string) (Line, error) {
 	}
 	t, rest, ok := ParseTag(text)
 	if !ok {
-		return Line{}, refused("malformed tag (%s)", preview(text))
+		return Line{}, refused("malformed tag (%s)", domain.Excerpt(text, 60))
 	}
 	if rest != "" {
-		return Line{}, refused("text after the tag (%s)", preview(rest))
+		return Line{}, refused("text after the tag (%s)", domain.Excerpt(rest, 60))
 	}
 	l.Tag, l.Text = t, text
 	return l, nil
@@ -269,16 +270,4 @@ func validName(s string) bool {
 		return false
 	}
 	return !strings.ContainsAny(s, " []:|")
-}
-
-func preview(s string) string {
-	const max = 60
-	if len(s) <= max {
-		return s
-	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
 }

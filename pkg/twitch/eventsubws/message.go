@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/twitch/eventsub"
 )
 
@@ -144,14 +145,7 @@ func Parse(frame []byte) (Message, error) {
 		}
 		m.Subscription = *w.Payload.Subscription
 	default:
-		return m, fmt.Errorf("%w %q", ErrUnknownType, shorten(m.Type))
+		return m, fmt.Errorf("%w %q", ErrUnknownType, domain.Excerpt(m.Type, 40))
 	}
 	return m, nil
-}
-
-func shorten(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "…"
-	}
-	return s
 }

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/errs"
 )
 
@@ -78,7 +79,7 @@ func transportError(op string, err error) error {
 	} else if errors.Is(err, context.Canceled) {
 		e.Message = "canceled"
 	} else {
-		e.Message = shorten(err.Error())
+		e.Message = domain.Excerpt(err.Error(), 200)
 	}
 	return errs.Wrap(errs.Unavailable, e, "%s: twitch did not answer", op).WithDetails(map[string]any{"timeout": e.Timeout})
 }
@@ -119,12 +120,5 @@ func twitchMessage(body []byte) string {
 	if json.Unmarshal(body, &b) != nil {
 		return ""
 	}
-	return shorten(b.Message)
-}
-
-func shorten(s string) string {
-	if len(s) > 200 {
-		return s[:200] + "…"
-	}
-	return s
+	return domain.Excerpt(b.Message, 200)
 }

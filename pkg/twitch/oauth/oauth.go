@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mimiron/mgm/pkg/domain"
 	"github.com/mimiron/mgm/pkg/errs"
 )
 
@@ -128,7 +129,7 @@ func (c *Client) do(op string, req *http.Request, out any) (int, string, error) 
 	}
 	var e oauthError
 	_ = json.Unmarshal(body, &e)
-	return resp.StatusCode, shorten(e.text()), nil
+	return resp.StatusCode, domain.Excerpt(e.text(), 200), nil
 }
 
 // statusError turns an unexpected status into an error with the right code: 5xx and
@@ -303,11 +304,4 @@ func transportError(op string, err error) error {
 		return errs.E(errs.Unavailable, "%s: twitch did not answer in time", op)
 	}
 	return errs.E(errs.Unavailable, "%s: twitch did not answer", op)
-}
-
-func shorten(s string) string {
-	if len(s) > 200 {
-		return s[:200] + "…"
-	}
-	return s
 }

@@ -46,6 +46,8 @@ const (
 	StatusUserRemoved                  = "user_removed"
 	StatusNotificationFailuresExceeded = "notification_failures_exceeded"
 	StatusVersionRemoved               = "version_removed"
+	StatusModeratorRemoved             = "moderator_removed"
+	StatusVerificationFailed           = "webhook_callback_verification_failed"
 )
 
 // ChatMessage is the event of a channel.chat.message notification (version 1), reduced

@@ -153,13 +153,13 @@ func Revoked(status string) Need {
 		return Need{LogInAgain, "Twitch revoked the chat subscription because an account's authorisation was withdrawn: log in again with `mgm twitch login`"}
 	case eventsub.StatusUserRemoved:
 		return Need{LogInAgain, "Twitch revoked the chat subscription because an account was closed or suspended: log in with a working account (`mgm twitch login`)"}
-	case "moderator_removed":
+	case eventsub.StatusModeratorRemoved:
 		return Need{LogInAgain, "Twitch revoked the chat subscription because the bot is no longer a moderator: make it a moderator again, or log in as the broadcaster (`mgm twitch login`) to grant channel:bot"}
 	case eventsub.StatusNotificationFailuresExceeded:
 		return Need{Recreate, "Twitch revoked the chat subscription after too many failed deliveries; it is being created again"}
 	case eventsub.StatusVersionRemoved:
 		return Need{Recreate, "Twitch removed the subscription's version; it is being created again"}
-	case "webhook_callback_verification_failed":
+	case eventsub.StatusVerificationFailed:
 		return Need{Recreate, "the callback did not answer Twitch's verification challenge (is the public address right and TWITCH_EVENTSUB_SECRET the same everywhere?); it is being created again"}
 	default:
 		return Need{Recreate, "the chat subscription is in state " + strings.ReplaceAll(status, "_", " ") + "; it is being created again"}

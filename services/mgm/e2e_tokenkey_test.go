@@ -176,3 +176,22 @@ func TestMakeRun_AKeyThatDoesNotOpenTheStoredLoginsIsRefused(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, sys.TokenKeyFile)
 }
+
+// Found trying `make run` from a clean clone with only TWITCH_CLIENT_ID set: nobody had
+// logged in, so no channel was known, and the process exited with the notifier's
+// "helix-notifier: helix-notifier: TWITCH_BROADCASTER_ID is required" after every other
+// service had started. It now refuses at once and says to log in first.
+func TestMakeRun_WithAClientIDAndNoLogin_SaysToLogInFirst(t *testing.T) {
+	t.Parallel()
+	f, cfg := localSetup(t)
+	_, _, err := startLocal(t, cfg)
+	require.ErrorIs(t, err, allinone.ErrNoChannel)
+	assert.Contains(t, err.Error(), "twitch login")
+	assert.Empty(t, f.WSSessions(), "nothing connected to Twitch")
+
+	// After the login the same configuration starts and serves the logged-in channel.
+	loginLocal(t, f, cfg, "424245")
+	sys, _, err := startLocal(t, cfg)
+	require.NoError(t, err)
+	assert.Equal(t, "424245", sys.Config.BroadcasterID)
+}

@@ -202,10 +202,13 @@ func Start(ctx context.Context, o Options) (*System, error) {
 		if err != nil {
 			return nil, err
 		}
-		if id != "" {
-			log.Info("TWITCH_BROADCASTER_ID is not set: serving the logged-in broadcaster's channel", zap.String("broadcasterId", id))
-			cfg.BroadcasterID = id
+		if id == "" {
+			// Without a channel the notifier cannot start and every viewer route would
+			// answer 401: say what to do instead of failing in one of the services.
+			return nil, ErrNoChannel
 		}
+		log.Info("TWITCH_BROADCASTER_ID is not set: serving the logged-in broadcaster's channel", zap.String("broadcasterId", id))
+		cfg.BroadcasterID = id
 	}
 	if cfg.APIKey == "" {
 		cfg.APIKey = DevAPIKey

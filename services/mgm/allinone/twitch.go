@@ -46,6 +46,11 @@ func withDevTwitch(cfg config.Config, h *fakehelix.Server) config.Config {
 	return h.Configure(cfg)
 }
 
+// ErrNoChannel is Start's answer when a Twitch application is configured and neither
+// TWITCH_BROADCASTER_ID nor a stored broadcaster login names the channel to serve.
+var ErrNoChannel = errors.New("TWITCH_CLIENT_ID is set but no channel is known: log in first with " +
+	"`go run ./services/mgm twitch login` (docs/streamer-guide.md), or set TWITCH_BROADCASTER_ID")
+
 // loggedInBroadcaster is the user id of the stored broadcaster login ("" without one).
 func loggedInBroadcaster(ctx context.Context, cfg config.Config) (string, error) {
 	store, err := tokenstore.Open(ctx, cfg.DatabaseURL, cfg.TokenKey)

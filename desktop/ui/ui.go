@@ -287,8 +287,11 @@ func Serve(ctx context.Context, addr string, d Desktop, ready func(url string)) 
 	}
 	// The same limits as the backend's listeners (pkg/svc): a client that trickles its
 	// head or body, or sits idle, is cut off instead of holding a connection for ever.
+	// DisableGeneralOptionsHandler: net/http answers "OPTIONS *" itself with 200, before
+	// the Host check of guard (the long HTTP sweep found it); the window's own handler
+	// refuses it like any other request.
 	srv := &http.Server{Handler: Handler(d), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, DisableGeneralOptionsHandler: true}
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

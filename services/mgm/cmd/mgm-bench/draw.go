@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/mimiron/mgm/pkg/bench"
 	"github.com/mimiron/mgm/pkg/events"
 	"github.com/mimiron/mgm/pkg/natsx"
 	"github.com/mimiron/mgm/services/mgm/allinone"
@@ -50,7 +51,7 @@ func benchDraw(ctx context.Context, sys *allinone.System, dbURL string) error {
 				return 0, 0, fmt.Errorf("draw over %d members found nobody", n)
 			}
 		}
-		draw = pct(took, 50)
+		draw = bench.Percentile(took, 50)
 		state, err = stateLatency(client, sys.URL, token)
 		return draw, state, err
 	}

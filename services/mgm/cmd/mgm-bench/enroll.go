@@ -3,135 +3,26 @@ package main
 import (
 	"context"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/mimiron/mgm/pkg/events"
+	"github.com/mimiron/mgm/pkg/bench"
 	"github.com/mimiron/mgm/pkg/twitch/eventsub"
 	"github.com/mimiron/mgm/services/mgm/allinone"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 )
 
-func benchPublish(ctx context.Context, js jetstream.JetStream) (float64, error) {
-	_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name: "BENCH_RAW", Subjects: []string{"bench.raw"}, Storage: jetstream.FileStorage,
-	})
-	if err != nil {
-		return 0, err
-	}
-	defer js.DeleteStream(ctx, "BENCH_RAW")
-	payload := make([]byte, 512)
-	deadline := time.Now().Add(*flagDur)
-	n := 0
-	start := time.Now()
-	for time.Now().Before(deadline) {
-		if _, err := js.Publish(ctx, "bench.raw", payload); err != nil {
-			return 0, err
-		}
-		n++
-	}
-	return float64(n) / time.Since(start).Seconds(), nil
-}
-
-// enrollRun posts signed `!twgold` chat messages for viewers first..first+n-1 and times
-// each from its POST until the pool's enrolled event — published after the commit that
-// makes the member visible to GET /api/pool/me — arrives. pace 0 sends as fast as 32
-// concurrent senders can; otherwise one message every pace.
+// enrollRun is bench.Enroll through sender, for this bench's viewers; a burst (pace 0)
+// also prints how soon every webhook was answered.
 func enrollRun(ctx context.Context, sys *allinone.System, sender *eventsub.Sender, first, n int, pace time.Duration) (elapsed time.Duration, lat []time.Duration, err error) {
-	var mu sync.Mutex
-	sentAt := make(map[string]time.Time, n)
-	seen := make(map[string]time.Duration, n)
-	done := make(chan struct{})
-	var last time.Time
-	sub, err := sys.NC.Subscribe(events.PoolMemberEnrolled, func(m *nats.Msg) {
-		var pm events.PoolMember
-		if _, err := events.Decode(m.Data, &pm); err != nil {
-			return
-		}
-		now := time.Now()
-		mu.Lock()
-		defer mu.Unlock()
-		t0, ok := sentAt[pm.TwitchUserID]
-		if _, dup := seen[pm.TwitchUserID]; !ok || dup {
-			return
-		}
-		seen[pm.TwitchUserID] = now.Sub(t0)
-		last = now
-		if len(seen) == n {
-			close(done)
-		}
-	})
+	viewer := func(i int) (string, string) { return fmt.Sprintf("9%07d", i), benchName(i) }
+	r, err := bench.Enroll(ctx, sys.NC, sender, sys.Config.BroadcasterID, viewer, first, n, pace)
 	if err != nil {
-		return 0, nil, err
-	}
-	defer sub.Unsubscribe()
-
-	var failures atomic.Int64
-	send := func(i int) {
-		uid := fmt.Sprintf("9%07d", i)
-		mu.Lock()
-		sentAt[uid] = time.Now()
-		mu.Unlock()
-		resp, err := sender.ChatMessage(ctx, eventsub.ChatMessageOpts{
-			BroadcasterID: sys.Config.BroadcasterID, UserID: uid,
-			Text: "!twgold " + benchName(i), Badges: []string{"subscriber"},
-		})
-		if err != nil {
-			failures.Add(1)
-			return
-		}
-		resp.Body.Close()
-		if resp.StatusCode/100 != 2 {
-			failures.Add(1)
-		}
-	}
-	var wg sync.WaitGroup
-	start := time.Now()
-	if pace == 0 {
-		var next atomic.Int64
-		for w := 0; w < 32; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					i := int(next.Add(1)) - 1
-					if i >= n {
-						return
-					}
-					send(first + i)
-				}
-			}()
-		}
-	} else {
-		tick := time.NewTicker(pace)
-		for i := 0; i < n; i++ {
-			<-tick.C
-			wg.Add(1)
-			go func(i int) { defer wg.Done(); send(first + i) }(i)
-		}
-		tick.Stop()
-	}
-	wg.Wait()
-	accepted := time.Since(start)
-	select {
-	case <-done:
-	case <-time.After(60 * time.Second):
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(seen) < n {
-		return 0, nil, fmt.Errorf("enrollment bench: %d of %d viewers visible after 60 s (%d webhook failures)", len(seen), n, failures.Load())
-	}
-	for _, d := range seen {
-		lat = append(lat, d)
+		return 0, nil, fmt.Errorf("enrollment bench: %w", err)
 	}
 	if pace == 0 {
 		fmt.Printf("  webhooks all accepted after %s (%.0f/s); all members visible after %s\n",
-			accepted.Round(time.Millisecond), float64(n)/accepted.Seconds(), last.Sub(start).Round(time.Millisecond))
+			r.Accepted.Round(time.Millisecond), float64(n)/r.Accepted.Seconds(), r.Elapsed.Round(time.Millisecond))
 	}
-	return last.Sub(start), lat, nil
+	return r.Elapsed, r.Latencies, nil
 }
 
 // benchEnroll measures throughput with a burst of viewers enrolling at once, then
@@ -155,7 +46,7 @@ func benchEnroll(ctx context.Context, sys *allinone.System, pubRate float64) err
 	}
 	rate := float64(total) / elapsed.Seconds()
 	fmt.Printf("enrollments end to end, burst to ingest: %d viewers in %s = %.0f/s (p50 %s, p99 %s under the burst)\n",
-		total, elapsed.Round(time.Millisecond), rate, pct(burstLat, 50), pct(burstLat, 99))
+		total, elapsed.Round(time.Millisecond), rate, bench.Percentile(burstLat, 50), bench.Percentile(burstLat, 99))
 	report("enrollments/s ÷ raw sync JetStream publish/s", fmt.Sprintf("%.0f/s", rate), fmt.Sprintf("%.0f/s", pubRate), rate/pubRate, "≥ 1.0", rate/pubRate >= 1.0)
 
 	// The one-process mode's single address: the gateway hands the webhook to ingest's
@@ -189,8 +80,8 @@ func benchEnroll(ctx context.Context, sys *allinone.System, pubRate float64) err
 	if err != nil {
 		return err
 	}
-	p99 := pct(lat, 99)
-	fmt.Printf("enrollments end to end, steady %.0f/s for 3 s: p50 %s, p99 %s\n", steady, pct(lat, 50), p99)
+	p99 := bench.Percentile(lat, 99)
+	fmt.Printf("enrollments end to end, steady %.0f/s for 3 s: p50 %s, p99 %s\n", steady, bench.Percentile(lat, 50), p99)
 	report("p99 webhook → visible (ms) ÷ 250 ms budget", fmt.Sprintf("%dms", p99.Milliseconds()), "250ms", float64(p99)/float64(250*time.Millisecond), "≤ 1.0", p99 < 250*time.Millisecond)
 	return nil
 }

@@ -3,10 +3,11 @@ package main
 import (
 	"context"
 	"net/http"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/mimiron/mgm/pkg/bench"
 )
 
 // loadResult is what a closed-loop load run measured.
@@ -66,22 +67,7 @@ func loadExpect(client *http.Client, workers int, d time.Duration, newReq func()
 	for _, l := range lat {
 		all = append(all, l...)
 	}
-	return loadResult{Requests: n.Load(), Errors: errsN.Load(), Elapsed: time.Since(start), P50: pct(all, 50), P99: pct(all, 99)}
-}
-
-func pct(d []time.Duration, p int) time.Duration {
-	if len(d) == 0 {
-		return 0
-	}
-	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
-	i := (len(d)*p + 99) / 100
-	if i >= len(d) {
-		i = len(d) - 1
-	}
-	if i > 0 {
-		i--
-	}
-	return d[i]
+	return loadResult{Requests: n.Load(), Errors: errsN.Load(), Elapsed: time.Since(start), P50: bench.Percentile(all, 50), P99: bench.Percentile(all, 99)}
 }
 
 func newClient() *http.Client {

@@ -27,6 +27,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"go.uber.org/zap"
 
+	"github.com/mimiron/mgm/pkg/bench"
 	"github.com/mimiron/mgm/pkg/config"
 	"github.com/mimiron/mgm/services/mgm/allinone"
 )
@@ -114,7 +115,7 @@ func run() error {
 		}
 	}
 	if want("publish") || want("enroll") {
-		pubRate, err := benchPublish(ctx, sys.JS)
+		pubRate, err := bench.PublishRate(ctx, sys.JS, "BENCH_RAW", 1, *flagDur)
 		if err != nil {
 			return err
 		}

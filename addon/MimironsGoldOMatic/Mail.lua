@@ -15,6 +15,10 @@
 -- after Send: such an entry comes back "unconfirmed". Prepare Mail leaves it alone; the
 -- streamer checks and says "It was sent" (Q.MarkSent: the tag and whisper a confirmed
 -- send gives) or "Not sent — retry" (Q.Retry: ready again).
+--
+-- Mail.lua stays whole (about 460 lines): the armed form, the send's answers and the
+-- streamer's check all move the same entries through the same file-local helpers
+-- (complete, clearMark, lateEntry), which a second file could reach only through M.
 local M = MimironsGoldOMatic
 
 local Q = { armed = nil, inflight = nil, late = nil }

@@ -3,6 +3,11 @@
 // viewer's own enrollment, payout and gift once they shared their identity. State is
 // pushed with Extension PubSub; the routes are read when the panel loads and, while
 // pushes are missing, as a slow fallback (schedule.ts).
+//
+// main.ts stays whole (about 630 lines): it is the panel's one mutable state (the `let`s below),
+// which fetching, pushes, actions and rendering all assign, and an ES module cannot assign
+// another module's bindings; the pure parts already live in api, clock, i18n, names, push
+// and schedule.ts.
 
 import { Api, ApiError, newRequestId } from "./api";
 import { clockOffsetMs, formatCountdown, isOld, secondsLeft } from "./clock";

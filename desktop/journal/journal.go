@@ -250,41 +250,40 @@ func (j *Journal) Finish(key string, state State, note string) error {
 	}
 	now := j.now().UTC()
 	return j.db.Update(func(tx *bolt.Tx) error {
-		tb := tx.Bucket(bTags)
-		v := tb.Get([]byte(key))
-		if v == nil {
-			return fmt.Errorf("journal: no record %q", key)
-		}
-		var r Record
-		if err := json.Unmarshal(v, &r); err != nil {
+		r, err := updateIn(tx, key, func(r *Record) {
+			r.Attempts++
+			r.State, r.Note, r.DoneAt = state, note, &now
+			if state == StateDone {
+				r.LastError = ""
+			}
+		})
+		if err != nil {
 			return err
 		}
-		r.Attempts++
-		r.State, r.Note, r.DoneAt = state, note, &now
-		if state == StateDone {
-			r.LastError = ""
-		}
-		if err := tx.Bucket(bQueue).Delete(u64(r.Seq)); err != nil {
-			return err
-		}
-		return put(tb, []byte(key), r)
+		return tx.Bucket(bQueue).Delete(u64(r.Seq))
 	})
 }
 
 func (j *Journal) update(key string, fn func(*Record)) error {
 	return j.db.Update(func(tx *bolt.Tx) error {
-		tb := tx.Bucket(bTags)
-		v := tb.Get([]byte(key))
-		if v == nil {
-			return fmt.Errorf("journal: no record %q", key)
-		}
-		var r Record
-		if err := json.Unmarshal(v, &r); err != nil {
-			return err
-		}
-		fn(&r)
-		return put(tb, []byte(key), r)
+		_, err := updateIn(tx, key, fn)
+		return err
 	})
+}
+
+// updateIn loads the record of key, lets fn change it and stores it, within tx.
+func updateIn(tx *bolt.Tx, key string, fn func(*Record)) (Record, error) {
+	tb := tx.Bucket(bTags)
+	v := tb.Get([]byte(key))
+	if v == nil {
+		return Record{}, fmt.Errorf("journal: no record %q", key)
+	}
+	var r Record
+	if err := json.Unmarshal(v, &r); err != nil {
+		return Record{}, err
+	}
+	fn(&r)
+	return r, put(tb, []byte(key), r)
 }
 
 // Recent lists the latest n records, newest first.

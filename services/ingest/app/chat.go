@@ -10,17 +10,9 @@ import (
 	"github.com/mimiron/mgm/pkg/domain"
 )
 
-// ChatMessage is a channel.chat.message as ingest needs it, whatever the transport.
-type ChatMessage struct {
-	MessageID               string
-	BroadcasterUserID       string
-	SourceBroadcasterUserID string // set for Shared Chat relays
-	UserID                  string
-	UserLogin               string
-	UserName                string
-	Text                    string
-	Badges                  []string // badge set ids
-}
+// ChatMessage is a channel.chat.message as ingest needs it, whatever the transport: the
+// fields the consumers' rules read (domain.ChatMessage), carried on to them unchanged.
+type ChatMessage = domain.ChatMessage
 
 // Command is a chat command to store for the consumers. DeliveryID is Twitch's id of
 // the delivery (Twitch-Eventsub-Message-Id): a redelivery carries the same one, so the

@@ -196,6 +196,14 @@ test("a win is pushed to the winner: what to whisper, then accepted, then sent w
   const { page, requests } = await openPanel({ userId: "3007" });
   await until("enrolled", async () => (await text(page, "#enrolled")).startsWith("You are in the pool as Kaelira"));
   const loaded = Date.now();
+  // Count the wheel's spins (this viewer has no reduced-motion preference).
+  await page.evaluate(() => {
+    const w = document.getElementById("wheel");
+    window.__spins = [];
+    new MutationObserver(() => {
+      if (w.classList.contains("spin")) window.__spins.push(getComputedStyle(w).animationName);
+    }).observe(w, { attributes: true, attributeFilter: ["class"] });
+  });
   // The Desktop: every candidate is reported online (a winner with a payout is not
   // drawn again), so Kaelira wins within three cycles (Thrall and Norinn are in the pool too).
   let payout = null;
@@ -216,6 +224,10 @@ test("a win is pushed to the winner: what to whisper, then accepted, then sent w
   await until("won", async () => (await text(page, "#payout-title")) === "You won 1,000 gold for Kaelira!");
   assert.equal(await text(page, "#payout-text"), "Answer the streamer's whisper in the game: !twgold");
   assert.equal(await text(page, "#announce"), "You won! Character Kaelira. Whisper !twgold back in the game.");
+  // Everyone's part of the panel shows the draw too: the wheel spun, the last result.
+  const spins = await page.evaluate(() => window.__spins);
+  assert.ok(spins.length >= 1 && spins.every((a) => a === "spin"), JSON.stringify(spins));
+  await until("last result", async () => (await text(page, "#last")) === "Last winner: Kaelira", 5_000);
   await fitsThePanel(page);
   await shot(page, "11-won");
 

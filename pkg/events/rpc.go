@@ -130,12 +130,14 @@ type Payout struct {
 }
 
 // CreatePayoutRequest creates the Pending payout of an accepted online report;
-// idempotent per SpinCycleID.
+// idempotent per SpinCycleID. DrawnAt is when the cycle drew the winner: a winner who
+// held an active payout at any moment since is refused (active_payout_exists).
 type CreatePayoutRequest struct {
-	SpinCycleID       string `json:"spinCycleId"`
-	TwitchUserID      string `json:"twitchUserId"`
-	TwitchDisplayName string `json:"twitchDisplayName"`
-	CharacterName     string `json:"characterName"`
+	SpinCycleID       string     `json:"spinCycleId"`
+	TwitchUserID      string     `json:"twitchUserId"`
+	TwitchDisplayName string     `json:"twitchDisplayName"`
+	CharacterName     string     `json:"characterName"`
+	DrawnAt           *time.Time `json:"drawnAt,omitempty"`
 }
 
 // MyLastRequest asks for a viewer's latest payout.

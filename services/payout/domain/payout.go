@@ -36,6 +36,10 @@ type Holder struct {
 	TwitchUserID     string
 	LifetimeSentGold int64
 	ActivePayoutID   string // "" when the user has no Pending/InProgress payout
+	// LastEndedPayoutID is the user's payout that left the active statuses last (moved
+	// to a terminal status), "" when none did; LastEndedAt is when it did.
+	LastEndedPayoutID string
+	LastEndedAt       time.Time
 }
 
 // NewPayout is the request to open a payout for a spin cycle's winner.
@@ -44,12 +48,16 @@ type NewPayout struct {
 	TwitchUserID      string
 	TwitchDisplayName string
 	CharacterName     string
+	// DrawnAt is when the cycle drew the winner as its candidate. Zero when the caller
+	// does not say (a roulette older than the rule): then only the active payout counts.
+	DrawnAt time.Time
 }
 
 // Create decides a creation request. existing is the payout already created for the
 // same spin cycle, if any: the request is then a replay and existing is returned
 // unchanged (created == false). Otherwise the user must have no active payout
-// (active_payout_exists) and room under the lifetime cap for one more win: with
+// (active_payout_exists), must not have held one at any moment since the cycle drew
+// them (HeldSinceDraw), and must have room under the lifetime cap for one more win: with
 // 1,000 g per win and a 10,000 g cap, ten Sent payouts are allowed and the eleventh
 // win is refused (lifetime_cap_reached).
 func Create(existing *Payout, h Holder, id string, req NewPayout, now time.Time) (p *Payout, created bool, err error) {
@@ -71,6 +79,9 @@ func Create(existing *Payout, h Holder, id string, req NewPayout, now time.Time)
 		return nil, false, errs.E(errs.ActivePayoutExists, "the winner already has an active payout").
 			WithDetails(map[string]any{"payoutId": h.ActivePayoutID})
 	}
+	if err := HeldSinceDraw(h, req.DrawnAt); err != nil {
+		return nil, false, err
+	}
 	if h.LifetimeSentGold+shared.PayoutGold > shared.LifetimeCapGold {
 		return nil, false, errs.E(errs.LifetimeCapReached, "the winner has reached the lifetime cap of %d g", shared.LifetimeCapGold).
 			WithDetails(map[string]any{"lifetimeSentGold": h.LifetimeSentGold, "lifetimeCapGold": shared.LifetimeCapGold})
@@ -84,6 +95,23 @@ func Create(existing *Payout, h Holder, id string, req NewPayout, now time.Time)
 		SpinCycleID:       req.SpinCycleID,
 	})
 	return p, true, nil
+}
+
+// HeldSinceDraw refuses a win (active_payout_exists) when the winner's last payout to
+// end was still active at or after the instant the cycle drew them. Either they had an
+// active payout when drawn, so they were not eligible (docs/product.md §2), or they won
+// another cycle since: with short spins a late report for cycle N may create, and the
+// streamer may mail and mark Sent, the payout of a viewer whom cycle N+1 had already
+// drawn again; N+1's report must not pay the same enrollment a second time (the Sent
+// payout took them out of the pool). Nothing is lost: the viewer was paid by the other
+// payout, or, when it was cancelled, stays in the pool for the next draws.
+func HeldSinceDraw(h Holder, drawnAt time.Time) error {
+	if drawnAt.IsZero() || h.LastEndedPayoutID == "" || h.LastEndedAt.Before(drawnAt) {
+		return nil
+	}
+	return errs.E(errs.ActivePayoutExists, "the winner has held an active payout since this cycle drew them").
+		WithDetails(map[string]any{"payoutId": h.LastEndedPayoutID,
+			"endedAt": h.LastEndedAt.UTC(), "drawnAt": drawnAt.UTC()})
 }
 
 // ChangeStatus moves the payout to `to` when the transition table allows it for by.

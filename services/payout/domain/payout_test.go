@@ -168,6 +168,49 @@ func TestCreate_RefusesWhenUserHasActivePayout(t *testing.T) {
 	assert.Equal(t, errs.ActivePayoutExists, errs.CodeOf(err))
 }
 
+// A payout that ended at or after the cycle drew the winner refuses the win: the winner
+// was not eligible at the draw, or won another cycle since (a late report for an earlier
+// cycle that drew them too). One that ended before the draw does not.
+func TestCreate_RefusesWhenAPayoutWasActiveSinceTheDraw(t *testing.T) {
+	drawn := t0.Add(time.Minute)
+	req := NewPayout{SpinCycleID: "c2", TwitchUserID: "u1", CharacterName: "Norinn", DrawnAt: drawn}
+	for _, tc := range []struct {
+		name    string
+		endedAt time.Time
+		refused bool
+	}{
+		{"ended after the draw", drawn.Add(time.Second), true},
+		{"ended at the draw", drawn, true},
+		{"ended before the draw", drawn.Add(-time.Microsecond), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := Holder{TwitchUserID: "u1", LastEndedPayoutID: "p1", LastEndedAt: tc.endedAt}
+			p, created, err := Create(nil, h, "p2", req, drawn.Add(10*time.Second))
+			if !tc.refused {
+				require.NoError(t, err)
+				assert.True(t, created)
+				return
+			}
+			assert.Equal(t, errs.ActivePayoutExists, errs.CodeOf(err))
+			assert.Nil(t, p)
+			var e *errs.Error
+			require.ErrorAs(t, err, &e)
+			assert.Equal(t, "p1", e.Details["payoutId"])
+		})
+	}
+	// No draw instant (an older caller): only an active payout counts.
+	req.DrawnAt = time.Time{}
+	_, _, err := Create(nil, Holder{TwitchUserID: "u1", LastEndedPayoutID: "p1", LastEndedAt: drawn}, "p2", req, drawn)
+	assert.NoError(t, err)
+	// A replay of the cycle's own payout is still answered, whatever ended since.
+	existing := newPayout(t)
+	p, created, err := Create(existing, Holder{TwitchUserID: "u1", LastEndedPayoutID: "p1", LastEndedAt: drawn},
+		"p3", NewPayout{SpinCycleID: "c1", TwitchUserID: "u1", CharacterName: "Norinn", DrawnAt: t0.Add(-time.Hour)}, drawn)
+	require.NoError(t, err)
+	assert.False(t, created)
+	assert.Same(t, existing, p)
+}
+
 func TestCreate_LifetimeCapAllowsTenWinsAndRefusesTheEleventh(t *testing.T) {
 	req := NewPayout{SpinCycleID: "c", TwitchUserID: "u1", CharacterName: "Norinn"}
 	p, _, err := Create(nil, Holder{TwitchUserID: "u1", LifetimeSentGold: 9_000}, "id", req, t0)

@@ -26,12 +26,16 @@ const RewardConsumer = "payout-reward-posted"
 func Handlers(s *app.Service) map[string]natsx.Handler {
 	return map[string]natsx.Handler{
 		events.RPCPayoutCreate: natsx.Handle(func(ctx context.Context, req events.CreatePayoutRequest) (any, error) {
-			return reply(s.Create(ctx, domain.NewPayout{
+			np := domain.NewPayout{
 				SpinCycleID:       req.SpinCycleID,
 				TwitchUserID:      req.TwitchUserID,
 				TwitchDisplayName: req.TwitchDisplayName,
 				CharacterName:     req.CharacterName,
-			}))
+			}
+			if req.DrawnAt != nil {
+				np.DrawnAt = req.DrawnAt.UTC()
+			}
+			return reply(s.Create(ctx, np))
 		}),
 		events.RPCPayoutStatus: natsx.Handle(func(ctx context.Context, req events.SetStatusRequest) (any, error) {
 			return reply(s.SetStatus(ctx, req.ID, req.Status))

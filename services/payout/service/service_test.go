@@ -293,6 +293,48 @@ func TestRPC_OneActivePayoutPerUser(t *testing.T) {
 	assert.NoError(t, err, "a terminal payout frees the slot")
 }
 
+// createDrawn is create with the instant the cycle drew the winner.
+func (e *env) createDrawn(cycle, user, name string, drawnAt time.Time) (events.Payout, error) {
+	var p events.Payout
+	err := e.call(events.RPCPayoutCreate, events.CreatePayoutRequest{
+		SpinCycleID: cycle, TwitchUserID: user, TwitchDisplayName: "D" + user, CharacterName: name, DrawnAt: &drawnAt}, &p)
+	return p, err
+}
+
+// Cycles N and N+1 drew the same viewer; N's late report won and its payout ended
+// (Sent, or cancelled) before N+1's report: N+1 is refused, so one enrollment is paid
+// once. A cycle that drew the viewer after the payout ended may pay again.
+func TestRPC_WinnerWhoHeldAPayoutSinceTheDrawIsRefused(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	drawnN1 := t0.Add(-30 * time.Second) // N+1 drew before N's payout existed
+	for _, end := range []string{"Sent", "Cancelled"} {
+		user := "u-" + end
+		p1 := e.mustCreate("n-"+user, user, "Norinn")
+		e.clock.Advance(time.Second)
+		if end == "Sent" {
+			e.mustSet(p1.ID, "InProgress", "Sent")
+		} else {
+			e.mustSet(p1.ID, "Cancelled")
+		}
+		e.clock.Advance(time.Second)
+		_, err := e.createDrawn("n1-"+user, user, "Norinn", drawnN1)
+		require.Equal(t, errs.ActivePayoutExists, errs.CodeOf(err), "%s: a second payout for one draw: %v", end, err)
+		var ee *errs.Error
+		require.ErrorAs(t, err, &ee)
+		assert.Equal(t, p1.ID, ee.Details["payoutId"])
+
+		// Drawn after the payout ended (re-enrolled, or still in the pool): a new win.
+		p2, err := e.createDrawn("n2-"+user, user, "Norinn", e.clock.Now())
+		require.NoError(t, err, end)
+		assert.NotEqual(t, p1.ID, p2.ID)
+	}
+	var rows int
+	require.NoError(t, e.store.SQL.QueryRow(context.Background(),
+		`SELECT count(*) FROM payouts WHERE spin_cycle_id LIKE 'n1-%'`).Scan(&rows))
+	assert.Zero(t, rows, "no payout for the cycles that drew the viewer before the other win")
+}
+
 func TestRPC_ConcurrentCreatesForOneUserMakeExactlyOnePayout(t *testing.T) {
 	t.Parallel()
 	e := start(t)

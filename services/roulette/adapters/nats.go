@@ -49,7 +49,7 @@ var _ app.Payouts = PayoutClient{}
 // Create creates (or, for a spin cycle that already has one, returns) the payout of
 // the cycle's candidate.
 func (c PayoutClient) Create(ctx context.Context, cy domain.Cycle) (app.Payout, error) {
-	req := events.CreatePayoutRequest{SpinCycleID: cy.ID}
+	req := events.CreatePayoutRequest{SpinCycleID: cy.ID, DrawnAt: cy.DrawnAt}
 	if cd := cy.Candidate; cd != nil {
 		req.TwitchUserID, req.TwitchDisplayName, req.CharacterName = cd.TwitchUserID, cd.TwitchDisplayName, cd.CharacterName
 	}

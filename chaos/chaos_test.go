@@ -143,9 +143,8 @@ func TestRecoveries_CountFromTheLaterOfAcknowledgementAndClearing(t *testing.T) 
 }
 
 // The 5 s target is the issue's, for kills (a replica, a NATS node, PostgreSQL); Helix
-// failing is bounded by helix-notifier's own retries: its first try after the breaker's
-// open time, from the notifier's defaults (2+5+15+30 s).
-func TestFaultTarget_KillsFiveSecondsHelixTheNotifiersRetrySchedule(t *testing.T) {
+// failing has none, and the summary says what bounds it: the notifier's own retries.
+func TestFaultTarget_KillsFiveSecondsHelixNone(t *testing.T) {
 	t.Parallel()
 	for _, k := range []string{faultKill, faultNATS, faultPostgres} {
 		d, why := faultTarget(k)
@@ -153,8 +152,32 @@ func TestFaultTarget_KillsFiveSecondsHelixTheNotifiersRetrySchedule(t *testing.T
 		assert.Equal(t, "issue 14", why)
 	}
 	d, why := faultTarget(faultHelix)
-	assert.Equal(t, 52*time.Second, d)
-	assert.Contains(t, why, "helix-notifier")
+	assert.Zero(t, d)
+	assert.Contains(t, why, "2, 5, 15, 30, 60 s")
+	assert.Contains(t, why, "30s")
+}
+
+// An announcement held back by the notifier's breaker after Helix is back is charged to
+// Helix failing, not to a replica killed meanwhile (seed 140275 charged a 22 s
+// announcement to kill -9 pool#2, 20 s after a Helix outage).
+func TestRecoveries_AnnouncementsAfterHelixIsBackAreHelixs(t *testing.T) {
+	t.Parallel()
+	t0 := time.Now()
+	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+	helix := &fault{Kind: faultHelix, For: 20 * time.Second, Start: at(200), Clear: at(220)}
+	kill := &fault{Kind: faultKill, Target: "pool#2", Start: at(239.8), Clear: at(239.8)}
+	w := newWatcher(nil)
+	w.sent["p"] = sentPayout{ID: "p", Name: "Veboric", SeenSent: at(240)}
+	w.enrolled["chat:e"] = at(240.3)
+	msgs := []chatMessage{{Name: "Ralaric", MessageID: "e", FirstSent: at(240), AckedAt: at(240.1)}}
+	posts := []fakehelix.Post{{Message: "Награда отправлена персонажу Veboric на почту, проверяй ящик!", At: at(262)}}
+	rs := recoveries([]*fault{helix, kill}, msgs, w, posts)
+	require.Len(t, rs, 2)
+	assert.Equal(t, 1, rs[0].sent, "Helix failing owns the announcement")
+	assert.InDelta(t, 22, rs[0].lag.Seconds(), 0.01)
+	assert.Equal(t, 0, rs[1].sent)
+	assert.Equal(t, 1, rs[1].acked, "the kill keeps the enrollment")
+	assert.InDelta(t, 0.2, rs[1].lag.Seconds(), 0.01)
 }
 
 func TestSumMetrics_AddsEverySeriesOfTheNamedMetrics(t *testing.T) {

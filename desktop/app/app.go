@@ -57,6 +57,10 @@ type Options struct {
 	// ProbeEvery: while the game has not answered, the self-test key is pressed this
 	// often (5 s). CommandTick: the typing loop's beat (200 ms).
 	ProbeEvery, CommandTick time.Duration
+	// LiveFor: a pong of the self-test key or an acknowledgement vouches for the game
+	// being in the world this long after it was printed; a command to type later waits
+	// for a new pong (10 s; gate.go).
+	LiveFor time.Duration
 	// BridgeKey and BridgeSelf are the starting pairing when Store is nil (tests): the
 	// 32-byte key shared with the addon and the streamer's character.
 	BridgeKey  []byte
@@ -158,6 +162,7 @@ func New(opts Options) (*App, error) {
 	def(&opts.AckTimeout, 20*time.Second)
 	def(&opts.ProbeEvery, 5*time.Second)
 	def(&opts.CommandTick, 200*time.Millisecond)
+	def(&opts.LiveFor, 10*time.Second)
 	if opts.MaxAttempts <= 0 {
 		opts.MaxAttempts = 5
 	}

@@ -200,13 +200,15 @@ func (a *App) record(path string, pos *logtail.Position, found []journal.Found, 
 		case tags.Pong:
 			if m := keyPong.FindStringSubmatch(r.ID); m != nil {
 				at, ok := tags.Stamp(r.Line, time.Now(), time.Local)
-				sessions = append(sessions, sessionEvent{pong: true, session: m[1], late: ok && time.Since(at) > a.opts.PingTimeout})
+				sessions = append(sessions, sessionEvent{pong: true, session: m[1], at: at, stamped: ok,
+					late: ok && time.Since(at) > a.opts.PingTimeout})
 			} else {
 				a.onPong(r.ID)
 			}
 			pongs = append(pongs, r.ID)
 		case tags.Ack:
 			a.onAck(r.ID)
+			a.aliveFrom(r.Line)
 		case tags.Bye:
 			sessions = append(sessions, sessionEvent{session: r.ID})
 		case tags.Items:

@@ -29,7 +29,13 @@ import (
 //     id. After MaxAttempts typings without an acknowledgement the command is failed and
 //     shown in the window;
 //   - closes the gate when the addon says its session ended ([MGM_BYE:<session>]) or the
-//     game is not found, and opens it again on a pong.
+//     game is not found, and opens it again on a pong;
+//   - opens it only on a pong printed after a press of the key made while it was closed
+//     (the log's timestamp says when), and keeps it open only LiveFor after the last
+//     pong or acknowledgement was printed: a command to type later waits for a new pong.
+//     The client may hold the log back (pkg/wowclient chatlog.go), so the [MGM_BYE] of a
+//     logout may not be read for long, and an old pong may be read late; either would
+//     have a command typed into the login screen's account field (gate.go).
 //
 // The window's WoW light says which of these states the game is in.
 
@@ -91,7 +97,7 @@ func (a *App) commandStep(ctx context.Context) {
 	if err != nil {
 		a.setGame(func(g *gameState) {
 			if g.state != gameMissing {
-				g.state, g.session, g.why = gameMissing, "", "the game is not running"
+				g.state, g.session, g.why, g.since = gameMissing, "", "the game is not running", time.Time{}
 			}
 		})
 		a.setStatus(&a.wow, "error", "%v", err)
@@ -122,12 +128,16 @@ func (a *App) commandStep(ctx context.Context) {
 			return // an answer now could not be read: the log is not followed yet
 		}
 		// the press is recorded before the key goes out: its answer may be read at once
-		a.setGame(func(g *gameState) { g.probeAt, g.probes = time.Now(), g.probes+1 })
+		a.setGame(func(g *gameState) { g.pressed(time.Now()); g.probes++ })
 		if err := a.q.Send(ctx, inject.ProbeStrokes()...); err != nil {
 			a.eventf("warn", "self-test key: %v", err)
 			return
 		}
 	case gameLive:
+		if a.staleGate(now, g) {
+			wake(a.wakeCmd)
+			return
+		}
 		a.setStatus(&a.wow, "ok", "in the world (addon session %s): %s", g.session, desc)
 		a.typeQueued(ctx)
 	}

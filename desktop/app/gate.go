@@ -1,12 +1,18 @@
 package app
 
 // The gate in front of the typing: the game's state as the WoW light shows it, opened by a
-// pong of the self-test key in a game session, closed by its [MGM_BYE] or a missed ack.
+// pong of the self-test key in a game session (printed after a press made while the gate
+// was closed), closed by its [MGM_BYE], a missed ack, or no pong or ack for LiveFor when
+// a command waits.
 
 import (
+	"fmt"
 	"maps"
 	"regexp"
 	"time"
+
+	"github.com/mimiron/mgm/desktop/journal"
+	"github.com/mimiron/mgm/desktop/tags"
 )
 
 // Game states, as the window's WoW light shows them.
@@ -26,6 +32,72 @@ type gameState struct {
 	why      string    // why the gate closed last
 	liveFrom time.Time
 	ended    map[string]bool // sessions that said [MGM_BYE]
+	// since is the first press of the self-test key since the gate closed (zero: none
+	// yet); only a pong printed after it opens the gate.
+	since time.Time
+	// aliveAt is when the last pong or acknowledgement was printed: the game was in the
+	// world then.
+	aliveAt time.Time
+}
+
+// pressed records a press of the self-test key (a.mu held).
+func (g *gameState) pressed(at time.Time) {
+	g.probeAt = at
+	if g.state != gameLive && g.since.IsZero() {
+		g.since = at
+	}
+}
+
+// answersPress: the pong may open the gate — it was printed after a press of the key
+// made while the gate was closed (a.mu held). The log's timestamp is compared to the
+// second: the Desktop and the game read the same clock, and whether the real client
+// writes milliseconds that mean anything is not known (docs/product.md §9).
+func (g *gameState) answersPress(e sessionEvent) bool {
+	if g.state == gameLive {
+		return true
+	}
+	return e.stamped && !g.since.IsZero() && !e.at.Before(g.since.Truncate(time.Second))
+}
+
+// staleGate closes the gate when a command waits to be typed and the game's last pong
+// or acknowledgement was printed more than LiveFor ago: the game may have left the world
+// since without the Desktop reading it (its [MGM_BYE] held in the client's log buffer).
+// The typing loop then presses the self-test key first.
+func (a *App) staleGate(now time.Time, g gameState) bool {
+	if now.Sub(g.aliveAt) <= a.opts.LiveFor {
+		return false
+	}
+	queued, err := a.j.Commands(journal.CmdQueued)
+	if err != nil || len(queued) == 0 {
+		return false
+	}
+	changed := false
+	a.setGame(func(g *gameState) {
+		if g.state == gameLive {
+			changed = true
+			g.state, g.probes, g.probeAt, g.since = gameProbing, 0, time.Time{}, time.Time{}
+			g.why = fmt.Sprintf("the game last answered %s ago", now.Sub(g.aliveAt).Round(time.Second))
+		}
+	})
+	if changed {
+		a.eventf("info", "the game's last answer is older than %s: pressing the self-test key before typing %s",
+			a.opts.LiveFor.Round(time.Second), describeCmd(queued[0]))
+	}
+	return changed
+}
+
+// aliveFrom takes an acknowledgement's line as news that the game was in the world when
+// the line was printed.
+func (a *App) aliveFrom(line string) {
+	at, ok := tags.Stamp(line, time.Now(), time.Local)
+	if !ok {
+		return
+	}
+	a.setGame(func(g *gameState) {
+		if at.After(g.aliveAt) {
+			g.aliveAt = at
+		}
+	})
 }
 
 // closeGate stops typing until the next pong.
@@ -34,7 +106,7 @@ func (a *App) closeGate(why string) {
 	a.setGame(func(g *gameState) {
 		if g.state == gameLive {
 			changed = true
-			g.state, g.probes, g.why, g.probeAt = gameProbing, 0, why, time.Time{}
+			g.state, g.probes, g.why, g.probeAt, g.since = gameProbing, 0, why, time.Time{}, time.Time{}
 		}
 	})
 	if changed {
@@ -64,6 +136,9 @@ type sessionEvent struct {
 	// late: the pong was printed longer than PingTimeout before it was read (the log
 	// written late): the game may have left the world since.
 	late bool
+	// at is when the pong was printed (the log's timestamp), when stamped.
+	at      time.Time
+	stamped bool
 }
 
 // onSessions applies a batch's pongs and byes together: a pong read with its session's
@@ -87,6 +162,9 @@ func (a *App) onSessions(evs []sessionEvent) {
 	ended := maps.Clone(a.game.ended)
 	a.mu.Unlock()
 	for _, e := range evs {
+		a.mu.Lock()
+		answers := a.game.answersPress(e)
+		a.mu.Unlock()
 		switch {
 		case !e.pong:
 			a.onBye(e.session)
@@ -95,19 +173,25 @@ func (a *App) onSessions(evs []sessionEvent) {
 		case e.late:
 			a.eventf("info", "a pong of addon session %s printed more than %s before it was read opens nothing (the game may have left the world since)",
 				e.session, a.opts.PingTimeout.Round(time.Second))
+		case !answers:
+			a.eventf("info", "a pong of addon session %s printed before the self-test key was pressed opens nothing (the game may have left the world since)",
+				e.session)
 		default:
-			a.onKeyPong(e.session)
+			a.onKeyPong(e.session, e.at)
 		}
 	}
 }
 
 // onKeyPong opens the gate for the session the pong names.
-func (a *App) onKeyPong(session string) {
+func (a *App) onKeyPong(session string, at time.Time) {
 	opened := false
 	a.setGame(func(g *gameState) {
 		if g.state != gameLive || g.session != session {
 			opened = true
-			g.liveFrom = time.Now()
+			g.liveFrom, g.aliveAt = time.Now(), at
+		}
+		if at.After(g.aliveAt) {
+			g.aliveAt = at
 		}
 		g.state, g.session, g.pongAt, g.why = gameLive, session, time.Now(), ""
 	})

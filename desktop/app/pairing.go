@@ -260,7 +260,7 @@ func (a *App) bridgeChecks(ctx context.Context) {
 		a.closeGate("the addon does not hold this Desktop's key")
 	}
 	if press {
-		a.setGame(func(g *gameState) { g.probeAt = time.Now() })
+		a.setGame(func(g *gameState) { g.pressed(time.Now()) })
 		if err := a.q.Send(ctx, inject.ProbeStrokes()...); err != nil {
 			a.eventf("warn", "self-test key: %v", err)
 		}

@@ -53,7 +53,7 @@ func (a *App) ping1(ctx context.Context, wait bool) (time.Duration, error) {
 	a.ping = p
 	a.bridge = Status{"warn", "self-test running…"}
 	p.sentAt = time.Now()
-	a.game.probeAt = p.sentAt
+	a.game.pressed(p.sentAt)
 	a.mu.Unlock()
 	if err := a.q.Send(ctx, inject.ProbeStrokes()...); err != nil {
 		a.mu.Lock()

@@ -57,9 +57,9 @@ type Options struct {
 	// ProbeEvery: while the game has not answered, the self-test key is pressed this
 	// often (5 s). CommandTick: the typing loop's beat (200 ms).
 	ProbeEvery, CommandTick time.Duration
-	// LiveFor: a pong of the self-test key or an acknowledgement vouches for the game
-	// being in the world this long after it was printed; a command to type later waits
-	// for a new pong (10 s; gate.go).
+	// LiveFor: a line of the chat log — a pong of the self-test key, an acknowledgement,
+	// anyone's chat — vouches for the game being in the world this long after it was
+	// printed; a command to type later waits for a new pong (10 s; gate.go).
 	LiveFor time.Duration
 	// BridgeKey and BridgeSelf are the starting pairing when Store is nil (tests): the
 	// 32-byte key shared with the addon and the streamer's character.

@@ -44,8 +44,11 @@ type fakeGame struct {
 	noPair bool
 	// lose: that many of the next sends (probes or commands) are lost; deaf: commands
 	// are lost, the self-test key is answered (a box the addon cannot see took them).
-	lose    int
-	deaf    bool
+	lose int
+	deaf bool
+	// focused: a text box of the streamer's has the focus: it eats the self-test key,
+	// and the addon still takes commands out of it (addon Command.lua).
+	focused bool
 	session string
 	probes  int
 	typings int
@@ -100,6 +103,9 @@ func (g *fakeGame) PostStrokes(strokes []inject.Stroke) error {
 	switch strokes[0].Key {
 	case inject.KeyProbe:
 		g.probes++
+		if g.focused {
+			return nil
+		}
 		if g.session == "" {
 			g.session = "5e55"
 		}

@@ -136,6 +136,7 @@ func isLocal(k tags.Kind) bool {
 func (a *App) handleBatch(path string, b logtail.Batch) error {
 	var found []journal.Found
 	for _, l := range b.Lines {
+		a.aliveFrom(l.Text)
 		line, err := tags.Read(l.Text)
 		if errors.Is(err, tags.ErrNoTag) {
 			continue
@@ -208,7 +209,6 @@ func (a *App) record(path string, pos *logtail.Position, found []journal.Found, 
 			pongs = append(pongs, r.ID)
 		case tags.Ack:
 			a.onAck(r.ID)
-			a.aliveFrom(r.Line)
 		case tags.Bye:
 			sessions = append(sessions, sessionEvent{session: r.ID})
 		case tags.Items:

@@ -31,8 +31,9 @@ import (
 //   - closes the gate when the addon says its session ended ([MGM_BYE:<session>]) or the
 //     game is not found, and opens it again on a pong;
 //   - opens it only on a pong printed after a press of the key made while it was closed
-//     (the log's timestamp says when), and keeps it open only LiveFor after the last
-//     pong or acknowledgement was printed: a command to type later waits for a new pong.
+//     (the log's timestamp says when), and keeps it open only LiveFor after the last line
+//     of the log was printed (a pong, an acknowledgement, anyone's chat: lines are printed
+//     only in the world): a command to type later waits for a new pong.
 //     The client may hold the log back (pkg/wowclient chatlog.go), so the [MGM_BYE] of a
 //     logout may not be read for long, and an old pong may be read late; either would
 //     have a command typed into the login screen's account field (gate.go).

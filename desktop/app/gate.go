@@ -2,8 +2,8 @@ package app
 
 // The gate in front of the typing: the game's state as the WoW light shows it, opened by a
 // pong of the self-test key in a game session (printed after a press made while the gate
-// was closed), closed by its [MGM_BYE], a missed ack, or no pong or ack for LiveFor when
-// a command waits.
+// was closed), closed by its [MGM_BYE], a missed ack, or no line printed in the log for
+// LiveFor when a command waits.
 
 import (
 	"fmt"
@@ -35,8 +35,8 @@ type gameState struct {
 	// since is the first press of the self-test key since the gate closed (zero: none
 	// yet); only a pong printed after it opens the gate.
 	since time.Time
-	// aliveAt is when the last pong or acknowledgement was printed: the game was in the
-	// world then.
+	// aliveAt is when the last line of the chat log was printed (a pong, an
+	// acknowledgement, anyone's chat): the game was in the world then (aliveFrom).
 	aliveAt time.Time
 }
 
@@ -59,8 +59,8 @@ func (g *gameState) answersPress(e sessionEvent) bool {
 	return e.stamped && !g.since.IsZero() && !e.at.Before(g.since.Truncate(time.Second))
 }
 
-// staleGate closes the gate when a command waits to be typed and the game's last pong
-// or acknowledgement was printed more than LiveFor ago: the game may have left the world
+// staleGate closes the gate when a command waits to be typed and the log's last line
+// was printed more than LiveFor ago: the game may have left the world
 // since without the Desktop reading it (its [MGM_BYE] held in the client's log buffer).
 // The typing loop then presses the self-test key first.
 func (a *App) staleGate(now time.Time, g gameState) bool {
@@ -76,22 +76,31 @@ func (a *App) staleGate(now time.Time, g gameState) bool {
 		if g.state == gameLive {
 			changed = true
 			g.state, g.probes, g.probeAt, g.since = gameProbing, 0, time.Time{}, time.Time{}
-			g.why = fmt.Sprintf("the game last answered %s ago", now.Sub(g.aliveAt).Round(time.Second))
+			g.why = fmt.Sprintf("nothing printed in the chat log for %s", now.Sub(g.aliveAt).Round(time.Second))
 		}
 	})
 	if changed {
-		a.eventf("info", "the game's last answer is older than %s: pressing the self-test key before typing %s",
+		a.eventf("info", "nothing printed in the chat log for %s (the game may have left the world): pressing the self-test key before typing %s",
 			a.opts.LiveFor.Round(time.Second), describeCmd(queued[0]))
 	}
 	return changed
 }
 
-// aliveFrom takes an acknowledgement's line as news that the game was in the world when
-// the line was printed.
+// aliveFrom takes any line of the chat log as news that the game was in the world when it
+// was printed: the client writes only its chat frame's lines, which exist only in the
+// world (and during its loading screens, which swallow keys), never at the login screen
+// or at character select. So other players' chat keeps the gate open while a text box of
+// the streamer's has the focus and eats the self-test key (the addon still takes
+// commands out of a focused box: addon Command.lua). A time later than now — a line
+// break of another player's with a timestamp of their choosing — counts as now.
 func (a *App) aliveFrom(line string) {
-	at, ok := tags.Stamp(line, time.Now(), time.Local)
+	now := time.Now()
+	at, ok := tags.Stamp(line, now, time.Local)
 	if !ok {
 		return
+	}
+	if at.After(now) {
+		at = now
 	}
 	a.setGame(func(g *gameState) {
 		if at.After(g.aliveAt) {

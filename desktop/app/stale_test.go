@@ -78,3 +78,47 @@ func TestStale_APongPrintedBeforeThePressOpensNothing(t *testing.T) {
 	r.emit("[MGM_PONG:5e55-2]")
 	eventually(t, func() bool { return r.game.typedCount() == 1 }, "typed after a pong printed after the press")
 }
+
+// A text box of the streamer's has the focus (the mail form's recipient, the chat box):
+// it eats the self-test key, and the addon still takes commands out of it. In a busy
+// world other players' chat — printed only in the world — keeps the gate open, so
+// commands go on being typed; in a quiet one, once LiveFor has passed, the next command
+// waits until the game answers the key again, and the WoW light says why.
+func TestStale_ChatInTheWorldKeepsTheGateOpenWhileATextBoxHasTheFocus(t *testing.T) {
+	r := newRig(t)
+	r.start(func(o *Options) { o.LiveFor = 400 * time.Millisecond })
+	eventually(t, func() bool { return r.app.State().Game == gameLive }, "live")
+	r.game.set(func(g *fakeGame) { g.focused = true })
+	probes := r.game.probeCount()
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+				appendLog(r.log, fmt.Sprintf("[2. Trade] [Merchant%d]: WTS Frostweave Cloth", i%7))
+			}
+		}
+	}()
+	for i := 0; i < 3; i++ {
+		time.Sleep(600 * time.Millisecond) // longer than LiveFor
+		r.api.SetCandidate(&events.Candidate{SpinCycleID: fmt.Sprintf("cycle-%d", i), CharacterName: "Норинн"})
+		eventually(t, func() bool { return r.game.count(fmt.Sprintf(`/run MGM_RunWhoForSpin("cycle-%d"`, i)) == 1 }, "typed")
+	}
+	assert.Equal(t, probes, r.game.probeCount(), "the self-test key pressed while the world spoke")
+	close(stop)
+	<-done
+
+	time.Sleep(600 * time.Millisecond) // a quiet world
+	r.api.SetCandidate(&events.Candidate{SpinCycleID: "cycle-quiet", CharacterName: "Норинн"})
+	eventually(t, func() bool { return r.game.probeCount() > probes }, "the self-test key pressed")
+	time.Sleep(300 * time.Millisecond)
+	assert.Zero(t, r.game.count(`/run MGM_RunWhoForSpin("cycle-quiet"`))
+	assert.Equal(t, gameProbing, r.app.State().Game)
+	assert.Contains(t, r.app.State().WoW.Text, "close your chat box")
+	r.game.set(func(g *fakeGame) { g.focused = false })
+	eventually(t, func() bool { return r.game.count(`/run MGM_RunWhoForSpin("cycle-quiet"`) == 1 }, "typed once the box lost the focus")
+}

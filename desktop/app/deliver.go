@@ -114,7 +114,8 @@ func (a *App) backoff(n int) time.Duration {
 	return min(d, a.opts.BackoffMax)
 }
 
-// errSkipped marks a tag there is nothing to deliver to.
+// errNotActive is the text of the not_found payoutName answers when the payout is no longer
+// in the pending list, so its character name cannot be learned.
 var errNotActive = errors.New("payout is not active any more (not in the pending list)")
 
 // deliver makes the backend call for one record. done is false when the call was

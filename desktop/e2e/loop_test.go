@@ -197,11 +197,16 @@ func (w *world) assertSentAndAnnouncedOnce(p events.Payout) {
 	require.Len(w.t, mails, 1)
 	assert.Equal(w.t, winner, mails[0].To)
 	assert.EqualValues(w.t, 10_000_000, mails[0].Copper)
-	var done bool
-	for _, wh := range w.game.SentWhispers() {
-		done = done || (wh.To == winner && wh.Text == completeText)
-	}
-	assert.True(w.t, done, "completion whisper")
+	// The completion whisper waits its turn in the addon's whisper queue (one message
+	// per 1.05 s, under the server's flood rule), so it may follow the mail by a second.
+	w.eventually(5*time.Second, func() bool {
+		for _, wh := range w.game.SentWhispers() {
+			if wh.To == winner && wh.Text == completeText {
+				return true
+			}
+		}
+		return false
+	}, "completion whisper")
 	rec, ok, err := w.desk.App.Journal().Get("MGM_CONFIRM:" + p.ID)
 	require.NoError(w.t, err)
 	require.True(w.t, ok)

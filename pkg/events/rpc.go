@@ -52,9 +52,10 @@ type PoolDrawReply struct {
 
 // DrawnMember is the candidate of a cycle.
 type DrawnMember struct {
-	TwitchUserID      string `json:"twitchUserId"`
-	TwitchDisplayName string `json:"twitchDisplayName"`
-	CharacterName     string `json:"characterName"`
+	TwitchUserID      string     `json:"twitchUserId"`
+	TwitchDisplayName string     `json:"twitchDisplayName"`
+	CharacterName     string     `json:"characterName"`
+	EnrolledAt        *time.Time `json:"enrolledAt,omitempty"` // when this membership began
 }
 
 // Spin outcomes (docs/product.md §6 lastSpin).
@@ -132,12 +133,15 @@ type Payout struct {
 // CreatePayoutRequest creates the Pending payout of an accepted online report;
 // idempotent per SpinCycleID. DrawnAt is when the cycle drew the winner: a winner who
 // held an active payout at any moment since is refused (active_payout_exists).
+// EnrolledAt is when the winner's pool membership began (the draw's answer): a winner
+// whose payout became Sent since is refused the same way.
 type CreatePayoutRequest struct {
 	SpinCycleID       string     `json:"spinCycleId"`
 	TwitchUserID      string     `json:"twitchUserId"`
 	TwitchDisplayName string     `json:"twitchDisplayName"`
 	CharacterName     string     `json:"characterName"`
 	DrawnAt           *time.Time `json:"drawnAt,omitempty"`
+	EnrolledAt        *time.Time `json:"enrolledAt,omitempty"`
 }
 
 // MyLastRequest asks for a viewer's latest payout.

@@ -190,36 +190,6 @@ func (s *Postgres) ExpireDue(ctx context.Context, cutoff time.Time, limit int, e
 	return n, err
 }
 
-// terminalStatuses are the statuses a payout ends in (it leaves the active ones for good).
-var terminalStatuses = func() []string {
-	var out []string
-	for _, st := range domain.Statuses {
-		if st.Terminal() {
-			out = append(out, string(st))
-		}
-	}
-	return out
-}()
-
-// lastEnded fills the holder's payout that ended last and when: the latest event that
-// moved one of the user's payouts to a terminal status. Called under the user's lock.
-func lastEnded(ctx context.Context, tx pgx.Tx, h *domain.Holder) error {
-	err := tx.QueryRow(ctx, `
-		SELECT e.payout_id::text, e.occurred_at
-		FROM payout_events e JOIN payouts p ON p.id = e.payout_id
-		WHERE p.twitch_user_id = $1 AND e.type = $2 AND e.data->>'to' = ANY($3)
-		ORDER BY e.occurred_at DESC, e.seq DESC LIMIT 1`,
-		h.TwitchUserID, string(domain.EventStatusChanged), terminalStatuses).Scan(&h.LastEndedPayoutID, &h.LastEndedAt)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("find the last ended payout: %w", err)
-	}
-	h.LastEndedAt = h.LastEndedAt.UTC()
-	return nil
-}
-
 // lockUser creates the user's row if needed, locks it and returns the lifetime total.
 func lockUser(ctx context.Context, tx pgx.Tx, user string) (int64, error) {
 	if _, err := tx.Exec(ctx, `INSERT INTO payout_users (twitch_user_id) VALUES ($1) ON CONFLICT DO NOTHING`, user); err != nil {

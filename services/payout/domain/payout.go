@@ -40,6 +40,10 @@ type Holder struct {
 	// to a terminal status), "" when none did; LastEndedAt is when it did.
 	LastEndedPayoutID string
 	LastEndedAt       time.Time
+	// LastSentPayoutID is the user's payout that became Sent last, "" when none did;
+	// LastSentAt is when it did.
+	LastSentPayoutID string
+	LastSentAt       time.Time
 }
 
 // NewPayout is the request to open a payout for a spin cycle's winner.
@@ -51,13 +55,16 @@ type NewPayout struct {
 	// DrawnAt is when the cycle drew the winner as its candidate. Zero when the caller
 	// does not say (a roulette older than the rule): then only the active payout counts.
 	DrawnAt time.Time
+	// EnrolledAt is when the winner's pool membership began, as the pool answered the
+	// draw. Zero when the caller does not say.
+	EnrolledAt time.Time
 }
 
 // Create decides a creation request. existing is the payout already created for the
 // same spin cycle, if any: the request is then a replay and existing is returned
 // unchanged (created == false). Otherwise the user must have no active payout
 // (active_payout_exists), must not have held one at any moment since the cycle drew
-// them (HeldSinceDraw), and must have room under the lifetime cap for one more win: with
+// them (HeldSinceDraw) nor been paid since their enrollment (PaidSinceEnrollment), and must have room under the lifetime cap for one more win: with
 // 1,000 g per win and a 10,000 g cap, ten Sent payouts are allowed and the eleventh
 // win is refused (lifetime_cap_reached).
 func Create(existing *Payout, h Holder, id string, req NewPayout, now time.Time) (p *Payout, created bool, err error) {
@@ -80,6 +87,9 @@ func Create(existing *Payout, h Holder, id string, req NewPayout, now time.Time)
 			WithDetails(map[string]any{"payoutId": h.ActivePayoutID})
 	}
 	if err := HeldSinceDraw(h, req.DrawnAt); err != nil {
+		return nil, false, err
+	}
+	if err := PaidSinceEnrollment(h, req.EnrolledAt); err != nil {
 		return nil, false, err
 	}
 	if h.LifetimeSentGold+shared.PayoutGold > shared.LifetimeCapGold {
@@ -112,6 +122,21 @@ func HeldSinceDraw(h Holder, drawnAt time.Time) error {
 	return errs.E(errs.ActivePayoutExists, "the winner has held an active payout since this cycle drew them").
 		WithDetails(map[string]any{"payoutId": h.LastEndedPayoutID,
 			"endedAt": h.LastEndedAt.UTC(), "drawnAt": drawnAt.UTC()})
+}
+
+// PaidSinceEnrollment refuses a win (active_payout_exists) when a payout of the winner
+// became Sent at or after the membership they were drawn from began. Sent takes the
+// winner out of the pool (docs/product.md §1, step 7); a pool that has not yet applied
+// that event (its consumer lags, or it is restarting) may still draw them, and the
+// enrollment the Sent payout already paid must not pay again. A new enrollment after the
+// Sent starts a new membership and may win.
+func PaidSinceEnrollment(h Holder, enrolledAt time.Time) error {
+	if enrolledAt.IsZero() || h.LastSentPayoutID == "" || h.LastSentAt.Before(enrolledAt) {
+		return nil
+	}
+	return errs.E(errs.ActivePayoutExists, "the winner was paid since they enrolled; Sent took them out of the pool").
+		WithDetails(map[string]any{"payoutId": h.LastSentPayoutID,
+			"sentAt": h.LastSentAt.UTC(), "enrolledAt": enrolledAt.UTC()})
 }
 
 // ChangeStatus moves the payout to `to` when the transition table allows it for by.

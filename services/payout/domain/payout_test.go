@@ -211,6 +211,35 @@ func TestCreate_RefusesWhenAPayoutWasActiveSinceTheDraw(t *testing.T) {
 	assert.Same(t, existing, p)
 }
 
+// A payout Sent at or after the winner's membership began refuses the win: Sent took
+// them out of the pool, and a pool lagging behind that event drew them from the
+// membership already paid. A membership begun after the Sent may win.
+func TestCreate_RefusesWhenPaidSinceTheEnrollment(t *testing.T) {
+	enrolled := t0.Add(time.Minute)
+	h := Holder{TwitchUserID: "u1", LastEndedPayoutID: "p1", LastEndedAt: enrolled.Add(time.Second),
+		LastSentPayoutID: "p1", LastSentAt: enrolled.Add(time.Second)}
+	// Drawn after the Sent (the draw rule alone lets it through), from the old membership.
+	req := NewPayout{SpinCycleID: "c2", TwitchUserID: "u1", CharacterName: "Norinn",
+		DrawnAt: enrolled.Add(time.Hour), EnrolledAt: enrolled}
+	_, _, err := Create(nil, h, "p2", req, enrolled.Add(time.Hour))
+	assert.Equal(t, errs.ActivePayoutExists, errs.CodeOf(err))
+	var e *errs.Error
+	require.ErrorAs(t, err, &e)
+	assert.Equal(t, "p1", e.Details["payoutId"])
+
+	// Re-enrolled after the Sent: a new membership, a new win.
+	req.EnrolledAt = h.LastSentAt.Add(time.Microsecond)
+	_, created, err := Create(nil, h, "p2", req, enrolled.Add(time.Hour))
+	require.NoError(t, err)
+	assert.True(t, created)
+
+	// A payout that ended otherwise (cancelled) does not consume the membership.
+	h.LastSentPayoutID, h.LastSentAt = "", time.Time{}
+	req.EnrolledAt = enrolled
+	_, _, err = Create(nil, h, "p2", req, enrolled.Add(time.Hour))
+	assert.NoError(t, err)
+}
+
 func TestCreate_LifetimeCapAllowsTenWinsAndRefusesTheEleventh(t *testing.T) {
 	req := NewPayout{SpinCycleID: "c", TwitchUserID: "u1", CharacterName: "Norinn"}
 	p, _, err := Create(nil, Holder{TwitchUserID: "u1", LifetimeSentGold: 9_000}, "id", req, t0)

@@ -35,6 +35,9 @@ func Handlers(s *app.Service) map[string]natsx.Handler {
 			if req.DrawnAt != nil {
 				np.DrawnAt = req.DrawnAt.UTC()
 			}
+			if req.EnrolledAt != nil {
+				np.EnrolledAt = req.EnrolledAt.UTC()
+			}
 			return reply(s.Create(ctx, np))
 		}),
 		events.RPCPayoutStatus: natsx.Handle(func(ctx context.Context, req events.SetStatusRequest) (any, error) {

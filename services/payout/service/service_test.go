@@ -335,6 +335,32 @@ func TestRPC_WinnerWhoHeldAPayoutSinceTheDrawIsRefused(t *testing.T) {
 	assert.Zero(t, rows, "no payout for the cycles that drew the viewer before the other win")
 }
 
+// The pool has not applied a Sent payout yet and draws its winner again, after the
+// Sent: the draw-time rule lets that through, the membership rule does not. After a new
+// enrollment the viewer may win again.
+func TestRPC_WinnerPaidSinceTheirEnrollmentIsRefused(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	enrolled := t0.Add(-time.Hour)
+	p1 := e.mustCreate("k1", "u1", "Norinn")
+	e.clock.Advance(time.Second)
+	e.mustSet(p1.ID, "InProgress", "Sent")
+	e.clock.Advance(time.Second)
+	drawn := e.clock.Now()
+	create := func(cycle string, enrolledAt time.Time) (events.Payout, error) {
+		var p events.Payout
+		err := e.call(events.RPCPayoutCreate, events.CreatePayoutRequest{SpinCycleID: cycle, TwitchUserID: "u1",
+			TwitchDisplayName: "Du1", CharacterName: "Norinn", DrawnAt: &drawn, EnrolledAt: &enrolledAt}, &p)
+		return p, err
+	}
+	_, err := create("k2", enrolled)
+	require.Equal(t, errs.ActivePayoutExists, errs.CodeOf(err), "a second payout for one enrollment: %v", err)
+
+	p3, err := create("k3", drawn.Add(-time.Microsecond)) // re-enrolled after the Sent
+	require.NoError(t, err)
+	assert.NotEqual(t, p1.ID, p3.ID)
+}
+
 func TestRPC_ConcurrentCreatesForOneUserMakeExactlyOnePayout(t *testing.T) {
 	t.Parallel()
 	e := start(t)

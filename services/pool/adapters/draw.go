@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -21,11 +22,12 @@ func (p *Postgres) Draw(ctx context.Context, spinCycleID string, random func() (
 		return d, err
 	}
 	var uid, display, name *string
+	var enrolled *time.Time
 	if d.Member != nil {
-		uid, display, name = &d.Member.TwitchUserID, &d.Member.DisplayName, &d.Member.CharacterName
+		uid, display, name, enrolled = &d.Member.TwitchUserID, &d.Member.DisplayName, &d.Member.CharacterName, &d.EnrolledAt
 	}
-	tag, err := p.pool.Exec(ctx, `INSERT INTO draws (spin_cycle_id, twitch_user_id, display_name, character_name, eligible_count)
-		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (spin_cycle_id) DO NOTHING`, spinCycleID, uid, display, name, d.EligibleCount)
+	tag, err := p.pool.Exec(ctx, `INSERT INTO draws (spin_cycle_id, twitch_user_id, display_name, character_name, eligible_count, enrolled_at)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (spin_cycle_id) DO NOTHING`, spinCycleID, uid, display, name, d.EligibleCount, enrolled)
 	if err != nil {
 		return app.Drawn{}, fmt.Errorf("record draw: %w", err)
 	}
@@ -46,10 +48,11 @@ func (p *Postgres) drawOnce(ctx context.Context, random func() (int64, error)) (
 		var (
 			d                  app.Drawn
 			uid, display, name *string
+			enrolled           *time.Time
 		)
-		err = p.pool.QueryRow(ctx, `SELECT s.eligible_count, m.twitch_user_id, m.display_name, m.character_name
+		err = p.pool.QueryRow(ctx, `SELECT s.eligible_count, m.twitch_user_id, m.display_name, m.character_name, m.enrolled_at
 			FROM pool_state s LEFT JOIN members m ON m.slot = $1::bigint % NULLIF(s.eligible_count, 0)
-			WHERE s.id = 1`, k).Scan(&d.EligibleCount, &uid, &display, &name)
+			WHERE s.id = 1`, k).Scan(&d.EligibleCount, &uid, &display, &name, &enrolled)
 		if err != nil {
 			return app.Drawn{}, fmt.Errorf("draw: %w", err)
 		}
@@ -63,6 +66,9 @@ func (p *Postgres) drawOnce(ctx context.Context, random func() (int64, error)) (
 			return app.Drawn{}, fmt.Errorf("draw: slot %d of %d is empty", k%d.EligibleCount, d.EligibleCount)
 		}
 		d.Member = &domain.Member{TwitchUserID: *uid, DisplayName: deref(display), CharacterName: deref(name)}
+		if enrolled != nil {
+			d.EnrolledAt = enrolled.UTC()
+		}
 		return d, nil
 	}
 }
@@ -71,9 +77,10 @@ func (p *Postgres) recordedDraw(ctx context.Context, spinCycleID string) (app.Dr
 	var (
 		d                  app.Drawn
 		uid, display, name *string
+		enrolled           *time.Time
 	)
-	err := p.pool.QueryRow(ctx, `SELECT twitch_user_id, display_name, character_name, eligible_count FROM draws WHERE spin_cycle_id = $1`, spinCycleID).
-		Scan(&uid, &display, &name, &d.EligibleCount)
+	err := p.pool.QueryRow(ctx, `SELECT twitch_user_id, display_name, character_name, eligible_count, enrolled_at FROM draws WHERE spin_cycle_id = $1`, spinCycleID).
+		Scan(&uid, &display, &name, &d.EligibleCount, &enrolled)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return d, false, nil
 	}
@@ -82,6 +89,9 @@ func (p *Postgres) recordedDraw(ctx context.Context, spinCycleID string) (app.Dr
 	}
 	if uid != nil {
 		d.Member = &domain.Member{TwitchUserID: *uid, DisplayName: deref(display), CharacterName: deref(name)}
+	}
+	if enrolled != nil {
+		d.EnrolledAt = enrolled.UTC()
 	}
 	return d, true, nil
 }

@@ -62,6 +62,9 @@ type PayoutResult struct {
 type Drawn struct {
 	Member        *domain.Member // nil when nobody is eligible
 	EligibleCount int64
+	// EnrolledAt is when the drawn member's membership began: the payout refuses a win
+	// when a payout was Sent since (the pool may draw before it has applied that Sent).
+	EnrolledAt time.Time
 }
 
 // Repository is the pool's storage. Every changing method runs in one transaction that

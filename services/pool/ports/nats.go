@@ -55,6 +55,10 @@ func Handlers(s *app.Service) map[string]natsx.Handler {
 			out := events.PoolDrawReply{EligibleCount: int(d.EligibleCount)}
 			if m := d.Member; m != nil {
 				out.Member = &events.DrawnMember{TwitchUserID: m.TwitchUserID, TwitchDisplayName: m.DisplayName, CharacterName: m.CharacterName}
+				if !d.EnrolledAt.IsZero() {
+					at := d.EnrolledAt
+					out.Member.EnrolledAt = &at
+				}
 			}
 			return out, nil
 		}),

@@ -186,3 +186,38 @@ func TestDraw_RejectsTheIncompleteLastBlockToStayUniform(t *testing.T) {
 	require.NoError(t, h.pg.QueryRow(context.Background(), `SELECT slot FROM members WHERE twitch_user_id = $1`, d.Member.TwitchUserID).Scan(&slot))
 	assert.Equal(t, int64(1), slot, "4 mod 3")
 }
+
+// The draw answers when the drawn membership began, the same for a repeated draw of
+// the cycle; a membership begun anew after a Sent payout answers its own, later time
+// (the payout service refuses a win paid since the membership began).
+func TestDraw_AnswersWhenTheMembershipBegan(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	h.chat("u1", "!twgold Alice")
+	h.chatDrained()
+	first := h.draw("cycle-1")
+	require.NotNil(t, first.Member)
+	require.NotNil(t, first.Member.EnrolledAt, "the draw says when the membership began")
+	assert.Equal(t, first, h.draw("cycle-1"), "a repeated draw answers the same, enrolledAt included")
+
+	h.chat("u1", "!twgold Alicia") // a rename keeps the membership
+	h.chatDrained()
+	renamed := h.draw("cycle-2")
+	require.NotNil(t, renamed.Member)
+	assert.Equal(t, "Alicia", renamed.Member.CharacterName)
+	assert.True(t, first.Member.EnrolledAt.Equal(*renamed.Member.EnrolledAt), "a rename is the same membership")
+
+	h.payout(events.PayoutCreated, "p1", "u1", shared.PayoutPending, 1, 0)
+	h.payout(events.PayoutStatusChanged, "p1", "u1", shared.PayoutInProgress, 2, 0)
+	h.payout(events.PayoutStatusChanged, "p1", "u1", shared.PayoutSent, 3, 1000)
+	h.payoutDrained()
+	assert.Nil(t, h.draw("cycle-3").Member, "Sent took her out of the pool")
+
+	h.chat("u1", "!twgold Alice")
+	h.chatDrained()
+	again := h.draw("cycle-4")
+	require.NotNil(t, again.Member)
+	require.NotNil(t, again.Member.EnrolledAt)
+	assert.True(t, again.Member.EnrolledAt.After(*first.Member.EnrolledAt), "a new membership: %s after %s",
+		again.Member.EnrolledAt, first.Member.EnrolledAt)
+}

@@ -31,11 +31,15 @@ func (c PoolClient) Draw(ctx context.Context, spinCycleID string) (*domain.Candi
 	if reply.Member == nil {
 		return nil, reply.EligibleCount, nil
 	}
-	return &domain.Candidate{
+	cand := &domain.Candidate{
 		TwitchUserID:      reply.Member.TwitchUserID,
 		TwitchDisplayName: reply.Member.TwitchDisplayName,
 		CharacterName:     reply.Member.CharacterName,
-	}, reply.EligibleCount, nil
+	}
+	if reply.Member.EnrolledAt != nil {
+		cand.EnrolledAt = reply.Member.EnrolledAt.UTC()
+	}
+	return cand, reply.EligibleCount, nil
 }
 
 // PayoutClient calls the payout service (events.RPCPayoutCreate, RPCPayoutGet).
@@ -52,6 +56,10 @@ func (c PayoutClient) Create(ctx context.Context, cy domain.Cycle) (app.Payout, 
 	req := events.CreatePayoutRequest{SpinCycleID: cy.ID, DrawnAt: cy.DrawnAt}
 	if cd := cy.Candidate; cd != nil {
 		req.TwitchUserID, req.TwitchDisplayName, req.CharacterName = cd.TwitchUserID, cd.TwitchDisplayName, cd.CharacterName
+		if !cd.EnrolledAt.IsZero() {
+			at := cd.EnrolledAt
+			req.EnrolledAt = &at
+		}
 	}
 	return c.call(ctx, events.RPCPayoutCreate, req)
 }

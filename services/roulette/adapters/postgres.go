@@ -36,7 +36,8 @@ var _ app.Repository = (*Postgres)(nil)
 func New(pool *pgxpool.Pool) *Postgres { return &Postgres{pool: pool} }
 
 const cycleColumns = `spin_cycle_id::text, boundary_at, interval_ms, verify_deadline, state, drawn_at,
-	eligible_count, twitch_user_id, twitch_display_name, character_name, outcome, payout_id, completed_at`
+	eligible_count, twitch_user_id, twitch_display_name, character_name, outcome, payout_id, completed_at,
+	candidate_enrolled_at`
 
 func scanCycle(row pgx.Row) (domain.Cycle, error) {
 	var (
@@ -46,11 +47,12 @@ func scanCycle(row pgx.Row) (domain.Cycle, error) {
 		userID, display, name *string
 		outcome, payoutID     *string
 		drawnAt, completedAt  *time.Time
+		enrolledAt            *time.Time
 		boundary, deadline    time.Time
 		eligible              int
 	)
 	err := row.Scan(&c.ID, &boundary, &intervalMS, &deadline, &state, &drawnAt,
-		&eligible, &userID, &display, &name, &outcome, &payoutID, &completedAt)
+		&eligible, &userID, &display, &name, &outcome, &payoutID, &completedAt, &enrolledAt)
 	if err != nil {
 		return c, err
 	}
@@ -61,6 +63,9 @@ func scanCycle(row pgx.Row) (domain.Cycle, error) {
 	c.EligibleCount = eligible
 	if name != nil {
 		c.Candidate = &domain.Candidate{TwitchUserID: deref(userID), TwitchDisplayName: deref(display), CharacterName: *name}
+		if enrolledAt != nil {
+			c.Candidate.EnrolledAt = enrolledAt.UTC()
+		}
 	}
 	c.Outcome = domain.Outcome(deref(outcome))
 	c.PayoutID = deref(payoutID)
@@ -140,15 +145,19 @@ func (p *Postgres) UpdateCycle(ctx context.Context, id string, fn func(c *domain
 // transaction.
 func saveCycle(ctx context.Context, tx pgx.Tx, c domain.Cycle) error {
 	var userID, display, name *string
+	var enrolledAt *time.Time
 	if cd := c.Candidate; cd != nil {
 		userID, display, name = &cd.TwitchUserID, &cd.TwitchDisplayName, &cd.CharacterName
+		if !cd.EnrolledAt.IsZero() {
+			enrolledAt = &cd.EnrolledAt
+		}
 	}
 	_, err := tx.Exec(ctx, `UPDATE cycles SET state = $2, drawn_at = $3, eligible_count = $4,
 		twitch_user_id = $5, twitch_display_name = $6, character_name = $7,
-		outcome = $8, payout_id = $9, completed_at = $10, updated_at = now()
+		outcome = $8, payout_id = $9, completed_at = $10, candidate_enrolled_at = $11, updated_at = now()
 		WHERE spin_cycle_id = $1`,
 		c.ID, string(c.State), c.DrawnAt, c.EligibleCount, userID, display, name,
-		nullable(string(c.Outcome)), nullable(c.PayoutID), c.CompletedAt)
+		nullable(string(c.Outcome)), nullable(c.PayoutID), c.CompletedAt, enrolledAt)
 	if err != nil {
 		return fmt.Errorf("save cycle %s: %w", c.ID, err)
 	}

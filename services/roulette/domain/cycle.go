@@ -66,6 +66,9 @@ type Candidate struct {
 	TwitchUserID      string
 	TwitchDisplayName string
 	CharacterName     string
+	// EnrolledAt is when the member's pool membership began, as the pool answered (zero
+	// when it did not say); the payout service refuses a win paid since.
+	EnrolledAt time.Time
 }
 
 // Cycle is the spin cycle of one boundary.

@@ -107,6 +107,7 @@ type fakePayout struct {
 	byCycle map[string]events.Payout
 	byID    map[string]events.Payout
 	refuse  error
+	last    events.CreatePayoutRequest // the latest create request
 	creates atomic.Int64
 	gets    atomic.Int64
 }
@@ -122,6 +123,7 @@ func (p *fakePayout) start(t *testing.T, nc *nats.Conn) {
 		}
 		p.mu.Lock()
 		defer p.mu.Unlock()
+		p.last = req
 		if p.refuse != nil {
 			return nil, p.refuse
 		}

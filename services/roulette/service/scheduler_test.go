@@ -406,3 +406,28 @@ func phaseOf(s events.RouletteSnapshot, now time.Time, poolSize int) string {
 	c := s.Current
 	return domain.Phase(now, time.Duration(s.SpinIntervalSeconds)*time.Second, poolSize, c.BoundaryAt, c.CharacterName != "", c.Outcome != "")
 }
+
+// The payout is created with the facts its rules need: when the cycle drew the winner
+// and when the winner's pool membership began (docs/product.md §2: a winner who held a
+// payout since the draw, or was paid since the enrollment, is refused).
+func TestVerify_CreateCarriesTheDrawAndEnrollmentInstants(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	enrolled := b0.Add(-time.Hour).Add(123 * time.Microsecond)
+	e.pool.set(func(string) *events.DrawnMember {
+		return &events.DrawnMember{TwitchUserID: "uid-1", TwitchDisplayName: "tv_1", CharacterName: "Norinn", EnrolledAt: &enrolled}
+	})
+	a := e.replica()
+	e.tick(a, b0.Add(time.Second))
+	c, err := candidateOf(a, context.Background())
+	require.NoError(t, err)
+	_, err = e.verify(a, b0.Add(10*time.Second), c.SpinCycleID, "Norinn", true)
+	require.NoError(t, err)
+	e.payout.mu.Lock()
+	req := e.payout.last
+	e.payout.mu.Unlock()
+	require.NotNil(t, req.DrawnAt)
+	assert.Equal(t, b0.Add(time.Second), req.DrawnAt.UTC(), "the instant the cycle drew")
+	require.NotNil(t, req.EnrolledAt, "the enrollment instant survives the cycle row")
+	assert.Equal(t, enrolled, req.EnrolledAt.UTC())
+}

@@ -19,8 +19,12 @@ export interface ScheduleConfig {
   backoffMaxMs: number;
 }
 
+// The fallback's gap is 90–120 s: a fallback round reads the shared state and, now and
+// then, the viewer's own routes — about 1.4 requests a round (make bench) — so 60–90 s
+// cost an idle viewer 1.27 requests a minute, over docs/product.md §6's one; 90–120 s
+// keeps it under one.
 export const defaultSchedule: ScheduleConfig = {
-  fallbackMinMs: 60_000,
+  fallbackMinMs: 90_000,
   fallbackJitterMs: 30_000,
   pushGraceMs: 30_000,
   backoffBaseMs: 2_000,

@@ -46,7 +46,7 @@ test("a panel whose pushes arrive reads the routes once and never polls", () => 
   assert.equal(s.pushesMissing, false);
 });
 
-test("without pushes the panel polls every 60 to 90 s, jittered", () => {
+test("without pushes the panel polls every 90 to 120 s, jittered", () => {
   for (const r of [0, 0.5, 0.999]) {
     const { s, clock } = sim(() => r);
     const start = clock.t;
@@ -62,10 +62,12 @@ test("without pushes the panel polls every 60 to 90 s, jittered", () => {
     assert.equal(fetches[1].at, boundary + defaultSchedule.pushGraceMs);
     for (let i = 2; i < fetches.length; i++) {
       const gap = fetches[i].at - fetches[i - 1].at;
-      assert.ok(gap >= 60_000 && gap < 90_000, `gap ${gap} with random ${r}`);
+      const { fallbackMinMs: min, fallbackJitterMs: jitter } = defaultSchedule;
+      assert.ok(min >= 60_000, "docs/product.md §6: every 60 s or more");
+      assert.ok(gap >= min && gap < min + jitter, `gap ${gap} with random ${r}`);
       assert.equal(fetches[i].why, "fallback");
     }
-    assert.ok(fetches.length >= 20, "kept polling while pushes were missing");
+    assert.ok(fetches.length >= 14, "kept polling while pushes were missing");
   }
 });
 

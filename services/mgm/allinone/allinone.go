@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -272,13 +273,22 @@ func Start(ctx context.Context, o Options) (*System, error) {
 			if err := r.Run(runCtx, d); err != nil && !errors.Is(err, context.Canceled) {
 				log.Error("service stopped", zap.String("service", r.Name), zap.Error(err))
 				s.mu.Lock()
-				s.errs = append(s.errs, fmt.Errorf("%s: %w", r.Name, err))
+				s.errs = append(s.errs, serviceError(r.Name, err))
 				s.mu.Unlock()
 			}
 		}()
 	}
 	ok = true
 	return s, nil
+}
+
+// serviceError is a stopped service's error, named once: most services already
+// name themselves in it ("helix-notifier: TWITCH_BROADCASTER_ID is required").
+func serviceError(name string, err error) error {
+	if strings.HasPrefix(err.Error(), name+": ") {
+		return err
+	}
+	return fmt.Errorf("%s: %w", name, err)
 }
 
 // running is a started service with its listeners and its metrics registry.

@@ -117,6 +117,9 @@ func Serve(ctx context.Context, d Deps, p Parts) error {
 			WriteTimeout:      30 * time.Second,
 			IdleTimeout:       2 * time.Minute,
 			ErrorLog:          zap.NewStdLog(log.Named("http")),
+			// "OPTIONS *" goes to the routes like every other request (their standard
+			// error body), not to net/http's own empty 200 before any handler.
+			DisableGeneralOptionsHandler: true,
 		}
 	}
 	if d.NC != nil {
@@ -239,7 +242,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // opsTask serves OpsHandler on d.Ops until ctx ends.
 func opsTask(d Deps, p Parts) Task {
 	return func(ctx context.Context) error {
-		srv := &http.Server{Handler: OpsHandler(d, p), ReadHeaderTimeout: 5 * time.Second}
+		srv := &http.Server{Handler: OpsHandler(d, p), ReadHeaderTimeout: 5 * time.Second, DisableGeneralOptionsHandler: true}
 		go func() {
 			<-ctx.Done()
 			sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

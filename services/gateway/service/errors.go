@@ -84,3 +84,16 @@ func (g *Gateway) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// noAsteriskTarget answers "OPTIONS *" (the server-wide request target, RFC 9110
+// §9.3.7) with the standard not_found body. The server hands it to the routes
+// (svc.Serve sets DisableGeneralOptionsHandler); without this the CORS middleware took
+// it for a preflight without Origin and answered an empty 204.
+func noAsteriskTarget(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if c.Request().RequestURI == "*" {
+			return errs.E(errs.NotFound, "no resource at the request target *")
+		}
+		return next(c)
+	}
+}

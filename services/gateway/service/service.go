@@ -210,6 +210,7 @@ func (g *Gateway) routes(eventsub http.Handler) *echo.Echo {
 	e.HTTPErrorHandler = g.handleError
 	e.Use(g.observe)
 	e.Use(g.recoverPanics)
+	e.Use(noAsteriskTarget)
 	if len(g.cfg.CORSOrigins) > 0 {
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
 			AllowOrigins:  g.cfg.CORSOrigins,

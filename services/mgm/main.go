@@ -6,12 +6,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
 	"go.uber.org/zap"
+	"golang.org/x/term"
 
 	"github.com/mimiron/mgm/pkg/config"
 	"github.com/mimiron/mgm/pkg/logx"
@@ -47,7 +49,8 @@ func run() error {
 
 	// Without DATABASE_URL the database is the one-process mode's own, and so is the
 	// token key when MGM_TOKEN_KEY is unset (kept in MGM_DATA_DIR).
-	sys, err := allinone.Start(ctx, allinone.Options{Config: cfg, Log: log, KeyFile: cfg.DatabaseURL == ""})
+	// On a terminal, a first start with no channel known logs in first (startSystem).
+	sys, err := startSystem(ctx, allinone.Options{Config: cfg, Log: log, KeyFile: cfg.DatabaseURL == ""}, os.Stdout, stdinIsTerminal())
 	if err != nil {
 		return err
 	}
@@ -97,3 +100,28 @@ Try: go run ./services/mgm chat 1234 '!twgold Norinn'
 	}
 	fmt.Println("Press Ctrl+C to stop.")
 }
+
+// startSystem is allinone.Start for `make run`. With a Twitch application and no
+// channel known (nobody logged in, no TWITCH_BROADCASTER_ID), on a terminal it runs the
+// device login `mgm twitch login` runs — the code and address on out, a wait for the
+// approval, the grant stored — and then serves the channel that logged in. Without a
+// terminal (CI, a service manager) nobody can enter a code: Start's ErrNoChannel says
+// what to do. terminal is whether standard input is one (stdinIsTerminal).
+func startSystem(ctx context.Context, o allinone.Options, out io.Writer, terminal bool) (*allinone.System, error) {
+	if terminal {
+		o.LogIn = func(ctx context.Context, cfg config.Config) error {
+			fmt.Fprint(out, "No Twitch channel is known yet (nobody has logged in, TWITCH_BROADCASTER_ID is unset).\n"+
+				"Logging in now, as `go run ./services/mgm twitch login` does; the system starts once you approve.\n\n")
+			// cfg carries the token key Start resolved (MGM_TOKEN_KEY or the key file).
+			if err := twitchCommandIn(ctx, cfg, []string{"login"}, out, false); err != nil {
+				return fmt.Errorf("twitch login: %w", err)
+			}
+			fmt.Fprintln(out)
+			return nil
+		}
+	}
+	return allinone.Start(ctx, o)
+}
+
+// stdinIsTerminal says whether standard input is a terminal someone can answer on.
+func stdinIsTerminal() bool { return term.IsTerminal(int(os.Stdin.Fd())) }

@@ -58,6 +58,10 @@ type Options struct {
 	// The mgm binary sets it when DATABASE_URL is unset, that is when the database is
 	// the one-process mode's own.
 	KeyFile bool
+	// LogIn, when set, is called when a Twitch application is configured and no channel
+	// is known (cfg as Start resolved it: database and token key); once it returns nil
+	// the channel is the broadcaster login it stored. `make run` sets it on a terminal.
+	LogIn func(ctx context.Context, cfg config.Config) error
 }
 
 // System is a running one-process deployment.
@@ -200,6 +204,12 @@ func Start(ctx context.Context, o Options) (*System, error) {
 		// A real application and no TWITCH_BROADCASTER_ID: the channel is the one
 		// `mgm twitch login` logged in (docs/streamer-guide.md).
 		id, err := loggedInBroadcaster(ctx, cfg)
+		if err == nil && id == "" && o.LogIn != nil {
+			if err := o.LogIn(ctx, cfg); err != nil {
+				return nil, err
+			}
+			id, err = loggedInBroadcaster(ctx, cfg)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -48,8 +48,10 @@ func withDevTwitch(cfg config.Config, h *fakehelix.Server) config.Config {
 
 // ErrNoChannel is Start's answer when a Twitch application is configured and neither
 // TWITCH_BROADCASTER_ID nor a stored broadcaster login names the channel to serve.
+// `make run` in a terminal logs in instead (Options.LogIn).
 var ErrNoChannel = errors.New("TWITCH_CLIENT_ID is set but no channel is known: log in first with " +
-	"`go run ./services/mgm twitch login` (docs/streamer-guide.md), or set TWITCH_BROADCASTER_ID")
+	"`go run ./services/mgm twitch login`, or start `make run` in a terminal, which asks for the login " +
+	"(docs/streamer-guide.md); or set TWITCH_BROADCASTER_ID")
 
 // loggedInBroadcaster is the user id of the stored broadcaster login ("" without one).
 func loggedInBroadcaster(ctx context.Context, cfg config.Config) (string, error) {

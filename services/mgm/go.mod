@@ -17,7 +17,7 @@ require (
 	github.com/prometheus/client_golang v1.25.0
 	github.com/stretchr/testify v1.12.1
 	go.uber.org/zap v1.28.0
-	golang.org/x/term v0.47.0
+	golang.org/x/term v0.47.0 // term.IsTerminal: `make run` offers the device login only on a terminal (the Go team's standard answer; x/sys is already required)
 )
 
 require (

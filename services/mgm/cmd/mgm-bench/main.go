@@ -20,7 +20,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -106,7 +108,7 @@ func run() error {
 		return err
 	}
 	defer stop()
-	fmt.Printf("mgm-bench: backend at %s, 2-core machine, load %s × %d clients\n\n", sys.URL, *flagDur, *flagWorkers)
+	fmt.Printf("mgm-bench: backend at %s, %d-core machine%s, load %s × %d clients\n\n", sys.URL, runtime.NumCPU(), loadAverage(), *flagDur, *flagWorkers)
 
 	// The draw first: its small case needs an otherwise empty pool.
 	if want("draw") {
@@ -271,4 +273,20 @@ func splitComma(s string) []string {
 		}
 	}
 	return out
+}
+
+// loadAverage is ", load average N" (the last minute's, from /proc/loadavg), or nothing
+// where the system does not say. The enrollment figures need the CPU (HTTP, signatures,
+// NATS, PostgreSQL) while the raw publish they are divided by mostly waits for the disk,
+// so on a machine others are busy with the ratio drops: read it beside this number.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return ""
+	}
+	return ", load average " + f[0]
 }

@@ -137,30 +137,7 @@ func TestGiftLoop_WholeLoop(t *testing.T) {
 // MGM_CancelGift, so the viewer's late !twgift neither reports nor queues anything.
 func TestGiftLoop_SkipAfterTheWhisperDropsTheGiftInTheAddon(t *testing.T) {
 	w := newWorld(t)
-	w.game.SetOnline(winner)
-	for _, n := range []int{20, 12} {
-		_, _, err := w.game.AddBagItem(wowclient.Item{ID: 33470, Name: "Frostweave Cloth", Quality: 1, Count: n})
-		require.NoError(t, err)
-	}
-	require.NoError(t, w.back.Chat(w.ctx, "7001", "viewer7001", "!twgift "+winner))
-	var g app.GiftView
-	w.eventually(20*time.Second, func() bool {
-		for _, v := range w.desk.App.State().Gifts {
-			if v.Status == domain.GiftSelectingItem && len(v.Items) > 0 {
-				g = v
-				return true
-			}
-		}
-		return false
-	}, "no item list")
-	_, err := w.desk.App.SelectGiftItem(w.ctx, g.ID, 33470)
-	require.NoError(t, err)
-	pending := func() bool {
-		v, err := w.game.Eval(`MGM_DB.gifts["` + g.ID + `"] ~= nil`)
-		require.NoError(t, err)
-		return v == true
-	}
-	w.eventually(5*time.Second, pending, "the addon waits for !twgift")
+	g, pending := w.giftAwaitingConsent(20*time.Second, 5*time.Second)
 
 	msg, err := w.desk.App.FailGift(w.ctx, g.ID)
 	require.NoError(t, err)
@@ -175,4 +152,37 @@ func TestGiftLoop_SkipAfterTheWhisperDropsTheGiftInTheAddon(t *testing.T) {
 	assert.EqualValues(t, 0, q, "nothing to mail")
 	assert.Empty(t, w.game.Errors(), "Lua errors in the addon")
 	assert.Empty(t, w.desk.App.State().GiftAlerts)
+}
+
+// giftAwaitingConsent stocks two stacks of Frostweave Cloth, has the winner ask for a gift
+// in chat, picks the cloth from the item list the addon sends (within listWithin) and waits
+// until the addon holds the gift for the viewer's !twgift (within whisperWithin). pending
+// reports whether the addon still holds it.
+func (w *world) giftAwaitingConsent(listWithin, whisperWithin time.Duration) (g app.GiftView, pending func() bool) {
+	w.t.Helper()
+	t := w.t
+	w.game.SetOnline(winner)
+	for _, n := range []int{20, 12} {
+		_, _, err := w.game.AddBagItem(wowclient.Item{ID: 33470, Name: "Frostweave Cloth", Quality: 1, Count: n})
+		require.NoError(t, err)
+	}
+	require.NoError(t, w.back.Chat(w.ctx, "7001", "viewer7001", "!twgift "+winner))
+	w.eventually(listWithin, func() bool {
+		for _, v := range w.desk.App.State().Gifts {
+			if v.Status == domain.GiftSelectingItem && len(v.Items) > 0 {
+				g = v
+				return true
+			}
+		}
+		return false
+	}, "no item list")
+	_, err := w.desk.App.SelectGiftItem(w.ctx, g.ID, 33470)
+	require.NoError(t, err)
+	pending = func() bool {
+		v, err := w.game.Eval(`MGM_DB.gifts["` + g.ID + `"] ~= nil`)
+		require.NoError(t, err)
+		return v == true
+	}
+	w.eventually(whisperWithin, pending, "the addon waits for !twgift")
+	return g, pending
 }

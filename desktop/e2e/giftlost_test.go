@@ -12,8 +12,6 @@ import (
 	"github.com/mimiron/mgm/desktop/inject"
 	"github.com/mimiron/mgm/desktop/internal/loop"
 	"github.com/mimiron/mgm/desktop/journal"
-	"github.com/mimiron/mgm/pkg/domain"
-	"github.com/mimiron/mgm/pkg/wowclient"
 )
 
 // The gift commands as the gold loop's (TestGoldLoop_FirstTypingOfEveryCommandIsLostAndTypedAgain):
@@ -30,31 +28,8 @@ func TestGiftLoop_FirstTypingOfEveryGiftCommandIsLostAndTypedAgain(t *testing.T)
 		},
 		desk: func(o *app.Options) { o.AckTimeout = 2 * time.Second },
 	})
-	w.game.SetOnline(winner)
-	for _, n := range []int{20, 12} {
-		_, _, err := w.game.AddBagItem(wowclient.Item{ID: 33470, Name: "Frostweave Cloth", Quality: 1, Count: n})
-		require.NoError(t, err)
-	}
-	require.NoError(t, w.back.Chat(w.ctx, "7001", "viewer7001", "!twgift "+winner))
-	var g app.GiftView
-	w.eventually(40*time.Second, func() bool {
-		for _, v := range w.desk.App.State().Gifts {
-			if v.Status == domain.GiftSelectingItem && len(v.Items) > 0 {
-				g = v
-				return true
-			}
-		}
-		return false
-	}, "no item list")
-	_, err := w.desk.App.SelectGiftItem(w.ctx, g.ID, 33470)
-	require.NoError(t, err)
-	pending := func() bool {
-		v, err := w.game.Eval(`MGM_DB.gifts["` + g.ID + `"] ~= nil`)
-		require.NoError(t, err)
-		return v == true
-	}
-	w.eventually(30*time.Second, pending, "the addon waits for !twgift")
-	_, err = w.desk.App.FailGift(w.ctx, g.ID)
+	g, pending := w.giftAwaitingConsent(40*time.Second, 30*time.Second)
+	_, err := w.desk.App.FailGift(w.ctx, g.ID)
 	require.NoError(t, err)
 	w.eventually(30*time.Second, func() bool { return !pending() }, "MGM_CancelGift did not reach the addon")
 

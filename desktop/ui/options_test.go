@@ -1,17 +1,14 @@
 package ui
 
 import (
-	"bufio"
-	"encoding/json"
-	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mimiron/mgm/pkg/testenv"
 )
 
 // Found by the long HTTP sweep (make fuzz, 5,000 random requests with a foreign Host):
@@ -23,18 +20,8 @@ func TestServe_OptionsAsteriskGoesThroughTheGuard(t *testing.T) {
 	u, err := url.Parse(f.url)
 	require.NoError(t, err)
 	for _, host := range []string{"evil.example:" + u.Port(), u.Host} {
-		conn, err := net.DialTimeout("tcp", u.Host, 5*time.Second)
-		require.NoError(t, err)
-		_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
-		_, err = fmt.Fprintf(conn, "OPTIONS * HTTP/1.1\r\nHost: %s\r\nContent-Length: 0\r\n\r\n", host)
-		require.NoError(t, err)
-		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
-		require.NoError(t, err)
-		var body struct{ Code string }
-		assert.NoError(t, json.NewDecoder(res.Body).Decode(&body), host)
-		_ = res.Body.Close()
-		_ = conn.Close()
-		assert.Equal(t, http.StatusForbidden, res.StatusCode, host)
-		assert.Equal(t, "forbidden", body.Code, host)
+		status, code := testenv.OptionsAsterisk(t, u.Host, host)
+		assert.Equal(t, http.StatusForbidden, status, host)
+		assert.Equal(t, "forbidden", code, host)
 	}
 }

@@ -1,10 +1,7 @@
 package service
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"fmt"
 	"net"
 	"net/http"
 	"testing"
@@ -43,17 +40,7 @@ func TestRun_OptionsAsteriskGetsTheStandardErrorBody(t *testing.T) {
 		return res.StatusCode == http.StatusOK
 	}, "readyz over the listener")
 
-	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	require.NoError(t, err)
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
-	_, err = fmt.Fprintf(conn, "OPTIONS * HTTP/1.1\r\nHost: %s\r\nContent-Length: 0\r\n\r\n", addr)
-	require.NoError(t, err)
-	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	require.NoError(t, err)
-	defer res.Body.Close()
-	var body struct{ Code, Message string }
-	require.NoError(t, json.NewDecoder(res.Body).Decode(&body), "status %d", res.StatusCode)
-	assert.Equal(t, http.StatusNotFound, res.StatusCode)
-	assert.Equal(t, "not_found", body.Code)
+	status, code := testenv.OptionsAsterisk(t, addr, addr)
+	assert.Equal(t, http.StatusNotFound, status)
+	assert.Equal(t, "not_found", code)
 }

@@ -45,7 +45,7 @@ func localSetup(t *testing.T) (*fakehelix.Server, config.Config) {
 
 func loginLocal(t *testing.T, f *fakehelix.Server, cfg config.Config, channel string) string {
 	t.Helper()
-	out := &lockedBuffer{}
+	out := &testenv.Buffer{}
 	code := regexp.MustCompile(`code  ([A-Z]{8})`)
 	go func() {
 		for i := 0; i < 1000; i++ {

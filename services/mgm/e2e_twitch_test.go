@@ -5,7 +5,6 @@ import (
 	"context"
 	"net/http"
 	"regexp"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,23 +20,6 @@ import (
 	"github.com/mimiron/mgm/services/mgm/allinone"
 	"github.com/mimiron/mgm/services/mgm/allinone/allinonetest"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // The issue's "done when": `make run` with TWITCH_CLIENT_ID set — here pointed at the
 // fake Twitch — a login through the device code flow, and chat enrollment over the
@@ -62,7 +44,7 @@ func TestMakeRun_WithAClientID_LogInByDeviceCodeAndEnrollOverWebSocket(t *testin
 	cfg.LogLevel = "warn"
 
 	// `mgm twitch login`: the streamer opens the address and approves as the channel.
-	out := &lockedBuffer{}
+	out := &testenv.Buffer{}
 	code := regexp.MustCompile(`code  ([A-Z]{8})`)
 	go func() {
 		for i := 0; i < 1000; i++ {

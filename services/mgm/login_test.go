@@ -16,7 +16,7 @@ import (
 
 // approveWhenAsked is the streamer: once out shows the device code, they open the
 // address and approve it as channel (on the fake Twitch).
-func approveWhenAsked(t *testing.T, f *fakehelix.Server, out *lockedBuffer, channel string) {
+func approveWhenAsked(t *testing.T, f *fakehelix.Server, out *testenv.Buffer, channel string) {
 	code := regexp.MustCompile(`code  ([A-Z]{8})`)
 	go func() {
 		for i := 0; i < 1000; i++ {
@@ -42,7 +42,7 @@ func TestMakeRun_OnATerminalWithNoChannel_LogsInThenServesTheLoggedInChannel(t *
 	t.Parallel()
 	const channel = "424248"
 	f, cfg := localSetup(t)
-	out := &lockedBuffer{}
+	out := &testenv.Buffer{}
 	approveWhenAsked(t, f, out, channel)
 	sys, err := startSystem(context.Background(), runOptions(t, cfg.DataDir, allinone.Options{Config: cfg}), out, true)
 	require.NoError(t, err, out.String())
@@ -60,7 +60,7 @@ func TestMakeRun_OnATerminalWithNoChannel_LogsInThenServesTheLoggedInChannel(t *
 	sys.Stop()
 
 	// The grant is stored: the next start, even without a terminal, asks nothing.
-	again := &lockedBuffer{}
+	again := &testenv.Buffer{}
 	sys, err = startSystem(context.Background(), runOptions(t, cfg.DataDir, allinone.Options{Config: cfg}), again, false)
 	require.NoError(t, err)
 	t.Cleanup(sys.Stop)
@@ -73,7 +73,7 @@ func TestMakeRun_OnATerminalWithNoChannel_LogsInThenServesTheLoggedInChannel(t *
 func TestMakeRun_NotOnATerminalWithNoChannel_RefusesAndSaysToLogIn(t *testing.T) {
 	t.Parallel()
 	f, cfg := localSetup(t)
-	out := &lockedBuffer{}
+	out := &testenv.Buffer{}
 	_, err := startSystem(context.Background(), runOptions(t, cfg.DataDir, allinone.Options{Config: cfg}), out, false)
 	require.ErrorIs(t, err, allinone.ErrNoChannel)
 	assert.Contains(t, err.Error(), "twitch login")

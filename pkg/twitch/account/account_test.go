@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"regexp"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,24 +19,6 @@ import (
 )
 
 const broadcaster = "1001"
-
-// syncBuffer is written by the login while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func setup(t *testing.T) (*fakehelix.Server, *account.Manager) {
 	t.Helper()
@@ -57,7 +38,7 @@ func setup(t *testing.T) (*fakehelix.Server, *account.Manager) {
 var codeRE = regexp.MustCompile(`code  ([A-Z]{8})`)
 
 // user plays the person at the browser: reads the code the login printed and answers.
-func user(t *testing.T, out *syncBuffer, answer func(code string) error) {
+func user(t *testing.T, out *testenv.Buffer, answer func(code string) error) {
 	go func() {
 		for i := 0; i < 1000; i++ {
 			if m := codeRE.FindStringSubmatch(out.String()); m != nil {
@@ -72,7 +53,7 @@ func user(t *testing.T, out *syncBuffer, answer func(code string) error) {
 func TestLogin_ApprovedStoresTheGrantAndStatusShowsIt(t *testing.T) {
 	t.Parallel()
 	f, m := setup(t)
-	out := &syncBuffer{}
+	out := &testenv.Buffer{}
 	user(t, out, func(code string) error { return f.Approve(code, broadcaster) })
 	g, err := m.Login(context.Background(), oauth.Broadcaster, out)
 	require.NoError(t, err, out.String())
@@ -96,13 +77,13 @@ func TestLogin_ApprovedStoresTheGrantAndStatusShowsIt(t *testing.T) {
 func TestLogin_DeniedOrExpiredStoresNothing(t *testing.T) {
 	t.Parallel()
 	f, m := setup(t)
-	out := &syncBuffer{}
+	out := &testenv.Buffer{}
 	user(t, out, f.Deny)
 	_, err := m.Login(context.Background(), oauth.Broadcaster, out)
 	assert.ErrorContains(t, err, "refused")
 
 	f.SetDeviceTiming(2*time.Second, 1)
-	_, err = m.Login(context.Background(), oauth.Bot, &syncBuffer{})
+	_, err = m.Login(context.Background(), oauth.Bot, &testenv.Buffer{})
 	assert.ErrorContains(t, err, "expired")
 	all, err := m.Store.List(context.Background())
 	require.NoError(t, err)
@@ -112,7 +93,7 @@ func TestLogin_DeniedOrExpiredStoresNothing(t *testing.T) {
 func TestLogin_TheWrongAccountForTheBroadcasterIsRefusedAndRevoked(t *testing.T) {
 	t.Parallel()
 	f, m := setup(t)
-	out := &syncBuffer{}
+	out := &testenv.Buffer{}
 	user(t, out, func(code string) error { return f.Approve(code, "5555") })
 	_, err := m.Login(context.Background(), oauth.Broadcaster, out)
 	assert.ErrorContains(t, err, "TWITCH_BROADCASTER_ID is 1001")
@@ -183,7 +164,7 @@ func TestCommand_LoginStatusLogoutFromTheCommandLine(t *testing.T) {
 	cfg := m.Config
 	cfg.DatabaseURL = testenv.Postgres(t)
 	cfg.TokenKey = tokenstore.NewKey()
-	out := &syncBuffer{}
+	out := &testenv.Buffer{}
 	user(t, out, func(code string) error { return f.Approve(code, broadcaster) })
 	require.NoError(t, account.Command(context.Background(), cfg, []string{"login"}, out), out.String())
 	assert.Contains(t, out.String(), "Logged in as user1001")
@@ -212,7 +193,7 @@ func TestCommand_ALostKeyIsForgottenThenTheLoginWorksWithANewOne(t *testing.T) {
 	cfg := m.Config
 	cfg.DatabaseURL = testenv.Postgres(t)
 	cfg.TokenKey = tokenstore.NewKey()
-	out := &syncBuffer{}
+	out := &testenv.Buffer{}
 	user(t, out, func(code string) error { return f.Approve(code, broadcaster) })
 	require.NoError(t, account.Command(context.Background(), cfg, []string{"login"}, out), out.String())
 
@@ -223,7 +204,7 @@ func TestCommand_ALostKeyIsForgottenThenTheLoginWorksWithANewOne(t *testing.T) {
 	// …until the stored logins are forgotten.
 	require.NoError(t, account.Command(context.Background(), cfg, []string{"forget"}, &buf))
 	assert.Contains(t, buf.String(), "forgot 1 stored login(s)")
-	out = &syncBuffer{}
+	out = &testenv.Buffer{}
 	user(t, out, func(code string) error { return f.Approve(code, broadcaster) })
 	require.NoError(t, account.Command(context.Background(), cfg, []string{"login"}, out), out.String())
 	assert.Contains(t, out.String(), "Logged in as user1001")
